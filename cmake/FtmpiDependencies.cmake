@@ -1,0 +1,31 @@
+# Finds ftmpi's dependencies and exposes each as an imported target.
+# Required ones stop configuration with a message naming the Debian package;
+# optional ones are recorded for the configure summary.
+
+find_package(MPI 3.1 REQUIRED COMPONENTS C CXX)
+find_package(Threads REQUIRED)
+
+find_package(CLI11 CONFIG QUIET)
+if(NOT CLI11_FOUND)
+  message(FATAL_ERROR "CLI11 not found: install libcli11-dev (scripts/setup.sh does)")
+endif()
+find_package(fmt CONFIG QUIET)
+if(NOT fmt_FOUND)
+  message(FATAL_ERROR "fmt not found: install libfmt-dev (scripts/setup.sh does)")
+endif()
+find_package(spdlog CONFIG QUIET)
+if(NOT spdlog_FOUND)
+  message(FATAL_ERROR "spdlog not found: install libspdlog-dev (scripts/setup.sh does)")
+endif()
+
+if(FTMPI_BUILD_TESTS)
+  find_package(GTest CONFIG QUIET)
+  if(NOT GTest_FOUND)
+    message(FATAL_ERROR
+      "FTMPI_BUILD_TESTS is ON but GoogleTest was not found: install libgtest-dev "
+      "libgmock-dev (scripts/setup.sh does) or configure with -DFTMPI_BUILD_TESTS=OFF")
+  endif()
+endif()
+
+find_program(FTMPI_CLANG_FORMAT NAMES clang-format clang-format-14)
+find_program(FTMPI_CLANG_TIDY NAMES clang-tidy clang-tidy-14)

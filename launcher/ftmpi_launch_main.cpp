@@ -1,0 +1,84 @@
+// ftmpi-launch: runs an MPI program under ftmpi.  See docs/ftmpi-launch.md.
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "job_launcher.hpp"
+#include "launch_options.hpp"
+#include "process.hpp"
+#include "program_lookup.hpp"
+#include "util/log.hpp"
+#include "util/shell.hpp"
+
+namespace {
+
+int launch(const std::vector<std::string>& args) {
+  using namespace ftmpi;
+  auto parsed = parse_launch_options(args);
+  if (auto* early = std::get_if<EarlyExit>(&parsed)) {
+    std::fputs(early->text.c_str(), early->to_stderr ? stderr : stdout);
+    return early->exit_code;
+  }
+  auto& options = std::get<LaunchOptions>(parsed);
+  set_log_level(options.log_level);
+  auto log = logger("launch");
+
+  if (options.mode == LaunchMode::transparent) {
+    log->error(
+        "--mode transparent (checkpoint, restart, migration) is not available in this "
+        "release; run with --mode native");
+    return k_exit_unavailable;
+  }
+
+  const char* path_env = std::getenv("PATH");
+  const std::string search_path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
+  auto program = find_program(options.spec.program, search_path);
+  if (!program.ok()) {
+    log->error("{}", program.status().message());
+    return k_exit_no_program;
+  }
+  options.spec.program = program.value();
+
+  auto mpirun = find_program(options.mpirun, search_path);
+  if (!mpirun.ok()) {
+    log->error("mpirun '{}' not found: install Open MPI (scripts/setup.sh does) or name it "
+               "with --mpirun PATH",
+               options.mpirun);
+    return k_exit_unavailable;
+  }
+
+  const auto launcher = make_mpirun_launcher(mpirun.value());
+  auto command = launcher->command(options.spec);
+  if (!command.ok()) {
+    log->error("{}", command.status().message());
+    return k_exit_usage;
+  }
+  if (options.dry_run) {
+    fmt::print("{}\n", shell_join(command.value()));
+    return 0;
+  }
+  log->debug("starting {}", shell_join(command.value()));
+  auto exit_code = run_foreground(command.value());
+  if (!exit_code.ok()) {
+    log->error("{}", exit_code.status().message());
+    return k_exit_software;
+  }
+  log->debug("{} exited with {}", launcher->name(), exit_code.value());
+  return exit_code.value();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return launch(std::vector<std::string>(argv, argv + argc));
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ftmpi-launch: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "ftmpi-launch: internal error\n");
+  }
+  return ftmpi::k_exit_software;
+}

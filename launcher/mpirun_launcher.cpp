@@ -1,0 +1,48 @@
+#include <fmt/format.h>
+
+#include "job_launcher.hpp"
+
+namespace ftmpi {
+namespace {
+
+class MpirunLauncher final : public JobLauncher {
+public:
+  explicit MpirunLauncher(std::string mpirun_path) : m_mpirun(std::move(mpirun_path)) {}
+
+  [[nodiscard]] std::string_view name() const noexcept override { return "mpirun"; }
+
+  [[nodiscard]] Result<std::vector<std::string>> command(const LaunchSpec& spec) const override {
+    if (spec.ranks < 1) {
+      return invalid_argument(fmt::format("the number of ranks must be at least 1, not {}",
+                                          spec.ranks));
+    }
+    if (spec.program.empty()) {
+      return invalid_argument("no program to launch");
+    }
+    std::vector<std::string> argv{m_mpirun, "-np", std::to_string(spec.ranks)};
+    if (spec.hostfile) {
+      argv.insert(argv.end(), {"--hostfile", *spec.hostfile});
+    }
+    if (spec.oversubscribe) {
+      argv.emplace_back("--oversubscribe");
+    }
+    if (spec.allow_run_as_root) {
+      argv.emplace_back("--allow-run-as-root");
+    }
+    argv.insert(argv.end(), spec.launcher_args.begin(), spec.launcher_args.end());
+    argv.push_back(spec.program);
+    argv.insert(argv.end(), spec.program_args.begin(), spec.program_args.end());
+    return argv;
+  }
+
+private:
+  std::string m_mpirun;
+};
+
+}  // namespace
+
+std::unique_ptr<JobLauncher> make_mpirun_launcher(std::string mpirun_path) {
+  return std::make_unique<MpirunLauncher>(std::move(mpirun_path));
+}
+
+}  // namespace ftmpi

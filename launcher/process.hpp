@@ -1,0 +1,18 @@
+// Running a child program in the foreground: signals to the launcher are forwarded to
+// it, and its exit status is reported the way a shell reports one.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+// Starts argv[0] (looked up in PATH) with argv, inheriting stdin, stdout, stderr and the
+// environment; forwards SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 to it while it runs;
+// waits.  Returns its exit code, or 128 + N if signal N killed it.  Not thread-safe:
+// one foreground child per process at a time.
+Result<int> run_foreground(const std::vector<std::string>& argv);
+
+}  // namespace ftmpi

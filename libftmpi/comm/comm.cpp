@@ -1,0 +1,2 @@
+// Out-of-line anchor for the Comm interface (keeps its vtable in one object file).
+#include "comm/comm.hpp"
