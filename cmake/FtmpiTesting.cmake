@@ -5,6 +5,8 @@
 #     [LIBRARIES <target>...]    ... and link it with these
 #     [COMMAND <arg>...]         or run this command (a script, a built tool)
 #     [RANKS <n>]                run under mpirun with n processes (needs SOURCES/COMMAND)
+#     [PROCESSORS <n>]           processes the test starts itself (a script that runs
+#                                mpirun), so ctest -j does not overload the machine
 #     [LABELS <label>...]        unit, mpi, e2e, lint, slurm, bench (bench is not run by
 #                                scripts/test.sh)
 #     [TIMEOUT <seconds>]        default 120
@@ -21,7 +23,7 @@ set(FTMPI_TEST_MPIEXEC_FLAGS --oversubscribe
 set(FTMPI_TEST_RUNNER "${PROJECT_SOURCE_DIR}/tests/run_in_scratch.sh")
 
 function(ftmpi_add_test name)
-  cmake_parse_arguments(PARSE_ARGV 1 arg "" "RANKS;TIMEOUT"
+  cmake_parse_arguments(PARSE_ARGV 1 arg "" "RANKS;PROCESSORS;TIMEOUT"
     "SOURCES;LIBRARIES;COMMAND;LABELS;ENVIRONMENT")
   if(arg_UNPARSED_ARGUMENTS)
     message(FATAL_ERROR "ftmpi_add_test(${name}): unknown arguments ${arg_UNPARSED_ARGUMENTS}")
@@ -59,6 +61,8 @@ function(ftmpi_add_test name)
   set(processors 1)
   if(arg_RANKS)
     set(processors ${arg_RANKS})
+  elseif(arg_PROCESSORS)
+    set(processors ${arg_PROCESSORS})
   endif()
 
   set(scratch "${FTMPI_TEST_SCRATCH_ROOT}/${name}")

@@ -44,9 +44,10 @@ int launch(const std::vector<std::string>& args) {
 
   auto mpirun = find_program(options.mpirun, search_path);
   if (!mpirun.ok()) {
-    log->error("mpirun '{}' not found: install Open MPI (scripts/setup.sh does) or name it "
-               "with --mpirun PATH",
-               options.mpirun);
+    log->error(
+        "mpirun '{}' not found: install Open MPI (scripts/setup.sh does) or name it "
+        "with --mpirun PATH",
+        options.mpirun);
     return k_exit_unavailable;
   }
 

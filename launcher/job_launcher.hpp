@@ -14,17 +14,17 @@ namespace ftmpi {
 
 // What to start, independent of the launcher that starts it.
 struct LaunchSpec {
-  int ranks = 0;                              // processes the application sees
-  std::optional<std::string> hostfile;        // node list; none = the local node
-  bool oversubscribe = false;                 // allow more ranks than slots
-  bool allow_run_as_root = false;             // the launcher refuses root without it
-  std::vector<std::string> launcher_args;     // passed to the launcher verbatim
-  std::string program;                        // resolved path of the application
-  std::vector<std::string> program_args;      // the application's own arguments
+  int ranks = 0;                           // processes the application sees
+  std::optional<std::string> hostfile;     // node list; none = the local node
+  bool oversubscribe = false;              // allow more ranks than slots
+  bool allow_run_as_root = false;          // the launcher refuses root without it
+  std::vector<std::string> launcher_args;  // passed to the launcher verbatim
+  std::string program;                     // resolved path of the application
+  std::vector<std::string> program_args;   // the application's own arguments
 };
 
 class JobLauncher {
-public:
+ public:
   JobLauncher() = default;
   JobLauncher(const JobLauncher&) = delete;
   JobLauncher& operator=(const JobLauncher&) = delete;

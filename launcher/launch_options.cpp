@@ -1,11 +1,12 @@
 #include "launch_options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <sstream>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "util/log.hpp"
 
@@ -40,117 +41,125 @@ constexpr const char* k_footer =
     "\n"
     "See ftmpi-launch(1) in docs/ftmpi-launch.md for the full reference.";
 
-// mpirun spells the rank count "-np"; CLI11 options with one dash have one letter.
-std::vector<std::string> normalise_args(const std::vector<std::string>& argv) {
-  std::vector<std::string> out;
-  out.reserve(argv.size());
-  bool program_seen = false;
+// Splits argv[1..] into ftmpi-launch's own arguments and the program's (PROGRAM and
+// everything after it).  The program starts at "--" or at the first word that is
+// neither an option nor the value of one, so a program's own options are never ours.
+// mpirun spells the rank count "-np", which CLI11 cannot; it becomes "--np".
+struct SplitArgs {
+  std::vector<std::string> ours;
+  std::vector<std::string> program;
+};
+
+SplitArgs split_args(const CLI::App& app, const std::vector<std::string>& argv) {
+  SplitArgs split;
   for (std::size_t i = 1; i < argv.size(); ++i) {
-    const std::string& arg = argv[i];
-    if (!program_seen && arg == "-np") {
-      out.emplace_back("--np");
-    } else if (!program_seen && arg.rfind("-np=", 0) == 0) {
-      out.push_back("--np=" + arg.substr(4));
-    } else {
-      out.push_back(arg);
-    }
-    // Stop rewriting once the program's own arguments begin: a bare word that is not
-    // the value of a preceding option.  Values are never "-np", so this is safe.
+    std::string arg = argv[i];
     if (arg == "--") {
-      program_seen = true;
+      split.program.assign(argv.begin() + static_cast<std::ptrdiff_t>(i) + 1, argv.end());
+      break;
+    }
+    if (arg.size() < 2 || arg[0] != '-') {
+      split.program.assign(argv.begin() + static_cast<std::ptrdiff_t>(i), argv.end());
+      break;
+    }
+    if (arg == "-np" || arg.rfind("-np=", 0) == 0) {
+      arg.insert(0, "-");
+    }
+    split.ours.push_back(arg);
+    if (arg.find('=') != std::string::npos) {
+      continue;
+    }
+    // An option that takes a value consumes the next word.
+    for (const CLI::Option* option : app.get_options()) {
+      if (option->check_name(arg) && option->get_items_expected_min() > 0 && i + 1 < argv.size()) {
+        split.ours.push_back(argv[++i]);
+        break;
+      }
     }
   }
-  return out;
+  return split;
 }
 
 std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::string>& argv) {
   LaunchOptions options;
-    const char* env_mpirun = std::getenv("FTMPI_MPIRUN");
-    options.mpirun = (env_mpirun != nullptr && *env_mpirun != '\0') ? env_mpirun
-                                                                     : FTMPI_DEFAULT_MPIRUN;
-    std::string log_level = "info";
-    if (const char* env_level = std::getenv("FTMPI_LOG_LEVEL"); env_level != nullptr) {
-      log_level = env_level;
-    }
+  const char* env_mpirun = std::getenv("FTMPI_MPIRUN");
+  options.mpirun =
+      (env_mpirun != nullptr && *env_mpirun != '\0') ? env_mpirun : FTMPI_DEFAULT_MPIRUN;
+  std::string log_level = "info";
+  if (const char* env_level = std::getenv("FTMPI_LOG_LEVEL"); env_level != nullptr) {
+    log_level = env_level;
+  }
 
-    CLI::App app(k_description, "ftmpi-launch");
-    app.footer(k_footer);
-    app.prefix_command();  // the first word that is not an option starts the program
-    app.get_formatter()->column_width(34);
+  CLI::App app(k_description, "ftmpi-launch");
+  app.footer(k_footer);
+  app.get_formatter()->column_width(34);
 
-    int ranks = 0;
-    app.add_option("-n,--np", ranks, "Number of ranks the program runs on (also: -np N)")
-        ->required()
-        ->check(CLI::PositiveNumber)
-        ->type_name("N");
-    const std::map<std::string, LaunchMode> modes{{"native", LaunchMode::native},
-                                                  {"transparent", LaunchMode::transparent}};
-    app.add_option("--mode", options.mode,
-                   "native: the program calls MPI itself (telemetry, no checkpoints);\n"
-                   "transparent: checkpoint, restart and migration (not yet available)")
-        ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
-        ->default_str("native");
-    app.add_option("--hostfile", options.spec.hostfile,
-                   "Nodes to run on, in Open MPI hostfile format")
-        ->check(CLI::ExistingFile)
-        ->type_name("FILE");
-    app.add_flag("--oversubscribe", options.spec.oversubscribe,
-                 "Allow more ranks than a node has slots (as mpirun)");
-    app.add_flag("--allow-run-as-root", options.spec.allow_run_as_root,
-                 "Allow running as root (as mpirun)");
-    app.add_option("--mpirun-arg", options.spec.launcher_args,
-                   "Pass ARG to mpirun verbatim; repeat for several (--mpirun-arg=--bind-to ...)")
-        ->type_name("ARG")
-        ->allow_extra_args(false);
-    app.add_option("--mpirun", options.mpirun, "mpirun to use")
-        ->type_name("PATH")
-        ->default_str(options.mpirun);
-    app.add_flag("--dry-run", options.dry_run, "Print the mpirun command and exit");
-    app.add_option("--log-level", log_level,
-                   "ftmpi's own messages on stderr: trace, debug, info, warn, error, off")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
-        ->type_name("LEVEL");
-    app.set_version_flag("--version", fmt::format("ftmpi-launch {}", FTMPI_VERSION_STRING));
+  int ranks = 0;
+  app.add_option("-n,--np", ranks, "Number of ranks the program runs on (also: -np N)")
+      ->required()
+      ->check(CLI::PositiveNumber)
+      ->type_name("N");
+  const std::map<std::string, LaunchMode> modes{{"native", LaunchMode::native},
+                                                {"transparent", LaunchMode::transparent}};
+  app.add_option("--mode", options.mode,
+                 "native: the program calls MPI itself (telemetry, no checkpoints);\n"
+                 "transparent: checkpoint, restart and migration (not yet available)")
+      ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
+      ->default_str("native");
+  app.add_option("--hostfile", options.spec.hostfile,
+                 "Nodes to run on, in Open MPI hostfile format")
+      ->check(CLI::ExistingFile)
+      ->type_name("FILE");
+  app.add_flag("--oversubscribe", options.spec.oversubscribe,
+               "Allow more ranks than a node has slots (as mpirun)");
+  app.add_flag("--allow-run-as-root", options.spec.allow_run_as_root,
+               "Allow running as root (as mpirun)");
+  app.add_option("--mpirun-arg", options.spec.launcher_args,
+                 "Pass ARG to mpirun verbatim; repeat for several (--mpirun-arg=--bind-to ...)")
+      ->type_name("ARG")
+      ->allow_extra_args(false);
+  app.add_option("--mpirun", options.mpirun, "mpirun to use")
+      ->type_name("PATH")
+      ->default_str(options.mpirun);
+  app.add_flag("--dry-run", options.dry_run, "Print the mpirun command and exit");
+  app.add_option("--log-level", log_level,
+                 "ftmpi's own messages on stderr: trace, debug, info, warn, error, off")
+      ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "off"}))
+      ->type_name("LEVEL");
+  app.set_version_flag("--version", fmt::format("ftmpi-launch {}", FTMPI_VERSION_STRING));
 
-    try {
-      app.parse(normalise_args(argv));
-    } catch (const CLI::CallForHelp&) {
-      return EarlyExit{0, app.help(), false};
-    } catch (const CLI::CallForVersion&) {
-      return EarlyExit{0, fmt::format("ftmpi-launch {}\n", FTMPI_VERSION_STRING), false};
-    } catch (const CLI::ParseError& e) {
-      return EarlyExit{k_exit_usage,
-                       fmt::format("ftmpi-launch: error: {}\nRun 'ftmpi-launch --help' for the "
-                                   "options.\n",
-                                   e.what()),
-                       true};
-    }
+  const SplitArgs split = split_args(app, argv);
+  try {
+    std::vector<std::string> ours = split.ours;
+    std::reverse(ours.begin(), ours.end());  // CLI11 takes its vector last-first
+    app.parse(ours);
+  } catch (const CLI::CallForHelp&) {
+    return EarlyExit{0, app.help(), false};
+  } catch (const CLI::CallForVersion&) {
+    return EarlyExit{0, fmt::format("ftmpi-launch {}\n", FTMPI_VERSION_STRING), false};
+  } catch (const CLI::ParseError& e) {
+    return EarlyExit{k_exit_usage,
+                     fmt::format("ftmpi-launch: error: {}\nRun 'ftmpi-launch --help' for the "
+                                 "options.\n",
+                                 e.what()),
+                     true};
+  }
 
-    std::vector<std::string> rest = app.remaining();
-    if (!rest.empty() && rest.front() == "--") {
-      rest.erase(rest.begin());
-    } else if (!rest.empty() && rest.front().size() > 1 && rest.front()[0] == '-') {
-      return EarlyExit{k_exit_usage,
-                       fmt::format("ftmpi-launch: error: unknown option '{}'\n"
-                                   "Run 'ftmpi-launch --help' for the options.\n",
-                                   rest.front()),
-                       true};
-    }
-    if (rest.empty()) {
-      return EarlyExit{k_exit_usage,
-                       "ftmpi-launch: error: no PROGRAM given\n"
-                       "Usage: ftmpi-launch [OPTIONS] -np N PROGRAM [ARGS...]\n",
-                       true};
-    }
-    options.spec.ranks = ranks;
-    options.spec.program = rest.front();
-    options.spec.program_args.assign(rest.begin() + 1, rest.end());
-    if (!parse_log_level(log_level, options.log_level)) {
-      return EarlyExit{k_exit_usage,
-                       fmt::format("ftmpi-launch: error: unknown log level '{}'\n", log_level),
-                       true};
-    }
-    return options;
+  const std::vector<std::string>& rest = split.program;
+  if (rest.empty()) {
+    return EarlyExit{k_exit_usage,
+                     "ftmpi-launch: error: no PROGRAM given\n"
+                     "Usage: ftmpi-launch [OPTIONS] -np N PROGRAM [ARGS...]\n",
+                     true};
+  }
+  options.spec.ranks = ranks;
+  options.spec.program = rest.front();
+  options.spec.program_args.assign(rest.begin() + 1, rest.end());
+  if (!parse_log_level(log_level, options.log_level)) {
+    return EarlyExit{k_exit_usage,
+                     fmt::format("ftmpi-launch: error: unknown log level '{}'\n", log_level), true};
+  }
+  return options;
 }
 
 }  // namespace

@@ -19,9 +19,9 @@ enum class LaunchMode {
 
 struct LaunchOptions {
   LaunchMode mode = LaunchMode::native;
-  LaunchSpec spec;           // program is the name as given; main() resolves it
-  std::string mpirun;        // mpirun to use
-  bool dry_run = false;      // print the launcher command instead of running it
+  LaunchSpec spec;       // program is the name as given; main() resolves it
+  std::string mpirun;    // mpirun to use
+  bool dry_run = false;  // print the launcher command instead of running it
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

@@ -6,15 +6,15 @@ namespace ftmpi {
 namespace {
 
 class MpirunLauncher final : public JobLauncher {
-public:
+ public:
   explicit MpirunLauncher(std::string mpirun_path) : m_mpirun(std::move(mpirun_path)) {}
 
   [[nodiscard]] std::string_view name() const noexcept override { return "mpirun"; }
 
   [[nodiscard]] Result<std::vector<std::string>> command(const LaunchSpec& spec) const override {
     if (spec.ranks < 1) {
-      return invalid_argument(fmt::format("the number of ranks must be at least 1, not {}",
-                                          spec.ranks));
+      return invalid_argument(
+          fmt::format("the number of ranks must be at least 1, not {}", spec.ranks));
     }
     if (spec.program.empty()) {
       return invalid_argument("no program to launch");
@@ -35,7 +35,7 @@ public:
     return argv;
   }
 
-private:
+ private:
   std::string m_mpirun;
 };
 

@@ -50,8 +50,8 @@ Result<std::string> find_program(std::string_view name, std::string_view search_
     rest.remove_prefix(colon + 1);
   }
   return not_found(fmt::format(
-      "program '{}' not found in PATH (give its path, e.g. ./{}, or add its folder to PATH)",
-      name, name));
+      "program '{}' not found in PATH (give its path, e.g. ./{}, or add its folder to PATH)", name,
+      name));
 }
 
 }  // namespace ftmpi

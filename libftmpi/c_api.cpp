@@ -19,7 +19,9 @@ FTMPI_API int ftmpi_get_version(int* major, int* minor, int* patch) noexcept {
   return FTMPI_SUCCESS;
 }
 
-FTMPI_API const char* ftmpi_version_string(void) noexcept { return FTMPI_VERSION_STRING; }
+FTMPI_API const char* ftmpi_version_string(void) noexcept {
+  return FTMPI_VERSION_STRING;
+}
 
 FTMPI_API const char* ftmpi_status_string(int status) noexcept {
   if (status < FTMPI_SUCCESS || status > FTMPI_ERR_INTERNAL) {

@@ -62,8 +62,9 @@ static inline int app_parse_options(int argc, char** argv, const char* app, cons
           printf("  -%c, --%-10s %s (default %ld, %ld..%ld)\n", opts[i].short_name, opts[i].name,
                  opts[i].help, *opts[i].value, opts[i].min, opts[i].max);
         }
-        printf("  -h, --help         show this help\n\n"
-               "The last line of output is 'checksum: VALUE'.\n");
+        printf(
+            "  -h, --help         show this help\n\n"
+            "The last line of output is 'checksum: VALUE'.\n");
       }
       return 1;
     }
@@ -78,8 +79,8 @@ static inline int app_parse_options(int argc, char** argv, const char* app, cons
       const long v = strtol(optarg, &end, 10);
       if (errno != 0 || end == optarg || *end != '\0' || v < opts[i].min || v > opts[i].max) {
         if (rank == 0) {
-          fprintf(stderr, "%s: --%s must be an integer in %ld..%ld, not '%s'\n", app,
-                  opts[i].name, opts[i].min, opts[i].max, optarg);
+          fprintf(stderr, "%s: --%s must be an integer in %ld..%ld, not '%s'\n", app, opts[i].name,
+                  opts[i].min, opts[i].max, optarg);
         }
         return 2;
       }
@@ -105,8 +106,7 @@ static inline int app_parse_options(int argc, char** argv, const char* app, cons
 /* Sleeps `ms` milliseconds (0: no sleep), resuming after signals. */
 static inline void app_sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-  }
+  while (ms > 0 && nanosleep(&ts, &ts) != 0 && errno == EINTR) {}
 }
 
 /* The final line every example prints: exact for bit-for-bit comparison. */
@@ -144,8 +144,8 @@ static inline void app_block_range(long n, int parts, int i, long* begin, long* 
  * row_comm: the ranks that own the same rows; col_comm: the ranks that own the same tiles
  * Collective over both communicators.  Returns the sum on every rank.
  */
-static inline double app_repro_sum(const double* a, const double* b, long ld, long rows,
-                                   long row0, long nrows_global, long tile0, long ntiles_local,
+static inline double app_repro_sum(const double* a, const double* b, long ld, long rows, long row0,
+                                   long nrows_global, long tile0, long ntiles_local,
                                    long ntiles_global, MPI_Comm row_comm, MPI_Comm col_comm) {
   double* tiles = calloc((size_t)(rows * ntiles_global), sizeof(double));
   double* row_sums = calloc((size_t)nrows_global, sizeof(double));

@@ -14,7 +14,7 @@
 
 #include "app_common.h"
 
-#define AT(v, i, j) (v)[(i) * ld + (j)]
+#define AT(v, i, j) (v)[(i)*ld + (j)]
 
 typedef struct grid {
   long n, rows, cols, row0, col0, tile0, ntiles_local, ntiles, ld;
@@ -26,8 +26,8 @@ typedef struct grid {
 /* Sum of a*b over the grid, or of a when b is NULL. */
 static double dot(const grid* g, const double* a, const double* b) {
   const long ld = g->ld;
-  return app_repro_sum(&AT(a, 1, 1), b != NULL ? &AT(b, 1, 1) : NULL, ld, g->rows, g->row0, g->n, g->tile0,
-                       g->ntiles_local, g->ntiles, g->row_comm, g->col_comm);
+  return app_repro_sum(&AT(a, 1, 1), b != NULL ? &AT(b, 1, 1) : NULL, ld, g->rows, g->row0, g->n,
+                       g->tile0, g->ntiles_local, g->ntiles, g->row_comm, g->col_comm);
 }
 
 /* q = A p; fills p's halo first. */
@@ -42,8 +42,7 @@ static void apply_laplacian(const grid* g, double* p, double* q) {
     g->send_right[i] = AT(p, i + 1, cols);
   }
   MPI_Irecv(&AT(p, 0, 1), (int)cols, MPI_DOUBLE, g->up, 10, MPI_COMM_WORLD, &req[nreq++]);
-  MPI_Irecv(&AT(p, rows + 1, 1), (int)cols, MPI_DOUBLE, g->down, 11, MPI_COMM_WORLD,
-            &req[nreq++]);
+  MPI_Irecv(&AT(p, rows + 1, 1), (int)cols, MPI_DOUBLE, g->down, 11, MPI_COMM_WORLD, &req[nreq++]);
   MPI_Irecv(g->recv_left, (int)rows, MPI_DOUBLE, g->left, 12, MPI_COMM_WORLD, &req[nreq++]);
   MPI_Irecv(g->recv_right, (int)rows, MPI_DOUBLE, g->right, 13, MPI_COMM_WORLD, &req[nreq++]);
   MPI_Isend(&AT(p, rows, 1), (int)cols, MPI_DOUBLE, g->down, 10, MPI_COMM_WORLD, &req[nreq++]);
@@ -58,8 +57,8 @@ static void apply_laplacian(const grid* g, double* p, double* q) {
   }
   for (long i = 1; i <= rows; ++i) {
     for (long j = 1; j <= cols; ++j) {
-      AT(q, i, j) = 4.0 * AT(p, i, j) - AT(p, i - 1, j) - AT(p, i + 1, j) - AT(p, i, j - 1) -
-                    AT(p, i, j + 1);
+      AT(q, i, j) =
+          4.0 * AT(p, i, j) - AT(p, i - 1, j) - AT(p, i + 1, j) - AT(p, i, j - 1) - AT(p, i, j + 1);
     }
   }
 }

@@ -19,7 +19,9 @@
 enum { TAG_READY = 1, TAG_RESULT = 2, TAG_TASK = 3, TAG_STOP = 4 };
 
 /* Number of values task `t` of round `round` produces. */
-static int task_length(long t, long round) { return 1 + (int)((t * 7 + round * 3) % 16); }
+static int task_length(long t, long round) {
+  return 1 + (int)((t * 7 + round * 3) % 16);
+}
 
 /* Runs task `t`: each value is `work` steps of the logistic map from a seeded start. */
 static void run_task(double seed, long t, long round, long work, double* out) {
@@ -66,15 +68,15 @@ int main(int argc, char** argv) {
       {"iters", 'i', &rounds, 0, LONG_MAX / 2, "rounds"},
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each round (milliseconds)"},
   };
-  const int parsed = app_parse_options(argc, argv, "farm", "Master/worker task farm.", opts, 4,
-                                       rank);
+  const int parsed =
+      app_parse_options(argc, argv, "farm", "Master/worker task farm.", opts, 4, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
   }
 
   double* results = calloc((size_t)tasks, sizeof(double)); /* master: per-task sums */
-  int* my_ids = calloc((size_t)tasks, sizeof(int));         /* tasks this rank ran */
+  int* my_ids = calloc((size_t)tasks, sizeof(int));        /* tasks this rank ran */
   int* all_ids = calloc((size_t)tasks, sizeof(int));
   int* seen = calloc((size_t)tasks, sizeof(int));
   int* counts = calloc((size_t)size, sizeof(int));
@@ -140,8 +142,7 @@ int main(int argc, char** argv) {
         }
         buffer[0] = (double)task;
         run_task(seed, task, round, work, buffer + 1);
-        MPI_Send(buffer, 1 + task_length(task, round), MPI_DOUBLE, 0, TAG_RESULT,
-                 MPI_COMM_WORLD);
+        MPI_Send(buffer, 1 + task_length(task, round), MPI_DOUBLE, 0, TAG_RESULT, MPI_COMM_WORLD);
         my_ids[done++] = task;
       }
     }

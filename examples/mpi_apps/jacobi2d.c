@@ -12,7 +12,7 @@
  */
 #include "app_common.h"
 
-#define AT(u, i, j) (u)[(i) * ld + (j)]
+#define AT(u, i, j) (u)[(i)*ld + (j)]
 
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
@@ -29,9 +29,8 @@ int main(int argc, char** argv) {
       {"iters", 'i', &iters, 0, LONG_MAX / 2, "Jacobi iterations"},
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each iteration (milliseconds)"},
   };
-  const int parsed = app_parse_options(argc, argv, "jacobi2d",
-                                       "2-D heat stencil on a Cartesian process grid.", opts, 3,
-                                       rank);
+  const int parsed = app_parse_options(
+      argc, argv, "jacobi2d", "2-D heat stencil on a Cartesian process grid.", opts, 3, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
@@ -142,8 +141,8 @@ int main(int argc, char** argv) {
     app_sleep_ms(sleep_ms);
   }
 
-  const double checksum = app_repro_sum(&AT(u, 1, 1), NULL, ld, rows, row0, n, tile0,
-                                         tile1 - tile0, ntiles, row_comm, col_comm);
+  const double checksum = app_repro_sum(&AT(u, 1, 1), NULL, ld, rows, row0, n, tile0, tile1 - tile0,
+                                        ntiles, row_comm, col_comm);
   if (rank == 0) {
     printf("jacobi2d: n=%ld iters=%ld ranks=%d grid=%dx%d max_change=%.6e\n", n, iters, size,
            dims[0], dims[1], max_change);

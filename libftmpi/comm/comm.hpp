@@ -18,7 +18,7 @@
 namespace ftmpi {
 
 class Comm {
-public:
+ public:
   Comm() = default;
   Comm(const Comm&) = delete;
   Comm& operator=(const Comm&) = delete;

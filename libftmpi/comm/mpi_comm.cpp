@@ -18,7 +18,7 @@ Status mpi_status(const char* call, int rc) {
 }
 
 class MpiComm final : public Comm {
-public:
+ public:
   MpiComm(MPI_Comm comm, int rank, int size) : m_comm(comm), m_rank(rank), m_size(size) {}
   MpiComm(const MpiComm&) = delete;
   MpiComm& operator=(const MpiComm&) = delete;
@@ -65,11 +65,11 @@ public:
       return invalid_argument("broadcast of more than INT_MAX bytes");
     }
     bytes.resize(count);
-    return mpi_status("MPI_Bcast", PMPI_Bcast(bytes.data(), static_cast<int>(count), MPI_BYTE,
-                                              root, m_comm));
+    return mpi_status("MPI_Bcast",
+                      PMPI_Bcast(bytes.data(), static_cast<int>(count), MPI_BYTE, root, m_comm));
   }
 
-private:
+ private:
   MPI_Comm m_comm;
   int m_rank;
   int m_size;

@@ -6,7 +6,7 @@ namespace ftmpi {
 namespace {
 
 class SerialComm final : public Comm {
-public:
+ public:
   [[nodiscard]] int rank() const noexcept override { return 0; }
   [[nodiscard]] int size() const noexcept override { return 1; }
   Status barrier() override { return {}; }
@@ -22,6 +22,8 @@ public:
 
 }  // namespace
 
-std::unique_ptr<Comm> make_serial_comm() { return std::make_unique<SerialComm>(); }
+std::unique_ptr<Comm> make_serial_comm() {
+  return std::make_unique<SerialComm>();
+}
 
 }  // namespace ftmpi

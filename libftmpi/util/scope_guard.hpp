@@ -8,7 +8,7 @@ namespace ftmpi {
 
 template <class F>
 class [[nodiscard]] ScopeGuard {
-public:
+ public:
   explicit ScopeGuard(F fn) noexcept(noexcept(F(std::move(fn)))) : m_fn(std::move(fn)) {}
   ScopeGuard(const ScopeGuard&) = delete;
   ScopeGuard& operator=(const ScopeGuard&) = delete;
@@ -22,7 +22,7 @@ public:
   // The callable will not run.
   void cancel() noexcept { m_armed = false; }
 
-private:
+ private:
   F m_fn;
   bool m_armed = true;
 };

@@ -30,7 +30,7 @@ std::string_view status_code_name(StatusCode code) noexcept;
 // The outcome of an operation: ok, or a code with a message for the user that says
 // what went wrong and, where it can, what to do about it.  Cheap to move; copyable.
 class [[nodiscard]] Status {
-public:
+ public:
   Status() noexcept = default;
   Status(StatusCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
 
@@ -47,12 +47,14 @@ public:
     return a.m_code == b.m_code && a.m_message == b.m_message;
   }
 
-private:
+ private:
   StatusCode m_code = StatusCode::ok;
   std::string m_message;
 };
 
-inline Status ok_status() noexcept { return {}; }
+inline Status ok_status() noexcept {
+  return {};
+}
 Status invalid_argument(std::string message);
 Status not_found(std::string message);
 Status io_error(std::string message);
@@ -66,8 +68,8 @@ Status errno_status(std::string_view what, int errnum);
 // (asserted in debug builds); check ok() first.
 template <class T>
 class [[nodiscard]] Result {
-public:
-  Result(T value) : m_data(std::move(value)) {}  // NOLINT(google-explicit-constructor)
+ public:
+  Result(T value) : m_data(std::move(value)) {}        // NOLINT(google-explicit-constructor)
   Result(Status status) : m_data(std::move(status)) {  // NOLINT(google-explicit-constructor)
     assert(!std::get<Status>(m_data).ok() && "Result built from an ok Status has no value");
   }
@@ -77,22 +79,20 @@ public:
   [[nodiscard]] T& value() & { return std::get<T>(m_data); }
   [[nodiscard]] T&& value() && { return std::get<T>(std::move(m_data)); }
   // The error; an ok Status when there is a value.
-  [[nodiscard]] Status status() const {
-    return ok() ? Status{} : std::get<Status>(m_data);
-  }
+  [[nodiscard]] Status status() const { return ok() ? Status{} : std::get<Status>(m_data); }
   [[nodiscard]] T value_or(T fallback) const& { return ok() ? value() : std::move(fallback); }
 
-private:
+ private:
   std::variant<T, Status> m_data;
 };
 
 }  // namespace ftmpi
 
 // Returns the Status of `expr` from the enclosing function when it is not ok.
-#define FTMPI_RETURN_IF_ERROR(expr)                   \
-  do {                                                \
-    ::ftmpi::Status ftmpi_status_tmp_ = (expr);       \
-    if (!ftmpi_status_tmp_.ok()) {                    \
-      return ftmpi_status_tmp_;                       \
-    }                                                 \
+#define FTMPI_RETURN_IF_ERROR(expr)             \
+  do {                                          \
+    ::ftmpi::Status ftmpi_status_tmp_ = (expr); \
+    if (!ftmpi_status_tmp_.ok()) {              \
+      return ftmpi_status_tmp_;                 \
+    }                                           \
   } while (false)

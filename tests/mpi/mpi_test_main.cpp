@@ -11,17 +11,17 @@ namespace {
 
 // Prints only failures (with the rank) on ranks other than 0.
 class RankFailurePrinter final : public testing::EmptyTestEventListener {
-public:
+ public:
   explicit RankFailurePrinter(int rank) : m_rank(rank) {}
   void OnTestPartResult(const testing::TestPartResult& result) override {
     if (result.failed()) {
       std::fprintf(stderr, "[rank %d] %s:%d: failure\n%s\n", m_rank,
-                   result.file_name() != nullptr ? result.file_name() : "?",
-                   result.line_number(), result.summary());
+                   result.file_name() != nullptr ? result.file_name() : "?", result.line_number(),
+                   result.summary());
     }
   }
 
-private:
+ private:
   int m_rank;
 };
 

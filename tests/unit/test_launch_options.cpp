@@ -48,10 +48,10 @@ TEST(LaunchOptions, DoubleDashStartsTheProgram) {
 }
 
 TEST(LaunchOptions, AllOptions) {
-  auto parsed = parse({"--mode", "native", "--hostfile", "/dev/null", "--oversubscribe",
-                       "--allow-run-as-root", "--mpirun-arg=--bind-to", "--mpirun-arg", "core",
-                       "--mpirun", "/opt/mpi/bin/mpirun", "--dry-run", "--log-level", "debug",
-                       "-np", "3", "prog"});
+  auto parsed =
+      parse({"--mode", "native", "--hostfile", "/dev/null", "--oversubscribe",
+             "--allow-run-as-root", "--mpirun-arg=--bind-to", "--mpirun-arg", "core", "--mpirun",
+             "/opt/mpi/bin/mpirun", "--dry-run", "--log-level", "debug", "-np", "3", "prog"});
   const auto& options = options_of(parsed);
   EXPECT_EQ(options.mode, LaunchMode::native);
   ASSERT_TRUE(options.spec.hostfile.has_value());
@@ -96,8 +96,8 @@ TEST(LaunchOptions, HelpAndVersionExitZeroOnStdout) {
   EXPECT_EQ(std::get<EarlyExit>(help).exit_code, 0);
   EXPECT_FALSE(std::get<EarlyExit>(help).to_stderr);
   const std::string& text = std::get<EarlyExit>(help).text;
-  for (const char* expected : {"Usage: ftmpi-launch", "--hostfile", "--mode", "--mpirun-arg",
-                               "-np", "Examples:", "exit code"}) {
+  for (const char* expected : {"Usage: ftmpi-launch", "--hostfile", "--mode", "--mpirun-arg", "-np",
+                               "Examples:", "exit code"}) {
     EXPECT_NE(text.find(expected), std::string::npos) << expected;
   }
   auto version = parse({"--version"});

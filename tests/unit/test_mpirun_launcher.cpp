@@ -33,8 +33,8 @@ TEST(MpirunLauncher, EveryPartInMpirunOrder) {
   ASSERT_TRUE(command.ok());
   EXPECT_EQ(command.value(),
             (std::vector<std::string>{"mpirun", "-np", "2", "--hostfile", "hosts",
-                                      "--oversubscribe", "--allow-run-as-root", "--bind-to",
-                                      "core", "/bin/app", "-n", "10"}));
+                                      "--oversubscribe", "--allow-run-as-root", "--bind-to", "core",
+                                      "/bin/app", "-n", "10"}));
 }
 
 TEST(MpirunLauncher, RefusesImpossibleSpecs) {

@@ -27,9 +27,10 @@ TEST(RunForeground, ReportsDeathBySignalAsShellsDo) {
 TEST(RunForeground, ForwardsTerminationToTheChild) {
   // The child signals its parent (this test) with SIGTERM, then waits to be killed by
   // the forwarded signal; without forwarding this test process itself would die.
-  auto result = run_foreground(
-      {"sh", "-c", "trap 'exit 42' TERM; kill -TERM $PPID; for i in 1 2 3 4 5 6 7 8 9 10; "
-                   "do sleep 1; done; exit 1"});
+  auto result =
+      run_foreground({"sh", "-c",
+                      "trap 'exit 42' TERM; kill -TERM $PPID; for i in 1 2 3 4 5 6 7 8 9 10; "
+                      "do sleep 1; done; exit 1"});
   ASSERT_TRUE(result.ok());
   EXPECT_EQ(result.value(), 42);
 }

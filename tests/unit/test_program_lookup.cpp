@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 // A folder under the test's scratch folder (its working directory).
 class ProgramLookup : public testing::Test {
-protected:
+ protected:
   void SetUp() override {
     m_dir = fs::current_path() / "lookup";
     fs::remove_all(m_dir);

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# ftmpi-launch as a user meets it: help, version, bad input, exit codes, stdin.
+source "$(dirname "$0")/lib.sh"
+L="$BIN/ftmpi-launch"
+root=()
+[[ $(id -u) -eq 0 ]] && root=(--allow-run-as-root)
+
+expect_exit 0 "$L" --help
+expect_in cmd.out "Usage: ftmpi-launch"
+expect_in cmd.out "--hostfile"
+expect_exit 0 "$L" --version
+expect_in cmd.out "ftmpi-launch "
+
+# Bad command lines: exit 64 with a message that says what is wrong.
+expect_exit 64 "$L" --bogus -np 2 /bin/true
+expect_in cmd.err "--bogus"
+expect_exit 64 "$L" /bin/true
+expect_in cmd.err "np"
+expect_exit 64 "$L" -np 0 /bin/true
+expect_exit 64 "$L" -np 2
+expect_in cmd.err "no PROGRAM"
+
+# A missing program: exit 66 before anything starts.
+expect_exit 66 "$L" -np 2 ./no-such-program
+expect_in cmd.err "'./no-such-program' does not exist"
+expect_exit 66 "$L" -np 2 no-such-program-in-path
+expect_in cmd.err "not found in PATH"
+
+# A mode this build cannot run: exit 69 naming the alternative.
+expect_exit 69 "$L" --mode transparent -np 1 /bin/true
+expect_in cmd.err "--mode native"
+
+# --dry-run shows the mpirun command.
+expect_exit 0 "$L" --dry-run --mpirun-arg=--bind-to --mpirun-arg=none -np 3 /bin/echo a 'b c'
+expect_in cmd.out "-np 3"
+expect_in cmd.out "--bind-to none /bin/echo a 'b c'"
+
+# The program's exit code comes back; so do its stdout and stdin.
+expect_exit 0 "$L" "${root[@]}" --oversubscribe -np 2 /bin/true
+expect_exit 3 "$L" "${root[@]}" --oversubscribe -np 2 /bin/sh -c 'exit 3'
+expect_exit 2 "$L" "${root[@]}" --oversubscribe -np 2 "$BIN/jacobi2d" --bogus
+expect_in cmd.err "unknown or incomplete option '--bogus'"
+echo "line from stdin" | "$L" "${root[@]}" -np 1 /bin/cat >stdin.out 2>stdin.err ||
+  fail "stdin pass-through run failed"
+expect_in stdin.out "line from stdin"
+
+# A missing mpirun is reported as such.
+expect_exit 69 "$L" --mpirun /nonexistent/mpirun -np 1 /bin/true
+expect_in cmd.err "mpirun '/nonexistent/mpirun' not found"
+
+pass "ftmpi-launch command-line behaviour"

@@ -1,0 +1,51 @@
+# Shared helpers of the end-to-end test scripts (sourced, not run).
+# ctest runs each script in its own scratch folder with FTMPI_BUILD_DIR and
+# FTMPI_SOURCE_DIR set (cmake/FtmpiTesting.cmake).
+set -euo pipefail
+
+: "${FTMPI_BUILD_DIR:?run through ctest, or set FTMPI_BUILD_DIR}"
+: "${FTMPI_SOURCE_DIR:?run through ctest, or set FTMPI_SOURCE_DIR}"
+BIN="$FTMPI_BUILD_DIR/bin"
+TEST_BIN="$FTMPI_BUILD_DIR/tests/bin"
+MPIRUN=(mpirun --oversubscribe)
+[[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
+
+fail() {
+  echo "FAIL: $*" >&2
+  exit 1
+}
+pass() { echo "PASS: $*"; }
+
+# checksum_of FILE: the value of the last line, which must read "checksum: VALUE".
+checksum_of() {
+  local last
+  last=$(tail -n 1 "$1")
+  [[ $last =~ ^checksum:\ ([-+0-9.eE]+)$ ]] || fail "last line of $1 is not 'checksum: VALUE': '$last'"
+  echo "${BASH_REMATCH[1]}"
+}
+
+# reference_checksum APP RANKS ARGS...: the serial reference's checksum.
+reference_checksum() {
+  local app=$1 ranks=$2
+  shift 2
+  local extra=()
+  [[ $app == memhog ]] && extra=(--ranks "$ranks")
+  "$TEST_BIN/ftmpi-reference" "$app" "$@" "${extra[@]}" >reference.out
+  checksum_of reference.out
+}
+
+# expect_exit CODE CMD...: runs CMD (output in cmd.out, cmd.err), checks its exit code.
+expect_exit() {
+  local want=$1 got=0
+  shift
+  "$@" >cmd.out 2>cmd.err || got=$?
+  if [[ $got -ne $want ]]; then
+    echo "--- stdout"; cat cmd.out; echo "--- stderr"; cat cmd.err
+    fail "'$*' exited with $got, expected $want"
+  fi
+}
+
+# expect_in FILE TEXT: FILE contains TEXT.
+expect_in() {
+  grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 does not contain '$2'"; }
+}
