@@ -15,15 +15,25 @@
 
 namespace {
 
+using ftmpi::EarlyExit;
+using ftmpi::k_exit_no_program;
+using ftmpi::k_exit_software;
+using ftmpi::k_exit_unavailable;
+using ftmpi::k_exit_usage;
+using ftmpi::LaunchMode;
+using ftmpi::LaunchOptions;
+
 int launch(const std::vector<std::string>& args) {
-  using namespace ftmpi;
-  auto parsed = parse_launch_options(args);
+  using ftmpi::find_program;
+  using ftmpi::logger;
+  using ftmpi::shell_join;
+  auto parsed = ftmpi::parse_launch_options(args);
   if (auto* early = std::get_if<EarlyExit>(&parsed)) {
     std::fputs(early->text.c_str(), early->to_stderr ? stderr : stdout);
     return early->exit_code;
   }
   auto& options = std::get<LaunchOptions>(parsed);
-  set_log_level(options.log_level);
+  ftmpi::set_log_level(options.log_level);
   auto log = logger("launch");
 
   if (options.mode == LaunchMode::transparent) {
@@ -51,7 +61,7 @@ int launch(const std::vector<std::string>& args) {
     return k_exit_unavailable;
   }
 
-  const auto launcher = make_mpirun_launcher(mpirun.value());
+  const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());
   auto command = launcher->command(options.spec);
   if (!command.ok()) {
     log->error("{}", command.status().message());
@@ -62,7 +72,7 @@ int launch(const std::vector<std::string>& args) {
     return 0;
   }
   log->debug("starting {}", shell_join(command.value()));
-  auto exit_code = run_foreground(command.value());
+  auto exit_code = ftmpi::run_foreground(command.value());
   if (!exit_code.ok()) {
     log->error("{}", exit_code.status().message());
     return k_exit_software;

@@ -1,6 +1,6 @@
 #include "util/status.hpp"
 
-#include <cstring>
+#include <string.h>
 
 #include <fmt/format.h>
 
@@ -62,7 +62,10 @@ Status internal_error(std::string message) {
 }
 
 Status errno_status(std::string_view what, int errnum) {
-  return io_error(fmt::format("{}: {}", what, std::strerror(errnum)));
+  char buffer[256] = {};
+  // GNU strerror_r: returns the message, which may or may not be in `buffer`.
+  const char* text = ::strerror_r(errnum, buffer, sizeof buffer);
+  return io_error(fmt::format("{}: {}", what, text));
 }
 
 }  // namespace ftmpi

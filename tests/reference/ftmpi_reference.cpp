@@ -192,9 +192,7 @@ int memhog(long mib, long iters, long ranks) {
   return 0;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app("Serial reference checksums of ftmpi's example MPI applications", "ftmpi-reference");
   app.require_subcommand(1);
   long n = 0;
@@ -234,4 +232,15 @@ int main(int argc, char** argv) {
     return farm(tasks, n, iters);
   }
   return memhog(mib, iters, ranks);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ftmpi-reference: %s\n", e.what());
+  }
+  return 1;
 }

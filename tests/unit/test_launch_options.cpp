@@ -69,7 +69,7 @@ TEST(LaunchOptions, TransparentModeParses) {
   EXPECT_EQ(options.mode, LaunchMode::transparent);
 }
 
-void expect_usage_error(std::vector<std::string> args, const std::string& fragment) {
+void expect_usage_error(const std::vector<std::string>& args, const std::string& fragment) {
   auto parsed = parse(args);
   ASSERT_TRUE(std::holds_alternative<EarlyExit>(parsed)) << fragment;
   const auto& early = std::get<EarlyExit>(parsed);
