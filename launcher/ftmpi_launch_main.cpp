@@ -6,10 +6,12 @@
 
 #include <fmt/format.h>
 
+#include "install_layout.hpp"
 #include "job_launcher.hpp"
 #include "launch_options.hpp"
 #include "process.hpp"
 #include "program_lookup.hpp"
+#include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/shell.hpp"
 
@@ -60,6 +62,19 @@ int launch(const std::vector<std::string>& args) {
         options.mpirun);
     return k_exit_unavailable;
   }
+
+  auto layout = ftmpi::find_install_layout();
+  if (!layout.ok()) {
+    log->error("{}", layout.status().message());
+    return k_exit_unavailable;
+  }
+  // N application ranks, each in ftmpi-rank with libftmpi preloaded, and the hidden
+  // predictor as rank N.
+  options.spec.environment.push_back(
+      fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
+  options.spec.rank_wrapper = {layout.value().rank_helper, "--preload", layout.value().libftmpi,
+                               "--"};
+  options.spec.hidden_rank = {layout.value().predictor};
 
   const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());
   auto command = launcher->command(options.spec);

@@ -19,8 +19,11 @@ struct LaunchSpec {
   bool oversubscribe = false;              // allow more ranks than slots
   bool allow_run_as_root = false;          // the launcher refuses root without it
   std::vector<std::string> launcher_args;  // passed to the launcher verbatim
+  std::vector<std::string> environment;    // "NAME=value" for every process started
+  std::vector<std::string> rank_wrapper;   // argv prefix each application rank runs in
   std::string program;                     // resolved path of the application
   std::vector<std::string> program_args;   // the application's own arguments
+  std::vector<std::string> hidden_rank;    // argv of one extra, last rank; empty: none
 };
 
 class JobLauncher {

@@ -19,7 +19,7 @@ class MpirunLauncher final : public JobLauncher {
     if (spec.program.empty()) {
       return invalid_argument("no program to launch");
     }
-    std::vector<std::string> argv{m_mpirun, "-np", std::to_string(spec.ranks)};
+    std::vector<std::string> argv{m_mpirun};
     if (spec.hostfile) {
       argv.insert(argv.end(), {"--hostfile", *spec.hostfile});
     }
@@ -30,8 +30,22 @@ class MpirunLauncher final : public JobLauncher {
       argv.emplace_back("--allow-run-as-root");
     }
     argv.insert(argv.end(), spec.launcher_args.begin(), spec.launcher_args.end());
+    argv.insert(argv.end(), {"-np", std::to_string(spec.ranks)});
+    // mpirun's -x applies to the application context it appears in, so each gets its own.
+    const auto add_environment = [&argv, &spec] {
+      for (const auto& entry : spec.environment) {
+        argv.insert(argv.end(), {"-x", entry});
+      }
+    };
+    add_environment();
+    argv.insert(argv.end(), spec.rank_wrapper.begin(), spec.rank_wrapper.end());
     argv.push_back(spec.program);
     argv.insert(argv.end(), spec.program_args.begin(), spec.program_args.end());
+    if (!spec.hidden_rank.empty()) {
+      argv.insert(argv.end(), {":", "-np", "1"});
+      add_environment();
+      argv.insert(argv.end(), spec.hidden_rank.begin(), spec.hidden_rank.end());
+    }
     return argv;
   }
 

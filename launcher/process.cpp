@@ -1,5 +1,6 @@
 #include "process.hpp"
 
+#include <pthread.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -31,7 +32,30 @@ extern "C" void forward_signal(int signo) {
 
 }  // namespace
 
-Result<int> run_foreground(const std::vector<std::string>& argv) {
+namespace {
+
+// environ with `set_env` applied.
+std::vector<std::string> environment_with(const std::vector<std::string>& set_env) {
+  std::vector<std::string> env;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string entry(*e);
+    const std::string name = entry.substr(0, entry.find('='));
+    bool replaced = false;
+    for (const auto& s : set_env) {
+      replaced = replaced || s.substr(0, s.find('=')) == name;
+    }
+    if (!replaced) {
+      env.push_back(entry);
+    }
+  }
+  env.insert(env.end(), set_env.begin(), set_env.end());
+  return env;
+}
+
+}  // namespace
+
+Result<int> run_foreground(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& set_env) {
   if (argv.empty()) {
     return invalid_argument("run_foreground: empty argv");
   }
@@ -41,6 +65,13 @@ Result<int> run_foreground(const std::vector<std::string>& argv) {
     c_argv.push_back(const_cast<char*>(arg.c_str()));  // NOLINT: posix_spawn takes char*
   }
   c_argv.push_back(nullptr);
+  const std::vector<std::string> env = environment_with(set_env);
+  std::vector<char*> c_env;
+  c_env.reserve(env.size() + 1);
+  for (const auto& entry : env) {
+    c_env.push_back(const_cast<char*>(entry.c_str()));  // NOLINT: posix_spawn takes char*
+  }
+  c_env.push_back(nullptr);
 
   // Install the forwarding handlers before the child exists, so no signal is lost
   // between spawn and wait; restore the old ones on every return path.
@@ -59,12 +90,30 @@ Result<int> run_foreground(const std::vector<std::string>& argv) {
     }
   });
 
+  // Block the forwarded signals until the child's pid is known, so that one arriving
+  // in between is delivered (to the child) instead of lost; the child starts with the
+  // caller's original mask.
+  sigset_t forwarded;
+  sigset_t original;
+  sigemptyset(&forwarded);
+  for (const int signo : k_forwarded_signals) {
+    sigaddset(&forwarded, signo);
+  }
+  ::pthread_sigmask(SIG_BLOCK, &forwarded, &original);
+  posix_spawnattr_t attr;
+  posix_spawnattr_init(&attr);
+  posix_spawnattr_setsigmask(&attr, &original);
+  posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGMASK);
   pid_t pid = 0;
-  const int rc = ::posix_spawnp(&pid, c_argv[0], nullptr, nullptr, c_argv.data(), environ);
+  const int rc = ::posix_spawnp(&pid, c_argv[0], nullptr, &attr, c_argv.data(), c_env.data());
+  posix_spawnattr_destroy(&attr);
+  if (rc == 0) {
+    g_child.store(pid);
+  }
+  ::pthread_sigmask(SIG_SETMASK, &original, nullptr);
   if (rc != 0) {
     return errno_status(fmt::format("cannot start '{}'", argv[0]), rc);
   }
-  g_child.store(pid);
 
   int wstatus = 0;
   while (::waitpid(pid, &wstatus, 0) < 0) {

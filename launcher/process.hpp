@@ -9,10 +9,12 @@
 
 namespace ftmpi {
 
-// Starts argv[0] (looked up in PATH) with argv, inheriting stdin, stdout, stderr and the
-// environment; forwards SIGINT, SIGTERM, SIGHUP, SIGUSR1 and SIGUSR2 to it while it runs;
-// waits.  Returns its exit code, or 128 + N if signal N killed it.  Not thread-safe:
-// one foreground child per process at a time.
-Result<int> run_foreground(const std::vector<std::string>& argv);
+// Starts argv[0] (looked up in PATH) with argv, inheriting stdin, stdout, stderr, the
+// file descriptors not marked close-on-exec and the environment plus `set_env`
+// ("NAME=value" entries, replacing any NAME already set); forwards SIGINT, SIGTERM,
+// SIGHUP, SIGUSR1 and SIGUSR2 to it while it runs; waits.  Returns its exit code, or
+// 128 + N if signal N killed it.  Not thread-safe: one foreground child at a time.
+Result<int> run_foreground(const std::vector<std::string>& argv,
+                           const std::vector<std::string>& set_env = {});
 
 }  // namespace ftmpi

@@ -27,6 +27,7 @@ readonly PACKAGES=(
   libzmq3-dev cppzmq-dev
   libxgboost-dev libeigen3-dev
   stress-ng util-linux iproute2 procps
+  netpipe-openmpi
   python3 python3-h5py python3-numpy python3-matplotlib
 )
 

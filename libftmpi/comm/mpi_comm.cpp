@@ -1,11 +1,12 @@
 #include "comm/mpi_comm.hpp"
 
+#include "comm/mpi_status.hpp"
+
 #include <climits>
 
 #include <fmt/format.h>
 
 namespace ftmpi {
-namespace {
 
 Status mpi_status(const char* call, int rc) {
   if (rc == MPI_SUCCESS) {
@@ -16,6 +17,8 @@ Status mpi_status(const char* call, int rc) {
   PMPI_Error_string(rc, text, &length);
   return internal_error(fmt::format("{} failed: {}", call, text));
 }
+
+namespace {
 
 class MpiComm final : public Comm {
  public:

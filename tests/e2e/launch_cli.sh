@@ -32,8 +32,9 @@ expect_in cmd.err "--mode native"
 
 # --dry-run shows the mpirun command.
 expect_exit 0 "$L" --dry-run --mpirun-arg=--bind-to --mpirun-arg=none -np 3 /bin/echo a 'b c'
-expect_in cmd.out "-np 3"
-expect_in cmd.out "--bind-to none /bin/echo a 'b c'"
+expect_in cmd.out "--bind-to none -np 3 -x FTMPI_APP_RANKS=3"
+expect_in cmd.out "/bin/echo a 'b c' : -np 1 -x FTMPI_APP_RANKS=3"
+expect_in cmd.out "/ftmpi-predictor"
 
 # The program's exit code comes back; so do its stdout and stdin.
 expect_exit 0 "$L" "${root[@]}" --oversubscribe -np 2 /bin/true

@@ -32,9 +32,27 @@ TEST(MpirunLauncher, EveryPartInMpirunOrder) {
   auto command = launcher->command(spec);
   ASSERT_TRUE(command.ok());
   EXPECT_EQ(command.value(),
-            (std::vector<std::string>{"mpirun", "-np", "2", "--hostfile", "hosts",
-                                      "--oversubscribe", "--allow-run-as-root", "--bind-to", "core",
+            (std::vector<std::string>{"mpirun", "--hostfile", "hosts", "--oversubscribe",
+                                      "--allow-run-as-root", "--bind-to", "core", "-np", "2",
                                       "/bin/app", "-n", "10"}));
+}
+
+TEST(MpirunLauncher, HiddenRankIsASecondContextWithTheSameEnvironment) {
+  const auto launcher = make_mpirun_launcher("mpirun");
+  LaunchSpec spec;
+  spec.ranks = 3;
+  spec.environment = {"A=1", "B=two"};
+  spec.rank_wrapper = {"/bin/wrap", "--"};
+  spec.program = "/bin/app";
+  spec.program_args = {"x"};
+  spec.hidden_rank = {"/bin/hidden", "--flag"};
+  auto command = launcher->command(spec);
+  ASSERT_TRUE(command.ok());
+  EXPECT_EQ(
+      command.value(),
+      (std::vector<std::string>{
+          "mpirun", "-np", "3", "-x", "A=1", "-x", "B=two", "/bin/wrap",   "--",    "/bin/app", "x",
+          ":",      "-np", "1", "-x", "A=1", "-x", "B=two", "/bin/hidden", "--flag"}));
 }
 
 TEST(MpirunLauncher, RefusesImpossibleSpecs) {

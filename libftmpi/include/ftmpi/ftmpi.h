@@ -8,6 +8,9 @@
 #ifndef FTMPI_FTMPI_H
 #define FTMPI_FTMPI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #include "ftmpi/version.h"
 
 #ifdef __cplusplus
@@ -49,6 +52,40 @@ FTMPI_API const char* ftmpi_version_string(void) FTMPI_NOEXCEPT;
 
 /* A short English description of a status value; a static string, never NULL. */
 FTMPI_API const char* ftmpi_status_string(int status) FTMPI_NOEXCEPT;
+
+/* --- Introspection of the MPI interposition (for tools, debugging and tests) ------- */
+
+/* Kinds of MPI handles libftmpi virtualises. */
+typedef enum ftmpi_handle_kind {
+  FTMPI_HANDLE_COMM = 1,
+  FTMPI_HANDLE_GROUP = 2,
+  FTMPI_HANDLE_DATATYPE = 3,
+  FTMPI_HANDLE_OP = 4,
+  FTMPI_HANDLE_REQUEST = 5,
+  FTMPI_HANDLE_INFO = 6,
+  FTMPI_HANDLE_ERRHANDLER = 7,
+  FTMPI_HANDLE_MESSAGE = 8
+} ftmpi_handle_kind;
+
+/* Sets *is_virtual to 1 when `handle` (an MPI handle's value, e.g. (void*)comm) is a
+ * virtual handle libftmpi gave out, else 0. */
+FTMPI_API int ftmpi_handle_is_virtual(const void* handle, int* is_virtual) FTMPI_NOEXCEPT;
+
+/* Number of live virtual handles of one kind in this process. */
+FTMPI_API int ftmpi_live_handles(int kind, long* count) FTMPI_NOEXCEPT;
+
+/* Number of records in this process's creation log. */
+FTMPI_API int ftmpi_creation_log_size(long* records) FTMPI_NOEXCEPT;
+
+/* The creation log as text, one call per line.  Writes at most `size` bytes including
+ * the terminating NUL (truncating); *needed (if not NULL) gets the full size. */
+FTMPI_API int ftmpi_creation_log_text(char* buffer, size_t size, size_t* needed) FTMPI_NOEXCEPT;
+
+/* Totals of one MPI function in this process ("MPI_Send"): calls, nanoseconds inside
+ * it and bytes it sent.  FTMPI_ERR_NOT_FOUND for a name ftmpi does not cover.  Any of
+ * the output pointers may be NULL. */
+FTMPI_API int ftmpi_call_stats(const char* call, uint64_t* calls, uint64_t* ns,
+                               uint64_t* bytes) FTMPI_NOEXCEPT;
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -1,0 +1,21 @@
+// Where ftmpi-launch finds the rest of ftmpi: beside itself (bin/) and in ../lib, the
+// same in the build tree (build/bin, build/lib) and in an installation.
+#pragma once
+
+#include <string>
+
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+struct InstallLayout {
+  std::string rank_helper;  // bin/ftmpi-rank
+  std::string predictor;    // bin/ftmpi-predictor
+  std::string libftmpi;     // lib/libftmpi.so
+};
+
+// The layout around the running executable; not_found naming the missing file when
+// the installation is incomplete.
+Result<InstallLayout> find_install_layout();
+
+}  // namespace ftmpi

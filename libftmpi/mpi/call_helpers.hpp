@@ -1,0 +1,31 @@
+// Small functions the generated wrappers call: array extents, byte counts, and the
+// two ways a wrapper can fail (an exception inside ftmpi, a call ftmpi does not cover).
+#pragma once
+
+#include <mpi.h>
+
+#include <cstdint>
+
+#include "mpi/unsupported.hpp"
+
+namespace ftmpi {
+
+// Sum of values[0..count); 0 for a null array.
+[[nodiscard]] long sum_ints(const int* values, long count) noexcept;
+// Number of peers of a real communicator: its size, or its remote size for an
+// intercommunicator (the extent of MPI_Alltoallw's arrays).
+[[nodiscard]] long peer_count(MPI_Comm real) noexcept;
+// In- and out-degree of a real communicator with a topology (for neighbourhood
+// collectives); 0 without one.
+[[nodiscard]] long in_degree(MPI_Comm real) noexcept;
+[[nodiscard]] long out_degree(MPI_Comm real) noexcept;
+// Number of dimensions of a real Cartesian communicator; 0 otherwise.
+[[nodiscard]] long cart_ndims(MPI_Comm real) noexcept;
+// count elements of a real datatype, in bytes; 0 for invalid types.
+[[nodiscard]] std::uint64_t type_bytes(long count, MPI_Datatype real) noexcept;
+
+// Called when an exception escaped the inside of a wrapper (a bug in ftmpi, or memory
+// exhausted): reports it on stderr and returns MPI_ERR_INTERN.
+int wrapper_failed(const char* call) noexcept;
+
+}  // namespace ftmpi

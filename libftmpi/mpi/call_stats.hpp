@@ -1,0 +1,70 @@
+// Per-call MPI statistics of this process: calls, time inside MPI and bytes sent, per
+// MPI function (CallId), summed per call class when sampled.  Updated by every wrapper
+// (relaxed atomics: three uncontended adds per call); read by the sampler.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <ctime>
+
+#include "mpi/mpi_calls.hpp"
+
+namespace ftmpi {
+
+[[nodiscard]] inline std::uint64_t monotonic_ns() noexcept {
+  timespec ts{};
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000U +
+         static_cast<std::uint64_t>(ts.tv_nsec);
+}
+
+struct CallTotals {
+  std::uint64_t calls = 0;
+  std::uint64_t ns = 0;
+  std::uint64_t bytes = 0;
+};
+
+class CallStats {
+ public:
+  void record(CallId id, std::uint64_t ns, std::uint64_t bytes) noexcept {
+    auto& c = m_counters[static_cast<std::size_t>(id)];
+    c.calls.fetch_add(1, std::memory_order_relaxed);
+    c.ns.fetch_add(ns, std::memory_order_relaxed);
+    if (bytes != 0) {
+      c.bytes.fetch_add(bytes, std::memory_order_relaxed);
+    }
+  }
+  [[nodiscard]] CallTotals of(CallId id) const noexcept;
+  [[nodiscard]] std::array<CallTotals, static_cast<std::size_t>(CallClass::count_)> by_class()
+      const noexcept;
+
+ private:
+  struct Counters {
+    std::atomic<std::uint64_t> calls{0};
+    std::atomic<std::uint64_t> ns{0};
+    std::atomic<std::uint64_t> bytes{0};
+  };
+  std::array<Counters, k_call_count> m_counters{};
+};
+
+CallStats& call_stats() noexcept;
+
+// Times one wrapper call and records it when it ends.
+class CallScope {
+ public:
+  explicit CallScope(CallId id) noexcept : m_id(id), m_start(monotonic_ns()) {}
+  CallScope(const CallScope&) = delete;
+  CallScope& operator=(const CallScope&) = delete;
+  CallScope(CallScope&&) = delete;
+  CallScope& operator=(CallScope&&) = delete;
+  ~CallScope() { call_stats().record(m_id, monotonic_ns() - m_start, m_bytes); }
+  void add_bytes(std::uint64_t bytes) noexcept { m_bytes += bytes; }
+
+ private:
+  CallId m_id;
+  std::uint64_t m_start;
+  std::uint64_t m_bytes = 0;
+};
+
+}  // namespace ftmpi

@@ -1,0 +1,19 @@
+// libftmpi's runtime in the application process: joins the job world after the real
+// MPI_Init, maps MPI_COMM_WORLD to the application's ranks, tells the rank helper
+// (ftmpi-rank) how far the program got, and leaves the job world before the real
+// MPI_Finalize.
+#pragma once
+
+#include "util/job_env.hpp"
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+// After a successful PMPI_Init/PMPI_Init_thread.  On failure the caller aborts the job.
+Status runtime_start();
+// Before PMPI_Finalize.
+Status runtime_stop();
+// True when this process runs under ftmpi-launch with a hidden predictor rank.
+[[nodiscard]] bool runtime_has_predictor() noexcept;
+
+}  // namespace ftmpi
