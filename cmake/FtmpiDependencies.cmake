@@ -18,6 +18,17 @@ if(NOT spdlog_FOUND)
   message(FATAL_ERROR "spdlog not found: install libspdlog-dev (scripts/setup.sh does)")
 endif()
 
+# PAPI as our own imported target (Debian ships a pkg-config file, no CMake package).
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(FTMPI_PAPI REQUIRED IMPORTED_TARGET papi)
+add_library(FTMPI::PAPI ALIAS PkgConfig::FTMPI_PAPI)
+
+# HDF5 (C library) for the job trace.
+find_package(HDF5 REQUIRED COMPONENTS C)
+if(HDF5_VERSION VERSION_LESS 1.10)
+  message(FATAL_ERROR "HDF5 ${HDF5_VERSION} found; the trace needs 1.10 or newer (SWMR)")
+endif()
+
 if(FTMPI_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)
   if(NOT GTest_FOUND)

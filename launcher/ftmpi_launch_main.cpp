@@ -11,6 +11,7 @@
 #include "launch_options.hpp"
 #include "process.hpp"
 #include "program_lookup.hpp"
+#include "trace_path.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/shell.hpp"
@@ -68,10 +69,33 @@ int launch(const std::vector<std::string>& args) {
     log->error("{}", layout.status().message());
     return k_exit_unavailable;
   }
+  std::string trace;
+  if (!options.no_trace) {
+    auto checked = ftmpi::check_trace_path(
+        options.trace.empty() ? ftmpi::default_trace_name(options.spec.program) : options.trace);
+    if (!checked.ok()) {
+      log->error("{}; choose another --trace FILE, or --no-trace", checked.status().message());
+      return ftmpi::k_exit_cannot_create;
+    }
+    trace = checked.value();
+  }
+
   // N application ranks, each in ftmpi-rank with libftmpi preloaded, and the hidden
-  // predictor as rank N.
-  options.spec.environment.push_back(
-      fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
+  // predictor as rank N; the job's settings travel in the environment.
+  auto& env = options.spec.environment;
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_sample_interval, options.sample_interval));
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_trace, trace));
+  std::vector<std::string> program_words{options.spec.program};
+  program_words.insert(program_words.end(), options.spec.program_args.begin(),
+                       options.spec.program_args.end());
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_command, shell_join(program_words)));
+  for (const char* name :
+       {ftmpi::k_env_sysroot, ftmpi::k_env_node_cgroup, ftmpi::k_env_node_dir, "FTMPI_LOG_LEVEL"}) {
+    if (const char* value = std::getenv(name); value != nullptr) {  // NOLINT(concurrency-mt-unsafe)
+      env.push_back(fmt::format("{}={}", name, value));
+    }
+  }
   options.spec.rank_wrapper = {layout.value().rank_helper, "--preload", layout.value().libftmpi,
                                "--"};
   options.spec.hidden_rank = {layout.value().predictor};
@@ -93,6 +117,9 @@ int launch(const std::vector<std::string>& args) {
     return k_exit_software;
   }
   log->debug("{} exited with {}", launcher->name(), exit_code.value());
+  if (!trace.empty()) {
+    log->info("trace: {}", trace);
+  }
   return exit_code.value();
 }
 

@@ -25,7 +25,9 @@ constexpr const char* k_description =
     "ftmpi-launch starts PROGRAM on N ranks through mpirun and passes its standard\n"
     "input, output and error through.  Its exit code is the program's (as mpirun\n"
     "reports it); its own errors use 64 (bad usage), 66 (program not found),\n"
-    "69 (feature not available) and 70 (internal error).\n"
+    "69 (feature not available), 70 (internal error) and 73 (trace not writable).\n"
+    "Every rank is sampled (CPU, memory, faults, I/O, MPI activity, node health) into\n"
+    "one HDF5 trace per job; 'ftmpi-trace summary FILE' reads it.\n"
     "Everything after PROGRAM is passed to PROGRAM; use -- before a PROGRAM whose\n"
     "name starts with '-'.";
 
@@ -106,6 +108,15 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                  "transparent: checkpoint, restart and migration (not yet available)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
       ->default_str("native");
+  app.add_option("--trace", options.trace,
+                 "Write the job trace to FILE (default: PROGRAM-DATE-TIME.ftmpi.h5 here)")
+      ->type_name("FILE");
+  app.add_flag("--no-trace", options.no_trace, "Write no trace");
+  app.add_option("--sample-interval", options.sample_interval,
+                 "Seconds between samples of each rank and node")
+      ->check(CLI::Range(0.01, 3600.0))
+      ->default_str("1")
+      ->type_name("SECONDS");
   app.add_option("--hostfile", options.spec.hostfile,
                  "Nodes to run on, in Open MPI hostfile format")
       ->check(CLI::ExistingFile)
@@ -146,6 +157,10 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   }
 
   const std::vector<std::string>& rest = split.program;
+  if (options.no_trace && !options.trace.empty()) {
+    return EarlyExit{k_exit_usage,
+                     "ftmpi-launch: error: --trace and --no-trace exclude each other\n", true};
+  }
   if (rest.empty()) {
     return EarlyExit{k_exit_usage,
                      "ftmpi-launch: error: no PROGRAM given\n"

@@ -19,9 +19,12 @@ enum class LaunchMode {
 
 struct LaunchOptions {
   LaunchMode mode = LaunchMode::native;
-  LaunchSpec spec;       // program is the name as given; main() resolves it
-  std::string mpirun;    // mpirun to use
-  bool dry_run = false;  // print the launcher command instead of running it
+  LaunchSpec spec;               // program is the name as given; main() resolves it
+  std::string mpirun;            // mpirun to use
+  bool dry_run = false;          // print the launcher command instead of running it
+  std::string trace;             // the job trace file; "" = the default name
+  bool no_trace = false;         // write no trace
+  double sample_interval = 1.0;  // seconds
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
@@ -34,10 +37,11 @@ struct EarlyExit {
 
 // Exit codes of ftmpi-launch itself (the application's own exit code is passed through
 // otherwise).  From sysexits.h, so they rarely collide with an application's codes.
-inline constexpr int k_exit_usage = 64;        // bad command line
-inline constexpr int k_exit_no_program = 66;   // the program does not exist
-inline constexpr int k_exit_unavailable = 69;  // a requested feature is not available
-inline constexpr int k_exit_software = 70;     // an internal error in ftmpi-launch
+inline constexpr int k_exit_usage = 64;          // bad command line
+inline constexpr int k_exit_no_program = 66;     // the program does not exist
+inline constexpr int k_exit_unavailable = 69;    // a requested feature is not available
+inline constexpr int k_exit_cannot_create = 73;  // an output file cannot be created
+inline constexpr int k_exit_software = 70;       // an internal error in ftmpi-launch
 
 // Parses argv (argv[0] is the program name).  Never throws.
 std::variant<LaunchOptions, EarlyExit> parse_launch_options(const std::vector<std::string>& argv);

@@ -1,15 +1,22 @@
 // ftmpi-predictor: the hidden predictor rank of a job, started by ftmpi-launch as the
-// last process of the MPI world.  It never runs program code.  Today it joins the job
-// world and waits until every application rank has finalized; the telemetry receiver,
-// the trace writer and the model grow here.
+// last process of the MPI world.  It never runs program code.  It receives every
+// rank's samples and writes the job trace; the model grows here.
 #include <mpi.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 
+#include "collector.hpp"
 #include "comm/job_world.hpp"
+#include "util/job_env.hpp"
 
 namespace {
+
+const char* env_or(const char* name, const char* fallback) {
+  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): single thread
+  return value != nullptr ? value : fallback;
+}
 
 int run(int argc, char** argv) {
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
@@ -18,7 +25,11 @@ int run(int argc, char** argv) {
   }
   ftmpi::JobWorld world =
       ftmpi::join_job_world_or_abort(ftmpi::JobRole::predictor, "ftmpi-predictor");
-  const ftmpi::Status served = ftmpi::serve_job_world(world);
+  ftmpi::CollectorConfig config;
+  config.trace_path = env_or(ftmpi::k_env_trace, "");
+  config.command = env_or(ftmpi::k_env_command, "");
+  config.sample_interval = std::atof(env_or(ftmpi::k_env_sample_interval, "1"));
+  const ftmpi::Status served = ftmpi::run_collector(world, config);
   if (!served.ok()) {
     std::fprintf(stderr, "ftmpi-predictor: %s\n", served.message().c_str());
     MPI_Abort(MPI_COMM_WORLD, 1);

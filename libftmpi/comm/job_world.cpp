@@ -91,16 +91,4 @@ Status leave_job_world(JobWorld& world) {
   return status;
 }
 
-Status serve_job_world(JobWorld& world) {
-  for (int left = 0; left < world.app_ranks; ++left) {
-    FTMPI_RETURN_IF_ERROR(
-        mpi_status("MPI_Recv", PMPI_Recv(nullptr, 0, MPI_BYTE, MPI_ANY_SOURCE, k_tag_leave,
-                                         world.control, MPI_STATUS_IGNORE)));
-  }
-  if (world.control != MPI_COMM_NULL) {
-    PMPI_Comm_free(&world.control);
-  }
-  return {};
-}
-
 }  // namespace ftmpi

@@ -22,7 +22,9 @@
 namespace ftmpi {
 
 // Tags on the control communicator.
-inline constexpr int k_tag_leave = 1;  // an application rank is finalizing
+inline constexpr int k_tag_leave = 1;    // an application rank is finalizing
+inline constexpr int k_tag_hello = 2;    // an application rank introduces itself (RankHello)
+inline constexpr int k_tag_samples = 3;  // a batch of samples (telemetry/batch.hpp)
 
 enum class JobRole { app, predictor };
 
@@ -46,9 +48,5 @@ JobWorld join_job_world_or_abort(JobRole role, const char* program);
 // Application side of leaving: tells the predictor this rank is finalizing, then frees
 // both communicators.  Not collective.
 Status leave_job_world(JobWorld& world);
-
-// Predictor side: waits until every application rank has left, then frees the
-// communicators.  (The telemetry receiver grows from this loop.)
-Status serve_job_world(JobWorld& world);
 
 }  // namespace ftmpi

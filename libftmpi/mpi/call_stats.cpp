@@ -2,6 +2,9 @@
 
 namespace ftmpi {
 
+std::atomic<bool> g_samples_pending{false};
+std::atomic<void (*)()> g_deliver_samples{nullptr};
+
 CallTotals CallStats::of(CallId id) const noexcept {
   const auto& c = m_counters[static_cast<std::size_t>(id)];
   return {c.calls.load(std::memory_order_relaxed), c.ns.load(std::memory_order_relaxed),

@@ -50,10 +50,21 @@ class CallStats {
 
 CallStats& call_stats() noexcept;
 
-// Times one wrapper call and records it when it ends.
+// Telemetry waiting to be sent, and the function that sends it (set by the runtime).
+// Checked at the start of every MPI call: one relaxed atomic load when nothing waits.
+extern std::atomic<bool> g_samples_pending;
+extern std::atomic<void (*)()> g_deliver_samples;
+
+// Times one wrapper call and records it when it ends; first sends waiting telemetry.
 class CallScope {
  public:
-  explicit CallScope(CallId id) noexcept : m_id(id), m_start(monotonic_ns()) {}
+  explicit CallScope(CallId id) noexcept : m_id(id), m_start(monotonic_ns()) {
+    if (g_samples_pending.load(std::memory_order_relaxed)) {
+      if (auto* deliver = g_deliver_samples.load(std::memory_order_acquire)) {
+        deliver();
+      }
+    }
+  }
   CallScope(const CallScope&) = delete;
   CallScope& operator=(const CallScope&) = delete;
   CallScope(CallScope&&) = delete;

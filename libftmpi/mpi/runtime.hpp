@@ -1,7 +1,7 @@
 // libftmpi's runtime in the application process: joins the job world after the real
-// MPI_Init, maps MPI_COMM_WORLD to the application's ranks, tells the rank helper
-// (ftmpi-rank) how far the program got, and leaves the job world before the real
-// MPI_Finalize.
+// MPI_Init, maps MPI_COMM_WORLD to the application's ranks, introduces the rank to the
+// predictor and starts its sampler, tells the rank helper (ftmpi-rank) how far the
+// program got, and before the real MPI_Finalize sends the last samples and leaves.
 #pragma once
 
 #include "util/job_env.hpp"
@@ -13,7 +13,5 @@ namespace ftmpi {
 Status runtime_start();
 // Before PMPI_Finalize.
 Status runtime_stop();
-// True when this process runs under ftmpi-launch with a hidden predictor rank.
-[[nodiscard]] bool runtime_has_predictor() noexcept;
 
 }  // namespace ftmpi

@@ -10,4 +10,17 @@ inline constexpr const char* k_env_app_ranks = "FTMPI_APP_RANKS";
 // 'F' after leaving it.
 inline constexpr const char* k_env_rank_fd = "FTMPI_RANK_FD";
 
+// Seconds between samples (default 1).
+inline constexpr const char* k_env_sample_interval = "FTMPI_SAMPLE_INTERVAL";
+// Where node counters are read (proc/, sys/ below it; default "/").
+inline constexpr const char* k_env_sysroot = "FTMPI_SYSROOT";
+// The node's memory cgroup below sys/fs/cgroup/memory (default: none).
+inline constexpr const char* k_env_node_cgroup = "FTMPI_NODE_CGROUP";
+// The node-local directory whose file system is reported (default /tmp).
+inline constexpr const char* k_env_node_dir = "FTMPI_NODE_DIR";
+// The job trace the predictor writes; "" for none.
+inline constexpr const char* k_env_trace = "FTMPI_TRACE";
+// The command line of the job, for the trace.
+inline constexpr const char* k_env_command = "FTMPI_COMMAND";
+
 }  // namespace ftmpi

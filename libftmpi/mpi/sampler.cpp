@@ -1,0 +1,101 @@
+#include "mpi/sampler.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <ctime>
+
+#include "mpi/call_stats.hpp"
+
+namespace ftmpi {
+
+namespace {
+
+double wall_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+}  // namespace
+
+Sampler::Sampler(SamplerConfig config)
+    : m_config(std::move(config)), m_counters(system_papi(), ::getpid()), m_node(m_config.node) {}
+
+Sampler::~Sampler() { stop(); }
+
+void Sampler::start() {
+  sample_now();
+  m_thread = std::thread([this] { run(); });
+}
+
+void Sampler::stop() {
+  {
+    const std::lock_guard lock(m_mutex);
+    if (m_stopping || !m_thread.joinable()) {
+      return;
+    }
+    m_stopping = true;
+  }
+  m_wake.notify_all();
+  m_thread.join();
+  sample_now();
+}
+
+SampleBatch Sampler::take() {
+  const std::lock_guard lock(m_mutex);
+  g_samples_pending.store(false, std::memory_order_relaxed);
+  return std::exchange(m_queue, {});
+}
+
+void Sampler::run() {
+  const auto period = std::chrono::duration<double>(m_config.interval);
+  auto next = std::chrono::steady_clock::now() + period;
+  std::unique_lock lock(m_mutex);
+  while (!m_wake.wait_until(lock, next, [this] { return m_stopping; })) {
+    lock.unlock();
+    sample_now();
+    lock.lock();
+    next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
+  }
+}
+
+void Sampler::sample_now() {
+  RankSample r;
+  r.time = wall_seconds();
+  r.rank = m_config.rank;
+  if (auto p = read_process_counters("/proc/self"); p.ok()) {
+    const ProcessCounters& c = p.value();
+    r.cpu_user = c.cpu_user;
+    r.cpu_system = c.cpu_system;
+    r.rss_bytes = c.rss_bytes;
+    r.minor_faults = c.minor_faults;
+    r.major_faults = c.major_faults;
+    r.voluntary_switches = c.voluntary_switches;
+    r.involuntary_switches = c.involuntary_switches;
+    r.read_bytes = c.read_bytes;
+    r.write_bytes = c.write_bytes;
+  }
+  const auto by_class = call_stats().by_class();
+  for (std::size_t i = 0; i < k_mpi_classes; ++i) {
+    r.mpi_calls[i] = static_cast<std::int64_t>(by_class[i].calls);
+    r.mpi_seconds[i] = static_cast<double>(by_class[i].ns) * 1e-9;
+    r.mpi_bytes[i] = static_cast<std::int64_t>(by_class[i].bytes);
+  }
+  const auto papi = m_counters.read();
+  std::copy(papi.begin(), papi.end(), r.papi);
+  NodeSample n;
+  if (m_config.node_leader) {
+    n = m_node.sample();
+    n.time = r.time;
+    n.reporter = m_config.rank;
+  }
+  const std::lock_guard lock(m_mutex);
+  m_queue.ranks.push_back(r);
+  if (m_config.node_leader) {
+    m_queue.nodes.push_back(n);
+  }
+  g_samples_pending.store(true, std::memory_order_relaxed);
+}
+
+}  // namespace ftmpi

@@ -1,0 +1,112 @@
+#include "telemetry/samples.hpp"
+
+#include <string>
+#include <vector>
+
+namespace ftmpi {
+namespace {
+
+template <class T>
+constexpr FieldType type_of() {
+  if constexpr (std::is_same_v<T, std::int32_t>) {
+    return FieldType::int32;
+  } else if constexpr (std::is_same_v<T, std::int64_t>) {
+    return FieldType::int64;
+  } else {
+    return FieldType::float64;
+  }
+}
+
+#define FTMPI_FIELD(STRUCT, MEMBER) \
+  Field { #MEMBER, offsetof(STRUCT, MEMBER), type_of<decltype(STRUCT::MEMBER)>(), sizeof(STRUCT::MEMBER) }
+
+// Per-class arrays become one column each: mpi_calls_p2p, mpi_seconds_coll, ...
+template <class T>
+void add_array(std::vector<Field>& fields, std::vector<std::string>& names, std::string_view base,
+               std::size_t offset, std::span<const std::string_view> suffixes) {
+  for (std::size_t i = 0; i < suffixes.size(); ++i) {
+    names.push_back(std::string(base) + "_" + std::string(suffixes[i]));
+    fields.push_back({{}, offset + i * sizeof(T), type_of<T>(), sizeof(T)});
+  }
+}
+
+struct RankFields {
+  std::vector<std::string> names;  // storage for the generated column names
+  std::vector<Field> fields;
+  RankFields() {
+    names.reserve(64);
+    fields = {FTMPI_FIELD(RankSample, time),
+              FTMPI_FIELD(RankSample, rank),
+              FTMPI_FIELD(RankSample, node),
+              FTMPI_FIELD(RankSample, cpu_user),
+              FTMPI_FIELD(RankSample, cpu_system),
+              FTMPI_FIELD(RankSample, rss_bytes),
+              FTMPI_FIELD(RankSample, minor_faults),
+              FTMPI_FIELD(RankSample, major_faults),
+              FTMPI_FIELD(RankSample, voluntary_switches),
+              FTMPI_FIELD(RankSample, involuntary_switches),
+              FTMPI_FIELD(RankSample, read_bytes),
+              FTMPI_FIELD(RankSample, write_bytes)};
+    const std::size_t first_generated = fields.size();
+    add_array<std::int64_t>(fields, names, "mpi_calls", offsetof(RankSample, mpi_calls),
+                            k_mpi_class_names);
+    add_array<double>(fields, names, "mpi_seconds", offsetof(RankSample, mpi_seconds),
+                      k_mpi_class_names);
+    add_array<std::int64_t>(fields, names, "mpi_bytes", offsetof(RankSample, mpi_bytes),
+                            k_mpi_class_names);
+    add_array<std::int64_t>(fields, names, "papi", offsetof(RankSample, papi),
+                            k_papi_event_names);
+    for (std::size_t i = first_generated; i < fields.size(); ++i) {
+      fields[i].name = names[i - first_generated];
+    }
+  }
+};
+
+}  // namespace
+
+std::span<const Field> rank_sample_fields() {
+  static const RankFields table;
+  return table.fields;
+}
+
+std::span<const Field> node_sample_fields() {
+  static const Field fields[] = {
+      FTMPI_FIELD(NodeSample, time),
+      FTMPI_FIELD(NodeSample, node),
+      FTMPI_FIELD(NodeSample, reporter),
+      FTMPI_FIELD(NodeSample, mem_total),
+      FTMPI_FIELD(NodeSample, mem_available),
+      FTMPI_FIELD(NodeSample, swap_used),
+      FTMPI_FIELD(NodeSample, load1),
+      FTMPI_FIELD(NodeSample, cpu_busy),
+      FTMPI_FIELD(NodeSample, cpu_iowait),
+      FTMPI_FIELD(NodeSample, psi_cpu_some),
+      FTMPI_FIELD(NodeSample, psi_memory_some),
+      FTMPI_FIELD(NodeSample, psi_memory_full),
+      FTMPI_FIELD(NodeSample, psi_io_some),
+      FTMPI_FIELD(NodeSample, psi_io_full),
+      FTMPI_FIELD(NodeSample, cgroup_memory_usage),
+      FTMPI_FIELD(NodeSample, cgroup_memory_limit),
+      FTMPI_FIELD(NodeSample, edac_corrected),
+      FTMPI_FIELD(NodeSample, edac_uncorrected),
+      FTMPI_FIELD(NodeSample, net_errors),
+      FTMPI_FIELD(NodeSample, net_drops),
+      FTMPI_FIELD(NodeSample, disk_total),
+      FTMPI_FIELD(NodeSample, disk_free),
+      FTMPI_FIELD(NodeSample, temperature_max),
+  };
+  return fields;
+}
+
+std::span<const Field> event_fields() {
+  static const Field fields[] = {
+      FTMPI_FIELD(Event, time),
+      FTMPI_FIELD(Event, rank),
+      FTMPI_FIELD(Event, node),
+      Field{"kind", offsetof(Event, kind), FieldType::text, sizeof(Event::kind)},
+      Field{"detail", offsetof(Event, detail), FieldType::text, sizeof(Event::detail)},
+  };
+  return fields;
+}
+
+}  // namespace ftmpi

@@ -1,0 +1,188 @@
+#include "collector.hpp"
+
+#include <ctime>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "comm/mpi_status.hpp"
+#include "ftmpi/version.h"
+#include "telemetry/batch.hpp"
+#include "trace_file.hpp"
+#include "util/log.hpp"
+
+namespace ftmpi {
+namespace {
+
+double wall_seconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+Event make_event(const char* kind, const std::string& detail) {
+  Event e;
+  e.time = wall_seconds();
+  set_text(e.kind, kind);
+  set_text(e.detail, detail);
+  return e;
+}
+
+class Collector {
+ public:
+  Collector(JobWorld& world, const CollectorConfig& config) : m_world(world), m_config(config) {}
+
+  Status run() {
+    FTMPI_RETURN_IF_ERROR(greet());
+    open_trace();
+    record({make_event("job_start", m_config.command)});
+    int left = 0;
+    double last_flush = wall_seconds();
+    while (left < m_world.app_ranks) {
+      MPI_Status status;
+      FTMPI_RETURN_IF_ERROR(mpi_status(
+          "MPI_Probe", PMPI_Probe(MPI_ANY_SOURCE, MPI_ANY_TAG, m_world.control, &status)));
+      int bytes = 0;
+      PMPI_Get_count(&status, MPI_BYTE, &bytes);
+      std::vector<std::byte> message(static_cast<std::size_t>(bytes));
+      FTMPI_RETURN_IF_ERROR(mpi_status(
+          "MPI_Recv", PMPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE,
+                                status.MPI_TAG, m_world.control, MPI_STATUS_IGNORE)));
+      if (status.MPI_TAG == k_tag_leave) {
+        ++left;
+      } else if (status.MPI_TAG == k_tag_samples) {
+        store(message, status.MPI_SOURCE);
+      }
+      if (wall_seconds() - last_flush >= m_config.flush_interval) {
+        flush();
+        last_flush = wall_seconds();
+      }
+    }
+    record({make_event("job_end", fmt::format("{} ranks finished", m_world.app_ranks))});
+    if (m_trace) {
+      report(m_trace->close());
+      m_trace.reset();
+    }
+    PMPI_Comm_free(&m_world.control);
+    return {};
+  }
+
+ private:
+  // One RankHello from every application rank, in any order.
+  Status greet() {
+    m_hellos.resize(static_cast<std::size_t>(m_world.app_ranks));
+    for (int i = 0; i < m_world.app_ranks; ++i) {
+      RankHello hello;
+      MPI_Status status;
+      FTMPI_RETURN_IF_ERROR(
+          mpi_status("MPI_Recv", PMPI_Recv(&hello, sizeof hello, MPI_BYTE, MPI_ANY_SOURCE,
+                                           k_tag_hello, m_world.control, &status)));
+      if (hello.rank < 0 || hello.rank >= m_world.app_ranks) {
+        return corrupt(fmt::format("greeting from an unknown rank {}", hello.rank));
+      }
+      m_hellos[static_cast<std::size_t>(hello.rank)] = hello;
+    }
+    std::map<std::string, int> node_of_host;
+    for (const RankHello& hello : m_hellos) {
+      const std::string host(hello.host);
+      auto [it, added] = node_of_host.emplace(host, static_cast<int>(node_of_host.size()));
+      if (added) {
+        NodeInfo node;
+        node.node = it->second;
+        set_text(node.name, host);
+        m_header.nodes.push_back(node);
+      }
+      m_header.ranks.push_back({hello.rank, it->second, hello.pid});
+      m_node_of_rank.push_back(it->second);
+    }
+    std::set<std::string> papi;
+    for (const RankHello& hello : m_hellos) {
+      papi.insert(hello.papi);
+    }
+    for (const std::string& p : papi) {
+      m_header.papi += (m_header.papi.empty() ? "" : "; ") + p;
+    }
+    return {};
+  }
+
+  void open_trace() {
+    if (m_config.trace_path.empty()) {
+      return;
+    }
+    m_header.command = m_config.command;
+    m_header.ftmpi_version = FTMPI_VERSION_STRING;
+    m_header.start_time = wall_seconds();
+    m_header.sample_interval = m_config.sample_interval;
+    auto writer = TraceWriter::create(m_config.trace_path, m_header);
+    if (!writer.ok()) {
+      logger("predictor")->error("{}; the job goes on without a trace",
+                                 writer.status().message());
+      return;
+    }
+    m_trace = std::move(writer).value();
+  }
+
+  void store(std::span<const std::byte> message, int source) {
+    auto batch = decode_batch(message);
+    if (!batch.ok()) {
+      logger("predictor")->warn("dropped samples from rank {}: {}", source,
+                                batch.status().message());
+      return;
+    }
+    for (RankSample& s : batch.value().ranks) {
+      s.node = node_of(s.rank);
+    }
+    for (NodeSample& s : batch.value().nodes) {
+      s.node = node_of(s.reporter);
+    }
+    if (m_trace) {
+      report(m_trace->append(std::span<const RankSample>(batch.value().ranks)));
+      report(m_trace->append(std::span<const NodeSample>(batch.value().nodes)));
+    }
+  }
+
+  void record(const std::vector<Event>& events) {
+    if (m_trace) {
+      report(m_trace->append(std::span<const Event>(events)));
+    }
+  }
+
+  void flush() {
+    if (m_trace) {
+      report(m_trace->flush());
+    }
+  }
+
+  // A trace error ends the trace (once, with a message), never the job.
+  void report(const Status& status) {
+    if (!status.ok() && m_trace) {
+      logger("predictor")->error("{}; the trace stops here", status.message());
+      m_trace.reset();
+    }
+  }
+
+  [[nodiscard]] int node_of(int rank) const {
+    return rank >= 0 && rank < static_cast<int>(m_node_of_rank.size())
+               ? m_node_of_rank[static_cast<std::size_t>(rank)]
+               : -1;
+  }
+
+  JobWorld& m_world;
+  const CollectorConfig& m_config;
+  std::vector<RankHello> m_hellos;
+  std::vector<int> m_node_of_rank;
+  TraceHeader m_header;
+  std::unique_ptr<TraceWriter> m_trace;
+};
+
+}  // namespace
+
+Status run_collector(JobWorld& world, const CollectorConfig& config) {
+  Collector collector(world, config);
+  return collector.run();
+}
+
+}  // namespace ftmpi

@@ -1,0 +1,23 @@
+// The predictor rank's receiving side: greets every application rank, writes the trace
+// header, then stores every batch of samples until all ranks have left.
+#pragma once
+
+#include <string>
+
+#include "comm/job_world.hpp"
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+struct CollectorConfig {
+  std::string trace_path;  // "" for no trace
+  std::string command;     // for the trace header
+  double sample_interval = 1;
+  double flush_interval = 2;  // seconds between trace flushes
+};
+
+// Runs until every application rank has left the job world.  Trace errors are reported
+// and end the trace, never the job.  Frees the world's control communicator.
+Status run_collector(JobWorld& world, const CollectorConfig& config);
+
+}  // namespace ftmpi
