@@ -1,4 +1,6 @@
 // ftmpi-launch: runs an MPI program under ftmpi.  See docs/ftmpi-launch.md.
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -117,7 +119,7 @@ int launch(const std::vector<std::string>& args) {
     return k_exit_software;
   }
   log->debug("{} exited with {}", launcher->name(), exit_code.value());
-  if (!trace.empty()) {
+  if (!trace.empty() && ::access(trace.c_str(), F_OK) == 0) {
     log->info("trace: {}", trace);
   }
   return exit_code.value();

@@ -35,7 +35,10 @@ int stand_in() {
     return 1;
   }
   ftmpi::JobWorld world = ftmpi::join_job_world_or_abort(ftmpi::JobRole::app, "ftmpi-rank");
-  const ftmpi::Status left = ftmpi::leave_job_world(world);
+  ftmpi::Status left = ftmpi::greet_predictor(world, ftmpi::minimal_hello(world));
+  if (left.ok()) {
+    left = ftmpi::leave_job_world(world);
+  }
   MPI_Finalize();
   return left.ok() ? 0 : 1;
 }

@@ -35,8 +35,8 @@ Result<std::string> check_trace_path(const std::string& path) {
   const int fd = ::open(absolute.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0) {
     const int err = errno;
-    return io_error(fmt::format("cannot write the trace {}: {}", absolute.string(),
-                                std::strerror(err)));
+    return io_error(
+        fmt::format("cannot write the trace {}: {}", absolute.string(), std::strerror(err)));
   }
   ::close(fd);
   if (!existed) {

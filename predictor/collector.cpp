@@ -48,9 +48,9 @@ class Collector {
       int bytes = 0;
       PMPI_Get_count(&status, MPI_BYTE, &bytes);
       std::vector<std::byte> message(static_cast<std::size_t>(bytes));
-      FTMPI_RETURN_IF_ERROR(mpi_status(
-          "MPI_Recv", PMPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE,
-                                status.MPI_TAG, m_world.control, MPI_STATUS_IGNORE)));
+      FTMPI_RETURN_IF_ERROR(
+          mpi_status("MPI_Recv", PMPI_Recv(message.data(), bytes, MPI_BYTE, status.MPI_SOURCE,
+                                           status.MPI_TAG, m_world.control, MPI_STATUS_IGNORE)));
       if (status.MPI_TAG == k_tag_leave) {
         ++left;
       } else if (status.MPI_TAG == k_tag_samples) {
@@ -118,8 +118,7 @@ class Collector {
     m_header.sample_interval = m_config.sample_interval;
     auto writer = TraceWriter::create(m_config.trace_path, m_header);
     if (!writer.ok()) {
-      logger("predictor")->error("{}; the job goes on without a trace",
-                                 writer.status().message());
+      logger("predictor")->error("{}; the job goes on without a trace", writer.status().message());
       return;
     }
     m_trace = std::move(writer).value();
@@ -128,8 +127,8 @@ class Collector {
   void store(std::span<const std::byte> message, int source) {
     auto batch = decode_batch(message);
     if (!batch.ok()) {
-      logger("predictor")->warn("dropped samples from rank {}: {}", source,
-                                batch.status().message());
+      logger("predictor")
+          ->warn("dropped samples from rank {}: {}", source, batch.status().message());
       return;
     }
     for (RankSample& s : batch.value().ranks) {

@@ -84,9 +84,15 @@ Hid compound_type(std::size_t size, std::span<const Field> fields) {
   return type;
 }
 
-Hid rank_sample_type() { return compound_type(sizeof(RankSample), rank_sample_fields()); }
-Hid node_sample_type() { return compound_type(sizeof(NodeSample), node_sample_fields()); }
-Hid event_type() { return compound_type(sizeof(Event), event_fields()); }
+Hid rank_sample_type() {
+  return compound_type(sizeof(RankSample), rank_sample_fields());
+}
+Hid node_sample_type() {
+  return compound_type(sizeof(NodeSample), node_sample_fields());
+}
+Hid event_type() {
+  return compound_type(sizeof(Event), event_fields());
+}
 Hid rank_info_type() {
   static const Field fields[] = {{"rank", offsetof(RankInfo, rank), FieldType::int32, 4},
                                  {"node", offsetof(RankInfo, node), FieldType::int32, 4},
@@ -104,8 +110,7 @@ Status write_string_attribute(hid_t object, const char* name, const std::string&
   H5Tset_size(type.get(), value.empty() ? 1 : value.size());
   H5Tset_strpad(type.get(), H5T_STR_NULLTERM);
   Hid space(H5Screate(H5S_SCALAR), H5Sclose);
-  Hid attr(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT),
-           H5Aclose);
+  Hid attr(H5Acreate2(object, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT), H5Aclose);
   if (!attr.valid() || H5Awrite(attr.get(), type.get(), value.c_str()) < 0) {
     return hdf5_error(fmt::format("cannot write attribute {}", name));
   }
@@ -127,12 +132,10 @@ template <class T>
 Status write_table(hid_t parent, const char* name, const Hid& type, const std::vector<T>& rows) {
   const hsize_t dims[1] = {rows.size()};
   Hid space(H5Screate_simple(1, dims, nullptr), H5Sclose);
-  Hid set(H5Dcreate2(parent, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT,
-                     H5P_DEFAULT),
+  Hid set(H5Dcreate2(parent, name, type.get(), space.get(), H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT),
           H5Dclose);
-  if (!set.valid() ||
-      (!rows.empty() && H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL, H5P_DEFAULT,
-                                 rows.data()) < 0)) {
+  if (!set.valid() || (!rows.empty() && H5Dwrite(set.get(), type.get(), H5S_ALL, H5S_ALL,
+                                                 H5P_DEFAULT, rows.data()) < 0)) {
     return hdf5_error(fmt::format("cannot write {}", name));
   }
   return {};
@@ -146,8 +149,7 @@ Result<Hid> create_growing(hid_t parent, const char* name, const Hid& type) {
   Hid props(H5Pcreate(H5P_DATASET_CREATE), H5Pclose);
   const hsize_t chunk[1] = {k_chunk_rows};
   H5Pset_chunk(props.get(), 1, chunk);
-  Hid set(H5Dcreate2(parent, name, type.get(), space.get(), H5P_DEFAULT, props.get(),
-                     H5P_DEFAULT),
+  Hid set(H5Dcreate2(parent, name, type.get(), space.get(), H5P_DEFAULT, props.get(), H5P_DEFAULT),
           H5Dclose);
   if (!set.valid()) {
     return hdf5_error(fmt::format("cannot create {}", name));
@@ -194,7 +196,9 @@ struct TraceWriter::Impl {
 
 TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
 
-TraceWriter::~TraceWriter() { (void)close(); }
+TraceWriter::~TraceWriter() {
+  (void)close();
+}
 
 Result<std::unique_ptr<TraceWriter>> TraceWriter::create(const std::string& path,
                                                          const TraceHeader& header) {
@@ -204,14 +208,15 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::create(const std::string& path
   H5Pset_libver_bounds(access.get(), H5F_LIBVER_LATEST, H5F_LIBVER_LATEST);
   impl->file = Hid(H5Fcreate(path.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, access.get()), H5Fclose);
   if (!impl->file.valid()) {
-    return io_error(fmt::format("cannot create the trace {}: check that its folder exists and "
-                                "is writable",
-                                path));
+    return io_error(
+        fmt::format("cannot create the trace {}: check that its folder exists and "
+                    "is writable",
+                    path));
   }
   const hid_t file = impl->file.get();
   Hid job(H5Gcreate2(file, "job", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT), H5Gclose);
-  FTMPI_RETURN_IF_ERROR(write_number_attribute(job.get(), "schema_version", H5T_NATIVE_INT,
-                                               k_trace_schema_version));
+  FTMPI_RETURN_IF_ERROR(
+      write_number_attribute(job.get(), "schema_version", H5T_NATIVE_INT, k_trace_schema_version));
   FTMPI_RETURN_IF_ERROR(write_string_attribute(job.get(), "command", header.command));
   FTMPI_RETURN_IF_ERROR(write_string_attribute(job.get(), "mode", header.mode));
   FTMPI_RETURN_IF_ERROR(write_string_attribute(job.get(), "ftmpi_version", header.ftmpi_version));
@@ -382,8 +387,8 @@ Result<TraceContents> read_trace(const std::string& path) {
   auto papi = read_string_attribute(job.get(), "papi");
   auto start = read_number_attribute<double>(job.get(), "start_time", H5T_NATIVE_DOUBLE);
   auto interval = read_number_attribute<double>(job.get(), "sample_interval", H5T_NATIVE_DOUBLE);
-  for (const Status& s : {command.status(), mode.status(), ftmpi_version.status(),
-                          papi.status(), start.status(), interval.status()}) {
+  for (const Status& s : {command.status(), mode.status(), ftmpi_version.status(), papi.status(),
+                          start.status(), interval.status()}) {
     if (!s.ok()) {
       return corrupt(fmt::format("{}: {}", path, s.message()));
     }

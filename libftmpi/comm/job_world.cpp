@@ -1,5 +1,7 @@
 #include "comm/job_world.hpp"
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -76,6 +78,25 @@ JobWorld join_job_world_or_abort(JobRole role, const char* program) {
     PMPI_Abort(MPI_COMM_WORLD, 1);
   }
   return world.value();
+}
+
+Status greet_predictor(const JobWorld& world, const RankHello& hello) {
+  if (!world.has_predictor()) {
+    return {};
+  }
+  return mpi_status("MPI_Send", PMPI_Send(&hello, sizeof hello, MPI_BYTE, world.predictor_rank,
+                                          k_tag_hello, world.control));
+}
+
+RankHello minimal_hello(const JobWorld& world) {
+  RankHello hello;
+  if (world.app != MPI_COMM_NULL) {
+    PMPI_Comm_rank(world.app, &hello.rank);
+  }
+  hello.pid = ::getpid();
+  ::gethostname(hello.host, sizeof hello.host - 1);
+  set_text(hello.papi, "none: the program did not use MPI");
+  return hello;
 }
 
 Status leave_job_world(JobWorld& world) {

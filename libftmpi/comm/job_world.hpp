@@ -16,6 +16,7 @@
 
 #include <mpi.h>
 
+#include "telemetry/batch.hpp"
 #include "util/job_env.hpp"
 #include "util/status.hpp"
 
@@ -44,6 +45,13 @@ Result<JobWorld> join_job_world(JobRole role);
 // join_job_world for a program's main(): on failure prints "<program>: <why>" and
 // aborts the MPI job (a job whose world cannot be joined cannot go on).
 JobWorld join_job_world_or_abort(JobRole role, const char* program);
+
+// Application side of greeting: introduces this rank to the predictor (every
+// application rank must, once, before its first samples).  No-op without a predictor.
+Status greet_predictor(const JobWorld& world, const RankHello& hello);
+
+// The greeting of a rank that sends no samples (a program that never used MPI).
+RankHello minimal_hello(const JobWorld& world);
 
 // Application side of leaving: tells the predictor this rank is finalizing, then frees
 // both communicators.  Not collective.

@@ -115,9 +115,7 @@ Status start_telemetry() {
   config.node.local_dir = env_or(k_env_node_dir, "/tmp");
   g_sampler = std::make_unique<Sampler>(config);
   set_text(hello.papi, g_sampler->papi_availability());
-  FTMPI_RETURN_IF_ERROR(
-      mpi_status("MPI_Send", PMPI_Send(&hello, sizeof hello, MPI_BYTE, g_world.predictor_rank,
-                                       k_tag_hello, g_world.control)));
+  FTMPI_RETURN_IF_ERROR(greet_predictor(g_world, hello));
   g_deliver_samples.store(&deliver_samples, std::memory_order_release);
   g_sampler->start();
   return {};

@@ -22,7 +22,9 @@ double wall_seconds() {
 Sampler::Sampler(SamplerConfig config)
     : m_config(std::move(config)), m_counters(system_papi(), ::getpid()), m_node(m_config.node) {}
 
-Sampler::~Sampler() { stop(); }
+Sampler::~Sampler() {
+  stop();
+}
 
 void Sampler::start() {
   sample_now();

@@ -29,7 +29,7 @@ struct SamplerConfig {
 };
 
 class Sampler {
-public:
+ public:
   explicit Sampler(SamplerConfig config);
   Sampler(const Sampler&) = delete;
   Sampler& operator=(const Sampler&) = delete;
@@ -47,7 +47,7 @@ public:
     return m_counters.availability();
   }
 
-private:
+ private:
   void run();
   void sample_now();
 

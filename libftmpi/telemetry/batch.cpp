@@ -36,7 +36,8 @@ std::vector<std::byte> encode_batch(const SampleBatch& batch) {
 Result<SampleBatch> decode_batch(std::span<const std::byte> bytes) {
   Header header;
   if (bytes.size() < sizeof header) {
-    return corrupt(fmt::format("sample batch of {} bytes is shorter than its header", bytes.size()));
+    return corrupt(
+        fmt::format("sample batch of {} bytes is shorter than its header", bytes.size()));
   }
   std::memcpy(&header, bytes.data(), sizeof header);
   if (header.magic != k_magic || header.version != k_trace_schema_version) {

@@ -21,7 +21,7 @@ struct RankHello {
   std::int32_t node_leader = 0;  // 1: this rank samples its node
   std::int64_t pid = 0;
   char host[64] = {};
-  char papi[96] = {};            // HardwareCounters::availability()
+  char papi[96] = {};  // HardwareCounters::availability()
 };
 
 struct SampleBatch {

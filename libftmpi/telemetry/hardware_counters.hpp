@@ -34,7 +34,7 @@ struct PapiApi {
 const PapiApi& system_papi();
 
 class HardwareCounters {
-public:
+ public:
   // Counts the process `pid` through `api` (PAPI attached to it).  Never fails: a
   // PAPI error makes every counter -1.
   HardwareCounters(const PapiApi& api, pid_t pid);
@@ -43,7 +43,7 @@ public:
   // Current values (cumulative), -1 for events not counted.
   std::array<std::int64_t, k_papi_events> read();
 
-private:
+ private:
   const PapiApi* m_api;
   int m_eventset = -1;
   std::array<bool, k_papi_events> m_counted{};

@@ -17,8 +17,11 @@ constexpr FieldType type_of() {
   }
 }
 
-#define FTMPI_FIELD(STRUCT, MEMBER) \
-  Field { #MEMBER, offsetof(STRUCT, MEMBER), type_of<decltype(STRUCT::MEMBER)>(), sizeof(STRUCT::MEMBER) }
+#define FTMPI_FIELD(STRUCT, MEMBER)                                           \
+  Field {                                                                     \
+#MEMBER, offsetof(STRUCT, MEMBER), type_of < decltype(STRUCT::MEMBER)>(), \
+        sizeof(STRUCT::MEMBER)                                                \
+  }
 
 // Per-class arrays become one column each: mpi_calls_p2p, mpi_seconds_coll, ...
 template <class T>
@@ -54,8 +57,7 @@ struct RankFields {
                       k_mpi_class_names);
     add_array<std::int64_t>(fields, names, "mpi_bytes", offsetof(RankSample, mpi_bytes),
                             k_mpi_class_names);
-    add_array<std::int64_t>(fields, names, "papi", offsetof(RankSample, papi),
-                            k_papi_event_names);
+    add_array<std::int64_t>(fields, names, "papi", offsetof(RankSample, papi), k_papi_event_names);
     for (std::size_t i = first_generated; i < fields.size(); ++i) {
       fields[i].name = names[i - first_generated];
     }

@@ -35,8 +35,8 @@ struct RankSample {
   std::int64_t major_faults = 0;
   std::int64_t voluntary_switches = 0;
   std::int64_t involuntary_switches = 0;
-  std::int64_t read_bytes = 0;   // storage I/O, cumulative (/proc/PID/io)
-  std::int64_t write_bytes = 0;  // storage I/O, cumulative
+  std::int64_t read_bytes = 0;                 // storage I/O, cumulative (/proc/PID/io)
+  std::int64_t write_bytes = 0;                // storage I/O, cumulative
   std::int64_t mpi_calls[k_mpi_classes] = {};  // cumulative, per call class
   double mpi_seconds[k_mpi_classes] = {};      // time inside MPI, cumulative
   std::int64_t mpi_bytes[k_mpi_classes] = {};  // bytes sent, cumulative
@@ -45,15 +45,15 @@ struct RankSample {
 
 struct NodeSample {
   double time = 0;
-  std::int32_t node = -1;          // set by the predictor
-  std::int32_t reporter = -1;      // the rank that sampled this node
-  std::int64_t mem_total = -1;     // bytes (/proc/meminfo)
+  std::int32_t node = -1;       // set by the predictor
+  std::int32_t reporter = -1;   // the rank that sampled this node
+  std::int64_t mem_total = -1;  // bytes (/proc/meminfo)
   std::int64_t mem_available = -1;
   std::int64_t swap_used = -1;
-  double load1 = -1;               // /proc/loadavg
-  double cpu_busy = -1;            // fraction of all CPUs busy since the last sample
-  double cpu_iowait = -1;          // fraction waiting for I/O
-  double psi_cpu_some = -1;        // /proc/pressure, avg10 in percent; -1: none
+  double load1 = -1;         // /proc/loadavg
+  double cpu_busy = -1;      // fraction of all CPUs busy since the last sample
+  double cpu_iowait = -1;    // fraction waiting for I/O
+  double psi_cpu_some = -1;  // /proc/pressure, avg10 in percent; -1: none
   double psi_memory_some = -1;
   double psi_memory_full = -1;
   double psi_io_some = -1;
@@ -62,11 +62,11 @@ struct NodeSample {
   std::int64_t cgroup_memory_limit = -1;  // -1: none or unlimited
   std::int64_t edac_corrected = -1;       // memory errors (EDAC), cumulative; -1: none
   std::int64_t edac_uncorrected = -1;
-  std::int64_t net_errors = -1;           // rx+tx errors over non-loopback NICs
-  std::int64_t net_drops = -1;            // rx+tx drops
-  std::int64_t disk_total = -1;           // the node-local directory's file system
+  std::int64_t net_errors = -1;  // rx+tx errors over non-loopback NICs
+  std::int64_t net_drops = -1;   // rx+tx drops
+  std::int64_t disk_total = -1;  // the node-local directory's file system
   std::int64_t disk_free = -1;
-  double temperature_max = -1;            // hottest thermal zone, deg C; -1: none
+  double temperature_max = -1;  // hottest thermal zone, deg C; -1: none
 };
 
 struct Event {

@@ -39,7 +39,9 @@ std::optional<std::int64_t> read_number(const fs::path& path) {
 }
 
 // A counter that cannot be negative; -1 when absent.
-std::int64_t read_int(const fs::path& path) { return read_number(path).value_or(-1); }
+std::int64_t read_int(const fs::path& path) {
+  return read_number(path).value_or(-1);
+}
 
 // The number after "key" on the line starting with it ("MemTotal:   1234 kB").
 std::int64_t keyed_value(const std::string& text, std::string_view key) {
@@ -201,10 +203,12 @@ NodeSample NodeProbe::sample() {
   const std::int64_t tx_err = sum_over(nics, "tx_errors");
   const std::int64_t rx_drop = sum_over(nics, "rx_dropped");
   const std::int64_t tx_drop = sum_over(nics, "tx_dropped");
-  s.net_errors = rx_err < 0 && tx_err < 0 ? -1 : std::max<std::int64_t>(rx_err, 0) +
-                                                     std::max<std::int64_t>(tx_err, 0);
-  s.net_drops = rx_drop < 0 && tx_drop < 0 ? -1 : std::max<std::int64_t>(rx_drop, 0) +
-                                                      std::max<std::int64_t>(tx_drop, 0);
+  s.net_errors = rx_err < 0 && tx_err < 0
+                     ? -1
+                     : std::max<std::int64_t>(rx_err, 0) + std::max<std::int64_t>(tx_err, 0);
+  s.net_drops = rx_drop < 0 && tx_drop < 0
+                    ? -1
+                    : std::max<std::int64_t>(rx_drop, 0) + std::max<std::int64_t>(tx_drop, 0);
   struct statvfs fsinfo {};
   if (::statvfs(m_config.local_dir.c_str(), &fsinfo) == 0) {
     s.disk_total = static_cast<std::int64_t>(fsinfo.f_blocks * fsinfo.f_frsize);

@@ -31,19 +31,19 @@ struct ProcessCounters {
 Result<ProcessCounters> read_process_counters(const std::string& proc_dir);
 
 struct NodeProbeConfig {
-  std::string root = "/";        // where proc/ and sys/ are read for node counters
-  std::string memory_cgroup;     // the node's cgroup under sys/fs/cgroup/memory; "" none
+  std::string root = "/";          // where proc/ and sys/ are read for node counters
+  std::string memory_cgroup;       // the node's cgroup under sys/fs/cgroup/memory; "" none
   std::string local_dir = "/tmp";  // node-local directory whose file system is reported
 };
 
 class NodeProbe {
-public:
+ public:
   explicit NodeProbe(NodeProbeConfig config);
   // A sample of the node now (time, node and reporter are left to the caller).
   // cpu_busy and cpu_iowait cover the time since the previous call (-1 on the first).
   NodeSample sample();
 
-private:
+ private:
   NodeProbeConfig m_config;
   std::uint64_t m_prev_total = 0;
   std::uint64_t m_prev_idle = 0;

@@ -1,0 +1,95 @@
+#!/usr/bin/python3
+"""check_trace.py TRACE --ranks N --interval S [--complete | --min-rows K]
+
+Checks an ftmpi job trace with h5py (an independent reader), opening it as a SWMR
+reader so it also works while the job runs or after the job was killed:
+schema version, one info row per rank, per-rank sample counts that fit the duration
+and interval, strictly increasing times, cumulative counters that never decrease,
+sane values, node samples, and (--complete) the job_start/job_end events.
+Exit 0 when all hold; otherwise 1, printing what failed.
+"""
+import argparse
+import sys
+
+import h5py
+import numpy as np
+
+failures = []
+
+
+def check(condition, message):
+    if not condition:
+        failures.append(message)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("trace")
+    p.add_argument("--ranks", type=int, required=True)
+    p.add_argument("--interval", type=float, required=True)
+    p.add_argument("--complete", action="store_true", help="the job ended normally")
+    p.add_argument("--min-rows", type=int, default=2, help="samples each rank must have")
+    a = p.parse_args()
+
+    with h5py.File(a.trace, "r", libver="latest", swmr=True) as f:
+        job = f["job"].attrs
+        check(int(job["schema_version"]) == 1, f"schema_version {job['schema_version']}")
+        check(int(job["ranks"]) == a.ranks, f"/job ranks {job['ranks']}")
+        check(abs(float(job["sample_interval"]) - a.interval) < 1e-9, "sample_interval")
+        start = float(job["start_time"])
+        info = f["ranks/info"][:]
+        check(sorted(info["rank"].tolist()) == list(range(a.ranks)), f"ranks/info {info}")
+        nodes = f["nodes/info"][:]
+        check(len(nodes) >= 1, "no nodes")
+        samples = f["ranks/samples"]
+        samples.refresh()
+        rows = samples[:]
+        for rank in range(a.ranks):
+            r = rows[rows["rank"] == rank]
+            check(len(r) >= a.min_rows, f"rank {rank}: {len(r)} samples, expected >= {a.min_rows}")
+            if len(r) < 2:
+                continue
+            t = r["time"]
+            check(np.all(np.diff(t) > 0), f"rank {rank}: times not increasing")
+            check(t[0] >= start - 5, f"rank {rank}: first sample before the job started")
+            duration = t[-1] - t[0]
+            # The sampler takes one sample at start, one per interval, one at the end.
+            expected = duration / a.interval
+            check(expected - 2 <= len(r) - 1 <= expected + 2,
+                  f"rank {rank}: {len(r)} samples over {duration:.2f} s at {a.interval} s")
+            cpu = r["cpu_user"] + r["cpu_system"]
+            check(np.all(np.diff(cpu) >= 0), f"rank {rank}: CPU time decreased")
+            check(np.all(r["rss_bytes"] > 0), f"rank {rank}: zero RSS")
+            check(np.all(np.diff(r["minor_faults"]) >= 0), f"rank {rank}: faults decreased")
+            for cls in ("p2p", "coll", "wait"):
+                calls = r[f"mpi_calls_{cls}"]
+                check(np.all(np.diff(calls) >= 0), f"rank {rank}: {cls} calls decreased")
+            check(r["mpi_calls_coll"][-1] > 0, f"rank {rank}: no collectives counted")
+            check(np.all((r["node"] >= 0) & (r["node"] < len(nodes))), f"rank {rank}: bad node")
+        n = f["nodes/samples"]
+        n.refresh()
+        nrows = n[:]
+        check(len(nrows) >= 1, "no node samples")
+        if len(nrows):
+            check(np.all(nrows["mem_total"] > 0), "node mem_total")
+            check(np.all(nrows["mem_available"] <= nrows["mem_total"]), "mem_available > total")
+            busy = nrows["cpu_busy"]
+            check(np.all((busy == -1) | ((busy >= 0) & (busy <= 1))), "cpu_busy out of range")
+            check(np.all(nrows["disk_total"] > 0), "disk_total")
+        events = f["events"]
+        events.refresh()
+        kinds = [k.decode() for k in events[:]["kind"]]
+        check(kinds[:1] == ["job_start"], f"events {kinds}")
+        if a.complete:
+            check(kinds[-1:] == ["job_end"], f"events {kinds}")
+        print(f"check_trace: {a.trace}: {len(rows)} rank samples, {len(nrows)} node samples, "
+              f"events {kinds}")
+    if failures:
+        for message in failures:
+            print("check_trace: FAIL:", message, file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

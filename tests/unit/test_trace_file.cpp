@@ -1,0 +1,164 @@
+// The HDF5 job trace: what is written reads back, a reader sees flushed rows while the
+// writer is open (SWMR), and files that are not ftmpi traces are refused clearly.
+#include <hdf5.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "trace_file.hpp"
+
+namespace ftmpi {
+namespace {
+
+namespace fs = std::filesystem;
+
+TraceHeader sample_header() {
+  TraceHeader h;
+  h.command = "./app -n 10";
+  h.ftmpi_version = "0.1.0";
+  h.papi = "unavailable: test";
+  h.start_time = 1000.5;
+  h.sample_interval = 0.25;
+  h.ranks = {{0, 0, 100}, {1, 1, 101}};
+  NodeInfo a;
+  a.node = 0;
+  set_text(a.name, "node-a");
+  NodeInfo b;
+  b.node = 1;
+  set_text(b.name, "node-b");
+  h.nodes = {a, b};
+  return h;
+}
+
+std::vector<RankSample> rank_rows(int count, double t0) {
+  std::vector<RankSample> rows(static_cast<std::size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    rows[static_cast<std::size_t>(i)].time = t0 + i;
+    rows[static_cast<std::size_t>(i)].rank = i % 2;
+    rows[static_cast<std::size_t>(i)].rss_bytes = 1000 + i;
+    rows[static_cast<std::size_t>(i)].mpi_seconds[6] = 0.5 * i;
+  }
+  return rows;
+}
+
+TEST(TraceFile, WhatIsWrittenReadsBack) {
+  const std::string path = (fs::current_path() / "roundtrip.h5").string();
+  {
+    auto writer = TraceWriter::create(path, sample_header());
+    ASSERT_TRUE(writer.ok()) << writer.status().to_string();
+    const auto rows = rank_rows(600, 2000);  // more than one chunk
+    ASSERT_TRUE(writer.value()->append(std::span<const RankSample>(rows)).ok());
+    NodeSample n;
+    n.node = 1;
+    n.psi_memory_some = 42.5;
+    ASSERT_TRUE(writer.value()->append(std::span<const NodeSample>(&n, 1)).ok());
+    Event e;
+    e.time = 3;
+    set_text(e.kind, "job_start");
+    set_text(e.detail, "hello");
+    ASSERT_TRUE(writer.value()->append(std::span<const Event>(&e, 1)).ok());
+    ASSERT_TRUE(writer.value()->close().ok());
+  }
+  auto trace = read_trace(path);
+  ASSERT_TRUE(trace.ok()) << trace.status().to_string();
+  const TraceContents& t = trace.value();
+  EXPECT_EQ(t.header.command, "./app -n 10");
+  EXPECT_EQ(t.header.papi, "unavailable: test");
+  EXPECT_EQ(t.header.start_time, 1000.5);
+  EXPECT_EQ(t.header.sample_interval, 0.25);
+  ASSERT_EQ(t.header.ranks.size(), 2U);
+  EXPECT_EQ(t.header.ranks[1].pid, 101);
+  ASSERT_EQ(t.header.nodes.size(), 2U);
+  EXPECT_STREQ(t.header.nodes[1].name, "node-b");
+  ASSERT_EQ(t.rank_samples.size(), 600U);
+  EXPECT_EQ(t.rank_samples[599].time, 2599);
+  EXPECT_EQ(t.rank_samples[599].rss_bytes, 1599);
+  EXPECT_EQ(t.rank_samples[599].mpi_seconds[6], 0.5 * 599);
+  EXPECT_EQ(t.rank_samples[599].papi[0], -1);
+  ASSERT_EQ(t.node_samples.size(), 1U);
+  EXPECT_EQ(t.node_samples[0].psi_memory_some, 42.5);
+  ASSERT_EQ(t.events.size(), 1U);
+  EXPECT_STREQ(t.events[0].kind, "job_start");
+  EXPECT_STREQ(t.events[0].detail, "hello");
+}
+
+TEST(TraceFile, ReadersSeeFlushedRowsWhileTheWriterRuns) {
+  const std::string path = (fs::current_path() / "live.h5").string();
+  auto writer = TraceWriter::create(path, sample_header());
+  ASSERT_TRUE(writer.ok());
+  const auto first = rank_rows(10, 0);
+  ASSERT_TRUE(writer.value()->append(std::span<const RankSample>(first)).ok());
+  ASSERT_TRUE(writer.value()->flush().ok());
+  auto seen = read_trace(path);
+  ASSERT_TRUE(seen.ok()) << seen.status().to_string();
+  EXPECT_EQ(seen.value().rank_samples.size(), 10U);
+  const auto more = rank_rows(5, 10);
+  ASSERT_TRUE(writer.value()->append(std::span<const RankSample>(more)).ok());
+  ASSERT_TRUE(writer.value()->flush().ok());
+  seen = read_trace(path);
+  ASSERT_TRUE(seen.ok());
+  EXPECT_EQ(seen.value().rank_samples.size(), 15U);
+}
+
+TEST(TraceFile, CannotCreateInAMissingFolder) {
+  auto writer = TraceWriter::create("/nonexistent/folder/t.h5", sample_header());
+  ASSERT_FALSE(writer.ok());
+  EXPECT_NE(writer.status().message().find("/nonexistent/folder/t.h5"), std::string::npos);
+}
+
+void expect_refused(const std::string& path, StatusCode code, const std::string& words) {
+  auto trace = read_trace(path);
+  ASSERT_FALSE(trace.ok()) << path;
+  EXPECT_EQ(trace.status().code(), code) << trace.status().to_string();
+  EXPECT_NE(trace.status().message().find(words), std::string::npos) << trace.status().message();
+}
+
+TEST(TraceFile, RefusesWhatIsNotATraceOfThisVersion) {
+  const fs::path dir = fs::current_path();
+  expect_refused((dir / "missing.h5").string(), StatusCode::not_found, "does not exist");
+
+  std::ofstream(dir / "text.h5") << "not hdf5 at all\n";
+  expect_refused((dir / "text.h5").string(), StatusCode::corrupt, "not an HDF5 file");
+
+  // A foreign HDF5 file: valid HDF5, no /job group.
+  const std::string foreign = (dir / "foreign.h5").string();
+  hid_t file = H5Fcreate(foreign.c_str(), H5F_ACC_TRUNC, H5P_DEFAULT, H5P_DEFAULT);
+  hid_t group = H5Gcreate2(file, "data", H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT);
+  H5Gclose(group);
+  H5Fclose(file);
+  expect_refused(foreign, StatusCode::corrupt, "not an ftmpi trace");
+
+  // A trace of another schema version.
+  const std::string future = (dir / "future.h5").string();
+  { ASSERT_TRUE(TraceWriter::create(future, sample_header()).ok()); }
+  file = H5Fopen(future.c_str(), H5F_ACC_RDWR, H5P_DEFAULT);
+  hid_t job = H5Gopen2(file, "job", H5P_DEFAULT);
+  hid_t attr = H5Aopen(job, "schema_version", H5P_DEFAULT);
+  const int version = 99;
+  H5Awrite(attr, H5T_NATIVE_INT, &version);
+  H5Aclose(attr);
+  H5Gclose(job);
+  H5Fclose(file);
+  expect_refused(future, StatusCode::unsupported, "schema version 99");
+
+  // A trace cut short (a disk that filled up, a copy interrupted).
+  const std::string whole = (dir / "whole.h5").string();
+  {
+    auto writer = TraceWriter::create(whole, sample_header());
+    ASSERT_TRUE(writer.ok());
+    const auto rows = rank_rows(2000, 0);
+    ASSERT_TRUE(writer.value()->append(std::span<const RankSample>(rows)).ok());
+  }
+  const auto size = fs::file_size(whole);
+  fs::copy_file(whole, dir / "cut.h5", fs::copy_options::overwrite_existing);
+  fs::resize_file(dir / "cut.h5", size / 2);
+  auto cut = read_trace((dir / "cut.h5").string());
+  EXPECT_FALSE(cut.ok());
+}
+
+}  // namespace
+}  // namespace ftmpi
