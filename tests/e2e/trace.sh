@@ -64,4 +64,33 @@ expect_exit 64 "${L[@]}" --trace x.h5 --no-trace -np 1 "${app[@]}" -i 1
 mkdir -p quiet && (cd quiet && "${L[@]}" --no-trace -np 1 "${app[@]}" -i 2 >/dev/null 2>&1) ||
   fail "--no-trace run failed"
 [[ -z $(ls quiet) ]] || fail "--no-trace left files: $(ls quiet)"
-pass "job trace: complete, live, killed, unwritable"
+# 5. ftmpi-trace reads what h5py read.
+T="$BIN/ftmpi-trace"
+expect_exit 0 "$T" summary complete.h5
+expect_in cmd.out "ranks     3 on 1 node(s)"
+expect_in cmd.out "job_end"
+[[ $(grep -cE '^[0-2] +0 +[0-9]+ ' cmd.out) -eq 3 ]] || { cat cmd.out; fail "summary lacks a row per rank"; }
+expect_exit 0 "$T" export complete.h5 --table ranks -o ranks.csv
+rows=$(/usr/bin/python3 -c "import h5py; print(len(h5py.File('complete.h5','r')['ranks/samples']))")
+[[ $(($(wc -l <ranks.csv) - 1)) -eq $rows ]] || fail "CSV has $(wc -l <ranks.csv) lines for $rows samples"
+expect_exit 0 "$T" export complete.h5 --table events
+expect_in cmd.out '"job_start"'
+expect_exit 0 "$T" plot complete.h5 -o plot.svg
+/usr/bin/python3 -c "
+import xml.etree.ElementTree as ET, sys
+root = ET.parse('plot.svg').getroot()
+lines = root.findall('{http://www.w3.org/2000/svg}polyline')
+sys.exit(0 if len(lines) >= 3 * 3 + 3 else 1)" || fail "plot.svg is not a well-formed plot"
+expect_exit 0 "$T" summary killed.h5  # a killed job's trace, after h5clear
+# Bad input: one line, non-zero.
+expect_exit 66 "$T" summary missing.h5
+expect_in cmd.err "missing.h5 does not exist"
+echo "not a trace" >text.h5
+expect_exit 65 "$T" summary text.h5
+expect_in cmd.err "not an HDF5 file"
+/usr/bin/python3 -c "import h5py; h5py.File('foreign.h5','w').create_dataset('x', data=[1, 2])"
+expect_exit 65 "$T" summary foreign.h5
+expect_in cmd.err "not an ftmpi trace"
+expect_exit 64 "$T" frobnicate complete.h5
+expect_exit 73 "$T" plot complete.h5 -o /nonexistent/dir/p.svg
+pass "job trace: complete, live, killed, unwritable; ftmpi-trace summary, export, plot"

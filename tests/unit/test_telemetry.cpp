@@ -55,7 +55,8 @@ TEST(ProcessCounters, ParsesAStatWhoseNameHoldsParentheses) {
   write(dir / "stat",
         "42 (odd) name (x)) S 1 42 42 0 -1 4194304 1000 0 7 0 250 50 0 0 20 0 1 0 100 "
         "123456 300 18446744073709551615\n");
-  write(dir / "status", "Name:\todd\nvoluntary_ctxt_switches:\t11\nnonvoluntary_ctxt_switches:\t3\n");
+  write(dir / "status",
+        "Name:\todd\nvoluntary_ctxt_switches:\t11\nnonvoluntary_ctxt_switches:\t3\n");
   write(dir / "io", "rchar: 1\nwchar: 2\nread_bytes: 4096\nwrite_bytes: 8192\n");
   auto c = read_process_counters(dir.string());
   ASSERT_TRUE(c.ok()) << c.status().to_string();
