@@ -11,8 +11,8 @@
 #include <map>
 #include <string>
 
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <CLI/CLI.hpp>
 
 #include "ftmpi/version.h"
 #include "trace_file.hpp"

@@ -79,11 +79,11 @@ std::string trace_summary(const TraceContents& t) {
                      duration, h.sample_interval, t.rank_samples.size(), t.node_samples.size());
   out += fmt::format("counters  {}\n\n", h.papi.empty() ? "-" : h.papi);
 
-  out += fmt::format("{:<4} {:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n", "node",
-                     "name", "ranks", "min avail", "cpu busy", "psi mem", "psi io", "edac",
-                     "net err", "temp");
-  out += fmt::format("{:<4} {:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n", "", "",
-                     "", "MiB", "mean %", "max %", "max %", "ce+ue", "+drops", "max C");
+  out +=
+      fmt::format("{:<4} {:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n", "node", "name",
+                  "ranks", "min avail", "cpu busy", "psi mem", "psi io", "edac", "net err", "temp");
+  out += fmt::format("{:<4} {:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n", "", "", "",
+                     "MiB", "mean %", "max %", "max %", "ce+ue", "+drops", "max C");
   for (const NodeInfo& node : h.nodes) {
     const auto rows = samples_of_node(t, node.node);
     const auto ranks = std::count_if(h.ranks.begin(), h.ranks.end(),
@@ -115,19 +115,19 @@ std::string trace_summary(const TraceContents& t) {
         net = s.net_errors + std::max<std::int64_t>(s.net_drops, 0);
       }
     }
-    out += fmt::format("{:<4} {:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n",
-                       node.node, node.name, ranks, text_or_dash(min_avail, "{:.0f}"),
+    out += fmt::format("{:<4} {:<20} {:>5} {:>10} {:>8} {:>8} {:>8} {:>6} {:>8} {:>7}\n", node.node,
+                       node.name, ranks, text_or_dash(min_avail, "{:.0f}"),
                        busy_n == 0 ? "-" : fmt::format("{:.1f}", 100 * busy_sum / busy_n),
                        text_or_dash(psi_mem, "{:.2f}"), text_or_dash(psi_io, "{:.2f}"),
                        edac < 0 ? "-" : std::to_string(edac), net < 0 ? "-" : std::to_string(net),
                        text_or_dash(temp, "{:.1f}"));
   }
   out += "\n";
-  out += fmt::format("{:<5} {:<4} {:>8} {:>8} {:>6} {:>9} {:>9} {:>6} {:>10} {:>10}\n", "rank",
-                     "node", "pid", "cpu", "cpu", "peak rss", "faults", "mpi", "mpi calls",
-                     "mpi sent");
-  out += fmt::format("{:<5} {:<4} {:>8} {:>8} {:>6} {:>9} {:>9} {:>6} {:>10} {:>10}\n", "", "",
-                     "", "s", "%", "MiB", "minor", "time %", "", "MiB");
+  out +=
+      fmt::format("{:<5} {:<4} {:>8} {:>8} {:>6} {:>9} {:>9} {:>6} {:>10} {:>10}\n", "rank", "node",
+                  "pid", "cpu", "cpu", "peak rss", "faults", "mpi", "mpi calls", "mpi sent");
+  out += fmt::format("{:<5} {:<4} {:>8} {:>8} {:>6} {:>9} {:>9} {:>6} {:>10} {:>10}\n", "", "", "",
+                     "s", "%", "MiB", "minor", "time %", "", "MiB");
   for (const RankInfo& info : h.ranks) {
     const auto rows = samples_of_rank(t, info.rank);
     if (rows.empty()) {
@@ -143,14 +143,14 @@ std::string trace_summary(const TraceContents& t) {
     for (const RankSample& s : rows) {
       peak = std::max(peak, s.rss_bytes);
     }
-    const double mpi_time = sum_array(last.mpi_seconds, k_mpi_classes) -
-                            sum_array(first.mpi_seconds, k_mpi_classes);
-    out += fmt::format("{:<5} {:<4} {:>8} {:>8.2f} {:>6.1f} {:>9.1f} {:>9} {:>6.1f} {:>10} {:>10.2f}\n",
-                       info.rank, info.node, info.pid, cpu, rows.size() > 1 ? cpu_pct : 0.0,
-                       static_cast<double>(peak) / k_mib, last.minor_faults,
-                       rows.size() > 1 ? 100 * mpi_time / span : 0.0,
-                       sum_array(last.mpi_calls, k_mpi_classes),
-                       static_cast<double>(sum_array(last.mpi_bytes, k_mpi_classes)) / k_mib);
+    const double mpi_time =
+        sum_array(last.mpi_seconds, k_mpi_classes) - sum_array(first.mpi_seconds, k_mpi_classes);
+    out += fmt::format(
+        "{:<5} {:<4} {:>8} {:>8.2f} {:>6.1f} {:>9.1f} {:>9} {:>6.1f} {:>10} {:>10.2f}\n", info.rank,
+        info.node, info.pid, cpu, rows.size() > 1 ? cpu_pct : 0.0,
+        static_cast<double>(peak) / k_mib, last.minor_faults,
+        rows.size() > 1 ? 100 * mpi_time / span : 0.0, sum_array(last.mpi_calls, k_mpi_classes),
+        static_cast<double>(sum_array(last.mpi_bytes, k_mpi_classes)) / k_mib);
   }
   out += "\nevents\n";
   for (const Event& e : t.events) {
@@ -161,8 +161,8 @@ std::string trace_summary(const TraceContents& t) {
     if (e.rank >= 0) {
       who += fmt::format(" rank {}", e.rank);
     }
-    out += fmt::format("  {:>8.2f} s  {:<12}{}  {}\n", e.time - h.start_time, e.kind, who,
-                       e.detail);
+    out +=
+        fmt::format("  {:>8.2f} s  {:<12}{}  {}\n", e.time - h.start_time, e.kind, who, e.detail);
   }
   return out;
 }
@@ -266,11 +266,20 @@ std::string escape(std::string_view text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '&': out += "&amp;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -320,20 +329,19 @@ std::string trace_svg(const TraceContents& t) {
                   : std::numeric_limits<double>::quiet_NaN();
   };
   std::vector<Panel> panels;
-  panels.push_back({"CPU use per rank (%)", rank_series(t, [&](const RankSample& a,
-                                                                const RankSample& b) {
-                      return 100 * rate(a.cpu_user + a.cpu_system, b.cpu_user + b.cpu_system,
-                                        b.time - a.time);
-                    })});
-  panels.push_back({"Resident memory per rank (MiB)",
-                    rank_series(t, [](const RankSample&, const RankSample& b) {
-                      return static_cast<double>(b.rss_bytes) / k_mib;
-                    })});
-  panels.push_back({"Time in MPI per rank (%)", rank_series(t, [&](const RankSample& a,
-                                                                    const RankSample& b) {
-                      return 100 * rate(sum_array(a.mpi_seconds, k_mpi_classes),
-                                        sum_array(b.mpi_seconds, k_mpi_classes), b.time - a.time);
-                    })});
+  panels.push_back(
+      {"CPU use per rank (%)", rank_series(t, [&](const RankSample& a, const RankSample& b) {
+         return 100 * rate(a.cpu_user + a.cpu_system, b.cpu_user + b.cpu_system, b.time - a.time);
+       })});
+  panels.push_back(
+      {"Resident memory per rank (MiB)", rank_series(t, [](const RankSample&, const RankSample& b) {
+         return static_cast<double>(b.rss_bytes) / k_mib;
+       })});
+  panels.push_back(
+      {"Time in MPI per rank (%)", rank_series(t, [&](const RankSample& a, const RankSample& b) {
+         return 100 * rate(sum_array(a.mpi_seconds, k_mpi_classes),
+                           sum_array(b.mpi_seconds, k_mpi_classes), b.time - a.time);
+       })});
   panels.push_back({"Node memory available (MiB)", node_series(t, [](const NodeSample& s) {
                       return s.mem_available < 0 ? -1.0
                                                  : static_cast<double>(s.mem_available) / k_mib;
@@ -345,15 +353,15 @@ std::string trace_svg(const TraceContents& t) {
                     node_series(t, [](const NodeSample& s) { return s.psi_memory_some; })});
 
   const double duration = std::max(end_time(t) - t.header.start_time, 1.0);
-  constexpr double width = 1000;
-  constexpr double left = 70;
-  constexpr double right = 150;
-  constexpr double top = 50;
-  constexpr double panel_height = 150;
-  constexpr double gap = 45;
-  const double plot_width = width - left - right;
-  const double height = top + static_cast<double>(panels.size()) * (panel_height + gap) + 20;
-  const auto x_of = [&](double seconds) { return left + plot_width * seconds / duration; };
+  constexpr double k_width = 1000;
+  constexpr double k_left = 70;
+  constexpr double k_right = 150;
+  constexpr double k_top = 50;
+  constexpr double k_panel_height = 150;
+  constexpr double k_gap = 45;
+  const double plot_width = k_width - k_left - k_right;
+  const double height = k_top + static_cast<double>(panels.size()) * (k_panel_height + k_gap) + 20;
+  const auto x_of = [&](double seconds) { return k_left + plot_width * seconds / duration; };
 
   std::string svg = fmt::format(
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{:.0f}\" "
@@ -361,13 +369,13 @@ std::string trace_svg(const TraceContents& t) {
       "fill=\"white\"/>\n<text x=\"{}\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{}</text>\n"
       "<text x=\"{}\" y=\"38\" fill=\"#555\">{} ranks on {} node(s), {:.1f} s, sampled every {} "
       "s</text>\n",
-      width, height, left, escape(t.header.command), left, t.header.ranks.size(),
+      k_width, height, k_left, escape(t.header.command), k_left, t.header.ranks.size(),
       t.header.nodes.size(), duration, t.header.sample_interval);
 
   const double x_step = nice_step(duration, 8);
   for (std::size_t p = 0; p < panels.size(); ++p) {
     const Panel& panel = panels[p];
-    const double y0 = top + static_cast<double>(p) * (panel_height + gap) + 20;
+    const double y0 = k_top + static_cast<double>(p) * (k_panel_height + k_gap) + 20;
     double vmax = 0;
     for (const Series& s : panel.series) {
       for (const auto& [x, v] : s.points) {
@@ -377,27 +385,32 @@ std::string trace_svg(const TraceContents& t) {
     vmax = vmax <= 0 ? 1 : vmax * 1.05;
     const double y_step = nice_step(vmax, 4);
     vmax = std::ceil(vmax / y_step) * y_step;
-    const auto y_of = [&](double v) { return y0 + panel_height * (1 - v / vmax); };
-    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-weight=\"bold\">{}</text>\n", left,
+    const auto y_of = [&](double v) { return y0 + k_panel_height * (1 - v / vmax); };
+    svg += fmt::format("<text x=\"{}\" y=\"{:.1f}\" font-weight=\"bold\">{}</text>\n", k_left,
                        y0 - 6, escape(panel.title));
     svg += fmt::format(
         "<rect x=\"{}\" y=\"{:.1f}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#999\"/>\n",
-        left, y0, plot_width, panel_height);
-    for (double v = 0; v <= vmax + y_step / 2; v += y_step) {
+        k_left, y0, plot_width, k_panel_height);
+    const int y_ticks = static_cast<int>(std::lround(vmax / y_step));
+    for (int tick = 0; tick <= y_ticks; ++tick) {
+      const double v = tick * y_step;
       svg += fmt::format(
           "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#eee\"/>"
           "<text x=\"{}\" y=\"{:.1f}\" text-anchor=\"end\">{:g}</text>\n",
-          left, left + plot_width, y_of(v), y_of(v), left - 5, y_of(v) + 4, v);
+          k_left, k_left + plot_width, y_of(v), y_of(v), k_left - 5, y_of(v) + 4, v);
     }
-    for (double x = 0; x <= duration + x_step / 2; x += x_step) {
+    const int x_ticks = static_cast<int>(std::floor(duration / x_step + 0.5));
+    for (int tick = 0; tick <= x_ticks; ++tick) {
+      const double x = tick * x_step;
       svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\">{:g} s</text>\n",
-                         x_of(x), y0 + panel_height + 14, x);
+                         x_of(x), y0 + k_panel_height + 14, x);
     }
     if (panel.series.empty() || std::all_of(panel.series.begin(), panel.series.end(),
-                                             [](const Series& s) { return s.points.empty(); })) {
-      svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#999\">"
-                         "not available</text>\n",
-                         left + plot_width / 2, y0 + panel_height / 2);
+                                            [](const Series& s) { return s.points.empty(); })) {
+      svg += fmt::format(
+          "<text x=\"{:.1f}\" y=\"{:.1f}\" text-anchor=\"middle\" fill=\"#999\">"
+          "not available</text>\n",
+          k_left + plot_width / 2, y0 + k_panel_height / 2);
     }
     for (std::size_t i = 0; i < panel.series.size(); ++i) {
       const Series& s = panel.series[i];
@@ -416,8 +429,8 @@ std::string trace_svg(const TraceContents& t) {
         svg += fmt::format(
             "<line x1=\"{}\" x2=\"{}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"{}\" "
             "stroke-width=\"3\"/><text x=\"{}\" y=\"{:.1f}\">{}</text>\n",
-            left + plot_width + 10, left + plot_width + 28, ly - 4, ly - 4, color,
-            left + plot_width + 33, ly, escape(s.label));
+            k_left + plot_width + 10, k_left + plot_width + 28, ly - 4, ly - 4, color,
+            k_left + plot_width + 33, ly, escape(s.label));
       }
     }
     // Events as dashed lines across the panel.
@@ -426,12 +439,12 @@ std::string trace_svg(const TraceContents& t) {
       svg += fmt::format(
           "<line x1=\"{:.1f}\" x2=\"{:.1f}\" y1=\"{:.1f}\" y2=\"{:.1f}\" stroke=\"#444\" "
           "stroke-dasharray=\"4,3\"><title>{}: {}</title></line>\n",
-          x, x, y0, y0 + panel_height, escape(e.kind), escape(e.detail));
+          x, x, y0, y0 + k_panel_height, escape(e.kind), escape(e.detail));
       if (p == 0) {
-        svg += fmt::format("<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#444\" font-size=\"10\" "
-                           "transform=\"rotate(-90 {:.1f} {:.1f})\">{}</text>\n",
-                           x + 10, y0 + panel_height - 4, x + 10, y0 + panel_height - 4,
-                           escape(e.kind));
+        svg += fmt::format(
+            "<text x=\"{:.1f}\" y=\"{:.1f}\" fill=\"#444\" font-size=\"10\" "
+            "transform=\"rotate(-90 {:.1f} {:.1f})\">{}</text>\n",
+            x + 10, y0 + k_panel_height - 4, x + 10, y0 + k_panel_height - 4, escape(e.kind));
       }
     }
   }

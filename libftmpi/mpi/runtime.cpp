@@ -31,7 +31,10 @@ struct PendingSend {
   std::vector<std::byte> bytes;
 };
 std::mutex g_send_mutex;
-std::deque<PendingSend> g_pending;
+std::deque<PendingSend>& pending_sends() {
+  static std::deque<PendingSend> pending;
+  return pending;
+}
 
 const char* env_or(const char* name, const char* fallback) {
   const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at MPI_Init
@@ -48,18 +51,18 @@ void report_to_helper(char what) {
 
 // Completes finished sends (front first; all of them when `wait`).
 void reap_sends(bool wait) {
-  while (!g_pending.empty()) {
+  while (!pending_sends().empty()) {
     int done = 0;
     if (wait) {
-      PMPI_Wait(&g_pending.front().request, MPI_STATUS_IGNORE);
+      PMPI_Wait(&pending_sends().front().request, MPI_STATUS_IGNORE);
       done = 1;
     } else {
-      PMPI_Test(&g_pending.front().request, &done, MPI_STATUS_IGNORE);
+      PMPI_Test(&pending_sends().front().request, &done, MPI_STATUS_IGNORE);
     }
     if (done == 0) {
       return;
     }
-    g_pending.pop_front();
+    pending_sends().pop_front();
   }
 }
 
@@ -74,7 +77,7 @@ void deliver_samples() {
   if (batch.ranks.empty() && batch.nodes.empty()) {
     return;
   }
-  PendingSend& send = g_pending.emplace_back();
+  PendingSend& send = pending_sends().emplace_back();
   send.bytes = encode_batch(batch);
   PMPI_Isend(send.bytes.data(), static_cast<int>(send.bytes.size()), MPI_BYTE,
              g_world.predictor_rank, k_tag_samples, g_world.control, &send.request);

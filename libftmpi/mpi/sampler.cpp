@@ -23,7 +23,10 @@ Sampler::Sampler(SamplerConfig config)
     : m_config(std::move(config)), m_counters(system_papi(), ::getpid()), m_node(m_config.node) {}
 
 Sampler::~Sampler() {
-  stop();
+  try {
+    stop();
+  } catch (...) {  // NOLINT(bugprone-empty-catch): a destructor must not throw
+  }
 }
 
 void Sampler::start() {

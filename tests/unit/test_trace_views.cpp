@@ -28,7 +28,7 @@ TraceContents two_ranks() {
       s.cpu_user = 0.5 * i * (rank + 1);  // rank 0: 50 % CPU, rank 1: 100 %
       s.rss_bytes = (rank + 1) * 1048576L * (i + 1);
       s.mpi_seconds[6] = 0.25 * i;  // 25 % of the time in collectives
-      s.mpi_calls[3] = 10 * i;
+      s.mpi_calls[3] = 10L * i;
       s.mpi_bytes[3] = 1048576L * i;
       t.rank_samples.push_back(s);
     }
@@ -80,8 +80,8 @@ TEST(TraceViews, SvgShowsEveryPanelSeriesAndEvent) {
   EXPECT_NE(svg.find("</svg>"), std::string::npos);
   for (const char* text :
        {"CPU use per rank (%)", "Resident memory per rank (MiB)", "Time in MPI per rank (%)",
-        "Node memory available (MiB)", "Node CPU busy (%)", "rank 0", "rank 1", "n01",
-        "job_end", "./app &lt;x&gt; &amp; &quot;y&quot;"}) {
+        "Node memory available (MiB)", "Node CPU busy (%)", "rank 0", "rank 1", "n01", "job_end",
+        "./app &lt;x&gt; &amp; &quot;y&quot;"}) {
     EXPECT_NE(svg.find(text), std::string::npos) << text;
   }
   std::size_t polylines = 0;
