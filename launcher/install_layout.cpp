@@ -7,6 +7,10 @@
 
 #include <fmt/format.h>
 
+#ifndef FTMPI_INSTALL_LIBDIR
+#define FTMPI_INSTALL_LIBDIR "lib"
+#endif
+
 namespace ftmpi {
 
 Result<InstallLayout> find_install_layout() {
@@ -17,8 +21,14 @@ Result<InstallLayout> find_install_layout() {
     return io_error(fmt::format("cannot find the running executable: {}", ec.message()));
   }
   const fs::path bin = exe.parent_path();
+  // The build tree uses lib/; an installation uses its libdir (lib/x86_64-linux-gnu
+  // under /usr on Debian).
+  fs::path lib = bin.parent_path() / FTMPI_INSTALL_LIBDIR / "libftmpi.so";
+  if (!fs::exists(lib, ec)) {
+    lib = bin.parent_path() / "lib" / "libftmpi.so";
+  }
   InstallLayout layout{(bin / "ftmpi-rank").string(), (bin / "ftmpi-predictor").string(),
-                       (bin.parent_path() / "lib" / "libftmpi.so").string()};
+                       lib.string()};
   for (const std::string* path : {&layout.rank_helper, &layout.predictor, &layout.libftmpi}) {
     if (!fs::exists(*path, ec)) {
       return not_found(fmt::format(

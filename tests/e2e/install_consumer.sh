@@ -7,7 +7,8 @@ prefix="$PWD/prefix"
 cmake --install "$FTMPI_BUILD_DIR" --prefix "$prefix" >install.log ||
   { cat install.log; fail "cmake --install failed"; }
 for f in include/ftmpi/ftmpi.h include/ftmpi/version.h lib/libftmpi.so \
-  lib/cmake/ftmpi/ftmpiConfig.cmake lib/pkgconfig/ftmpi.pc bin/ftmpi-launch; do
+  lib/cmake/ftmpi/ftmpiConfig.cmake lib/pkgconfig/ftmpi.pc bin/ftmpi-launch bin/ftmpi-rank \
+  bin/ftmpi-predictor bin/ftmpi-trace; do
   [[ -e $prefix/$f ]] || fail "installed tree lacks $f"
 done
 "$prefix/bin/ftmpi-launch" --version >/dev/null || fail "installed ftmpi-launch does not run"
@@ -22,6 +23,16 @@ expect_in version.out "ftmpi $(sed -n 's/^#define FTMPI_VERSION_STRING "\(.*\)"/
 "${MPIRUN[@]}" -np 2 consumer/jacobi2d -n 32 -i 10 >jacobi.out 2>&1 || { cat jacobi.out; fail "consumer jacobi2d failed"; }
 [[ $(checksum_of jacobi.out) == "$(reference_checksum jacobi2d 2 -n 32 -i 10)" ]] ||
   fail "jacobi2d built against the installed package prints a different checksum"
+
+# The installed launcher finds the installed helper, predictor and library.
+root=()
+[[ $(id -u) -eq 0 ]] && root=(--allow-run-as-root)
+"$prefix/bin/ftmpi-launch" "${root[@]}" --oversubscribe --trace installed.h5 -np 2 \
+  consumer/jacobi2d -n 32 -i 10 >launched.out 2>launched.err || { cat launched.out launched.err; fail "installed ftmpi-launch"; }
+[[ $(checksum_of launched.out) == "$(reference_checksum jacobi2d 2 -n 32 -i 10)" ]] ||
+  fail "installed ftmpi-launch gives a different checksum"
+"$prefix/bin/ftmpi-trace" summary installed.h5 >summary.out || fail "installed ftmpi-trace"
+expect_in summary.out "ranks     2 on 1 node(s)"
 
 # pkg-config: compile and link a C program with mpicc and the .pc file alone.
 export PKG_CONFIG_PATH="$prefix/lib/pkgconfig"
