@@ -13,16 +13,11 @@
 #include "ftmpi/version.h"
 #include "telemetry/batch.hpp"
 #include "trace_file.hpp"
+#include "util/clock.hpp"
 #include "util/log.hpp"
 
 namespace ftmpi {
 namespace {
-
-double wall_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
 
 // MPI_Probe that does not burn a core: Open MPI's blocking probe polls without rest,
 // and the predictor shares its node with application ranks.  Samples come about once a

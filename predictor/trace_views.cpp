@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <functional>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <string_view>
@@ -31,24 +32,21 @@ std::int64_t sum_array(const std::int64_t* values, std::size_t n) {
   return s;
 }
 
-std::vector<RankSample> samples_of_rank(const TraceContents& t, int rank) {
-  std::vector<RankSample> out;
-  for (const RankSample& s : t.rank_samples) {
-    if (s.rank == rank) {
-      out.push_back(s);
-    }
-  }
+// The rows whose `key` column equals `value`, in trace order.
+template <class Row>
+std::vector<Row> rows_where(const std::vector<Row>& rows, std::int32_t Row::*key, int value) {
+  std::vector<Row> out;
+  std::copy_if(rows.begin(), rows.end(), std::back_inserter(out),
+               [&](const Row& row) { return row.*key == value; });
   return out;
 }
 
+std::vector<RankSample> samples_of_rank(const TraceContents& t, int rank) {
+  return rows_where(t.rank_samples, &RankSample::rank, rank);
+}
+
 std::vector<NodeSample> samples_of_node(const TraceContents& t, int node) {
-  std::vector<NodeSample> out;
-  for (const NodeSample& s : t.node_samples) {
-    if (s.node == node) {
-      out.push_back(s);
-    }
-  }
-  return out;
+  return rows_where(t.node_samples, &NodeSample::node, node);
 }
 
 double end_time(const TraceContents& t) {

@@ -9,15 +9,9 @@
 #include <ctime>
 
 #include "mpi/mpi_calls.hpp"
+#include "util/clock.hpp"
 
 namespace ftmpi {
-
-[[nodiscard]] inline std::uint64_t monotonic_ns() noexcept {
-  timespec ts{};
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return static_cast<std::uint64_t>(ts.tv_sec) * 1000000000U +
-         static_cast<std::uint64_t>(ts.tv_nsec);
-}
 
 struct CallTotals {
   std::uint64_t calls = 0;

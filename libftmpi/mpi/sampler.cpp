@@ -6,18 +6,9 @@
 #include <ctime>
 
 #include "mpi/call_stats.hpp"
+#include "util/clock.hpp"
 
 namespace ftmpi {
-
-namespace {
-
-double wall_seconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_REALTIME, &ts);
-  return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
-}
-
-}  // namespace
 
 Sampler::Sampler(SamplerConfig config)
     : m_config(std::move(config)), m_counters(system_papi(), ::getpid()), m_node(m_config.node) {}
