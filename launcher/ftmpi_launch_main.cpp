@@ -1,9 +1,12 @@
 // ftmpi-launch: runs an MPI program under ftmpi.  See docs/ftmpi-launch.md.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <string_view>
+#include <thread>
 #include <vector>
 
 #include <fmt/format.h>
@@ -27,6 +30,23 @@ using ftmpi::k_exit_unavailable;
 using ftmpi::k_exit_usage;
 using ftmpi::LaunchMode;
 using ftmpi::LaunchOptions;
+
+// Bind each rank to a core as mpirun does for a job that fits the node, unless the user
+// chose a placement: the job runs on this node (no hostfile), fits its cores, and no
+// mapping or binding option was passed to mpirun.
+bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
+  if (spec.hostfile || spec.ranks > static_cast<int>(std::thread::hardware_concurrency())) {
+    return false;
+  }
+  constexpr std::string_view k_placement[] = {"--bind-to",  "-bind-to", "--map-by",  "-map-by",
+                                              "--rankfile", "-rf",      "--cpu-set", "-cpu-set",
+                                              "--cpu-list", "-cpu-list"};
+  return std::none_of(
+      spec.launcher_args.begin(), spec.launcher_args.end(), [&](const std::string& arg) {
+        return std::any_of(std::begin(k_placement), std::end(k_placement),
+                           [&](std::string_view p) { return arg.rfind(p, 0) == 0; });
+      });
+}
 
 int launch(const std::vector<std::string>& args) {
   using ftmpi::find_program;
@@ -84,6 +104,7 @@ int launch(const std::vector<std::string>& args) {
 
   // N application ranks, each in ftmpi-rank with libftmpi preloaded, and the hidden
   // predictor as rank N; the job's settings travel in the environment.
+  options.spec.bind_to_cores = should_bind_to_cores(options.spec);
   auto& env = options.spec.environment;
   env.push_back(fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_sample_interval, options.sample_interval));

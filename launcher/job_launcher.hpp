@@ -18,6 +18,7 @@ struct LaunchSpec {
   std::optional<std::string> hostfile;     // node list; none = the local node
   bool oversubscribe = false;              // allow more ranks than slots
   bool allow_run_as_root = false;          // the launcher refuses root without it
+  bool bind_to_cores = false;              // one core per rank; the hidden rank may share
   std::vector<std::string> launcher_args;  // passed to the launcher verbatim
   std::vector<std::string> environment;    // "NAME=value" for every process started
   std::vector<std::string> rank_wrapper;   // argv prefix each application rank runs in

@@ -29,6 +29,11 @@ class MpirunLauncher final : public JobLauncher {
     if (spec.allow_run_as_root) {
       argv.emplace_back("--allow-run-as-root");
     }
+    if (spec.bind_to_cores) {
+      // The hidden rank makes mpirun count the node as oversubscribed, and it then binds
+      // nothing; bind explicitly, letting the (mostly idle) hidden rank share a core.
+      argv.insert(argv.end(), {"--bind-to", "core:overload-allowed"});
+    }
     argv.insert(argv.end(), spec.launcher_args.begin(), spec.launcher_args.end());
     argv.insert(argv.end(), {"-np", std::to_string(spec.ranks)});
     // mpirun's -x applies to the application context it appears in, so each gets its own.

@@ -35,6 +35,11 @@ expect_exit 0 "$L" --dry-run --mpirun-arg=--bind-to --mpirun-arg=none -np 3 /bin
 expect_in cmd.out "--bind-to none -np 3 -x FTMPI_APP_RANKS=3"
 expect_in cmd.out "/bin/echo a 'b c' : -np 1 -x FTMPI_APP_RANKS=3"
 expect_in cmd.out "/ftmpi-predictor"
+# Ranks are bound to cores as mpirun would bind them, unless the user places them.
+expect_exit 0 "$L" --dry-run -np 1 /bin/true
+expect_in cmd.out "--bind-to core:overload-allowed -np 1"
+expect_exit 0 "$L" --dry-run --mpirun-arg=--map-by --mpirun-arg=node -np 1 /bin/true
+grep -q "overload-allowed" cmd.out && fail "bound ranks although the user mapped them"
 
 # The program's exit code comes back; so do its stdout and stdin.
 expect_exit 0 "$L" "${root[@]}" --oversubscribe -np 2 /bin/true

@@ -37,6 +37,20 @@ TEST(MpirunLauncher, EveryPartInMpirunOrder) {
                                       "/bin/app", "-n", "10"}));
 }
 
+TEST(MpirunLauncher, CoreBindingComesBeforeTheUsersArguments) {
+  const auto launcher = make_mpirun_launcher("mpirun");
+  LaunchSpec spec;
+  spec.ranks = 2;
+  spec.bind_to_cores = true;
+  spec.launcher_args = {"--report-bindings"};
+  spec.program = "/bin/app";
+  auto command = launcher->command(spec);
+  ASSERT_TRUE(command.ok());
+  EXPECT_EQ(command.value(),
+            (std::vector<std::string>{"mpirun", "--bind-to", "core:overload-allowed",
+                                      "--report-bindings", "-np", "2", "/bin/app"}));
+}
+
 TEST(MpirunLauncher, HiddenRankIsASecondContextWithTheSameEnvironment) {
   const auto launcher = make_mpirun_launcher("mpirun");
   LaunchSpec spec;
