@@ -2,8 +2,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -11,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "hostfile.hpp"
 #include "install_layout.hpp"
 #include "job_launcher.hpp"
 #include "launch_options.hpp"
@@ -19,6 +23,7 @@
 #include "trace_path.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
+#include "util/scope_guard.hpp"
 #include "util/shell.hpp"
 
 namespace {
@@ -46,6 +51,34 @@ bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
         return std::any_of(std::begin(k_placement), std::end(k_placement),
                            [&](std::string_view p) { return arg.rfind(p, 0) == 0; });
       });
+}
+
+// The user's hostfile with a slot for the predictor, in a temporary file.
+ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  if (!(text << in.rdbuf())) {
+    return ftmpi::io_error("cannot read the hostfile");
+  }
+  auto derived = ftmpi::hostfile_with_hidden_slot(text.str());
+  if (!derived.ok()) {
+    return derived.status();
+  }
+  const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): single thread
+  std::string name =
+      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ftmpi-hostfile-XXXXXX";
+  const int fd = ::mkstemp(name.data());
+  if (fd < 0) {
+    return ftmpi::errno_status("cannot create a temporary hostfile", errno);
+  }
+  const std::string& out = derived.value();
+  const bool written = ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size());
+  ::close(fd);
+  if (!written) {
+    ::unlink(name.c_str());
+    return ftmpi::io_error("cannot write a temporary hostfile");
+  }
+  return name;
 }
 
 int launch(const std::vector<std::string>& args) {
@@ -105,6 +138,22 @@ int launch(const std::vector<std::string>& args) {
   // N application ranks, each in ftmpi-rank with libftmpi preloaded, and the hidden
   // predictor as rank N; the job's settings travel in the environment.
   options.spec.bind_to_cores = should_bind_to_cores(options.spec);
+  // A hostfile with exactly N slots has no room for the predictor: give it one more.
+  std::string derived_hostfile;
+  if (options.spec.hostfile) {
+    auto derived = write_hostfile_with_hidden_slot(*options.spec.hostfile);
+    if (!derived.ok()) {
+      log->error("{}: {}", *options.spec.hostfile, derived.status().message());
+      return k_exit_usage;
+    }
+    derived_hostfile = derived.value();
+    options.spec.hostfile = derived_hostfile;
+  }
+  ftmpi::ScopeGuard remove_hostfile([&] {
+    if (!derived_hostfile.empty() && !options.dry_run) {
+      ::unlink(derived_hostfile.c_str());
+    }
+  });
   auto& env = options.spec.environment;
   env.push_back(fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_sample_interval, options.sample_interval));

@@ -50,6 +50,16 @@ echo "line from stdin" | "$L" "${root[@]}" -np 1 /bin/cat >stdin.out 2>stdin.err
   fail "stdin pass-through run failed"
 expect_in stdin.out "line from stdin"
 
+# A hostfile with exactly N slots still runs N ranks: the predictor gets an extra slot
+# in a temporary copy, removed afterwards.
+echo "localhost slots=2" >hosts
+mkdir -p tmp
+TMPDIR=$PWD/tmp expect_exit 0 "$L" "${root[@]}" --no-trace --hostfile hosts -np 2 \
+  "$BIN/jacobi2d" -n 32 -i 5
+[[ $(checksum_of cmd.out) == "$(reference_checksum jacobi2d 2 -n 32 -i 5)" ]] ||
+  fail "hostfile run: wrong checksum"
+[[ -z $(ls tmp) ]] || fail "temporary hostfile left behind: $(ls tmp)"
+
 # A missing mpirun is reported as such.
 expect_exit 69 "$L" --mpirun /nonexistent/mpirun -np 1 /bin/true
 expect_in cmd.err "mpirun '/nonexistent/mpirun' not found"

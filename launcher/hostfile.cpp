@@ -1,0 +1,73 @@
+#include "hostfile.hpp"
+
+#include <charconv>
+#include <vector>
+
+#include <fmt/format.h>
+
+namespace ftmpi {
+namespace {
+
+// Adds one to the number after `key` in `line`; false if the value is not a number.
+bool bump(std::string& line, std::string_view key) {
+  const auto at = line.find(key);
+  if (at == std::string::npos) {
+    return true;
+  }
+  const std::size_t begin = at + key.size();
+  std::size_t end = begin;
+  while (end < line.size() && line[end] >= '0' && line[end] <= '9') {
+    ++end;
+  }
+  long value = 0;
+  const auto [ptr, ec] = std::from_chars(line.data() + begin, line.data() + end, value);
+  if (ec != std::errc() || ptr == line.data() + begin) {
+    return false;
+  }
+  line.replace(begin, end - begin, std::to_string(value + 1));
+  return true;
+}
+
+}  // namespace
+
+Result<std::string> hostfile_with_hidden_slot(std::string_view text) {
+  std::vector<std::string> lines;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    const auto end = text.find('\n', start);
+    lines.emplace_back(text.substr(start, end == std::string_view::npos ? end : end - start));
+    if (end == std::string_view::npos) {
+      break;
+    }
+    start = end + 1;
+  }
+  std::size_t last_host = lines.size();
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    const std::string& line = lines[i];
+    const auto first = line.find_first_not_of(" \t");
+    if (first != std::string::npos && line[first] != '#') {
+      last_host = i;
+    }
+  }
+  if (last_host == lines.size()) {
+    return invalid_argument("the hostfile names no host");
+  }
+  std::string& line = lines[last_host];
+  // A trailing comment stays a comment: only the part before '#' changes.
+  const auto comment = line.find('#');
+  std::string head = line.substr(0, comment);
+  if (!bump(head, "max_slots=") || !bump(head, " slots=") || !bump(head, "\tslots=")) {
+    return invalid_argument(fmt::format("cannot read the slot count in hostfile line '{}'", line));
+  }
+  line = head + (comment == std::string::npos ? "" : line.substr(comment));
+  std::string out;
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    out += lines[i];
+    if (i + 1 < lines.size()) {
+      out += '\n';
+    }
+  }
+  return out;
+}
+
+}  // namespace ftmpi
