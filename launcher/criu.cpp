@@ -1,0 +1,262 @@
+#include "criu.hpp"
+
+#include <fcntl.h>
+#include <sched.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include <fmt/format.h>
+
+#include "util/log.hpp"
+
+namespace ftmpi {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Output {
+  int exit_code = -1;
+  std::string text;
+};
+
+// Runs argv with stdin from /dev/null, capturing stdout and stderr together.
+Result<Output> capture(const std::vector<std::string>& argv) {
+  int pipe_fds[2] = {-1, -1};
+  if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
+    return errno_status("pipe", errno);
+  }
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int err = errno;
+    ::close(pipe_fds[0]);
+    ::close(pipe_fds[1]);
+    return errno_status("fork", err);
+  }
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDONLY);
+    ::dup2(null, 0);
+    ::dup2(pipe_fds[1], 1);
+    ::dup2(pipe_fds[1], 2);
+    std::vector<char*> args;
+    for (const auto& a : argv) {
+      args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: execv takes char*
+    }
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  ::close(pipe_fds[1]);
+  Output out;
+  char buffer[4096];
+  ssize_t n = 0;
+  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)) {
+    if (n > 0) {
+      out.text.append(buffer, static_cast<std::size_t>(n));
+    }
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return out;
+}
+
+bool passes_check(const std::string& criu, std::string& why) {
+  auto check = capture({criu, "check"});
+  if (!check.ok()) {
+    why = check.status().message();
+    return false;
+  }
+  if (check.value().exit_code == 0 && check.value().text.find("Looks good") != std::string::npos) {
+    return true;
+  }
+  std::istringstream lines(check.value().text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.find("Error") != std::string::npos || line.find("error") != std::string::npos) {
+      why = line;
+      return false;
+    }
+  }
+  why = fmt::format("`{} check` exited with {}", criu, check.value().exit_code);
+  return false;
+}
+
+std::string version_of(const std::string& criu) {
+  auto v = capture({criu, "--version"});
+  if (!v.ok()) {
+    return "unknown version";
+  }
+  const std::string& text = v.value().text;
+  return text.substr(0, text.find('\n'));
+}
+
+// The last line of a CRIU log that reports an error, for messages.
+std::string last_error(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line;
+  std::string last;
+  while (std::getline(in, line)) {
+    if (line.find("Error") != std::string::npos) {
+      last = line;
+    }
+  }
+  return last.empty() ? "see " + log.string() : last;
+}
+
+const char* env(const char* name) {
+  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): launcher thread only
+  return v != nullptr && *v != '\0' ? v : nullptr;
+}
+
+}  // namespace
+
+Result<CriuInfo> find_criu() {
+  std::vector<std::pair<std::string, std::string>> candidates;
+  if (const char* forced = env("FTMPI_CRIU")) {
+    candidates.emplace_back(forced, "FTMPI_CRIU");
+  } else {
+    for (const char* dir : {"/usr/sbin", "/sbin", "/usr/local/sbin"}) {
+      if (::access((fs::path(dir) / "criu").c_str(), X_OK) == 0) {
+        candidates.emplace_back((fs::path(dir) / "criu").string(), "system");
+        break;
+      }
+    }
+    const char* prefix = env("FTMPI_CRIU_PREFIX");
+    candidates.emplace_back((fs::path(prefix != nullptr ? prefix : "/opt/ftmpi/criu") / "bin/criu")
+                                .string(),
+                            "private");
+  }
+  std::string reasons;
+  for (const auto& [path, origin] : candidates) {
+    if (::access(path.c_str(), X_OK) != 0) {
+      reasons += fmt::format("\n  {} ({}): not installed", path, origin);
+      continue;
+    }
+    std::string why;
+    if (passes_check(path, why)) {
+      CriuInfo info{path, version_of(path), origin};
+      logger("criu")->debug("using {} CRIU {} ({})", origin, path, info.version);
+      return info;
+    }
+    reasons += fmt::format("\n  {} ({}): {}", path, origin, why);
+  }
+  return unsupported(fmt::format(
+      "no working CRIU:{}\nRun scripts/setup.sh (it installs one), run as root or give criu "
+      "CAP_CHECKPOINT_RESTORE and CAP_SYS_PTRACE (setcap cap_checkpoint_restore,cap_sys_ptrace+eip "
+      "CRIU), or use --mode native (no checkpoints)",
+      reasons));
+}
+
+Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) const {
+  std::error_code ec;
+  if (!fs::is_directory(images_dir, ec)) {
+    return not_found(fmt::format("image folder {} does not exist", images_dir));
+  }
+  const fs::path log = fs::path(images_dir) / "dump.log";
+  std::vector<std::string> argv{m_info.path, "dump", "-t", std::to_string(pid), "-D",
+                                images_dir, "-o", "dump.log", "-v4"};
+  if (leave_running) {
+    argv.emplace_back("--leave-running");
+  }
+  auto run = capture(argv);
+  if (!run.ok()) {
+    return run.status();
+  }
+  if (run.value().exit_code != 0) {
+    return io_error(fmt::format("criu dump of pid {} failed: {}", pid, last_error(log)));
+  }
+  return {};
+}
+
+Result<pid_t> Criu::restore(const std::string& images_dir) const {
+  std::error_code ec;
+  if (!fs::exists(fs::path(images_dir) / "inventory.img", ec)) {
+    return corrupt(fmt::format("{} holds no CRIU images (no inventory.img)", images_dir));
+  }
+  const fs::path pidfile = fs::absolute(fs::path(images_dir) / "restored.pid", ec);
+  fs::remove(pidfile, ec);
+  auto run = capture({m_info.path, "restore", "-D", images_dir, "-o", "restore.log", "-v4", "-d",
+                      "--pidfile", pidfile.string()});
+  if (!run.ok()) {
+    return run.status();
+  }
+  if (run.value().exit_code != 0) {
+    return io_error(fmt::format("criu restore from {} failed: {}", images_dir,
+                                last_error(fs::path(images_dir) / "restore.log")));
+  }
+  std::ifstream in(pidfile);
+  long pid = 0;
+  if (!(in >> pid) || pid <= 0) {
+    return internal_error(fmt::format("criu restore wrote no pid to {}", pidfile.string()));
+  }
+  return static_cast<pid_t>(pid);
+}
+
+Result<pid_t> spawn_in_pid_namespace(const std::vector<std::string>& argv,
+                                     const std::string& output) {
+  if (argv.empty()) {
+    return invalid_argument("spawn_in_pid_namespace: empty argv");
+  }
+  // The namespace's init is orphaned by its short-lived parent; as a subreaper, this
+  // process inherits it and can wait for it (and for the trees CRIU restores detached).
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // The child reports the namespace init's PID (as seen here) through a pipe.
+  int report[2] = {-1, -1};
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    return errno_status("pipe", errno);
+  }
+  const pid_t helper = ::fork();
+  if (helper < 0) {
+    return errno_status("fork", errno);
+  }
+  if (helper == 0) {
+    ::close(report[0]);
+    if (::unshare(CLONE_NEWPID) != 0) {
+      const int err = -errno;
+      (void)!::write(report[1], &err, sizeof err);
+      ::_exit(1);
+    }
+    const pid_t init = ::fork();  // PID 1 of the new namespace
+    if (init == 0) {
+      ::close(report[1]);
+      ::setsid();
+      const int in = ::open("/dev/null", O_RDONLY);
+      const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      ::dup2(in, 0);
+      ::dup2(out, 1);
+      ::dup2(out, 2);
+      std::vector<char*> args;
+      for (const auto& a : argv) {
+        args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: execvp takes char*
+      }
+      args.push_back(nullptr);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    const int value = init > 0 ? init : -errno;
+    (void)!::write(report[1], &value, sizeof value);
+    ::_exit(0);  // the init is re-parented; this helper is done
+  }
+  ::close(report[1]);
+  int value = 0;
+  const bool got = ::read(report[0], &value, sizeof value) == static_cast<ssize_t>(sizeof value);
+  ::close(report[0]);
+  int status = 0;
+  ::waitpid(helper, &status, 0);
+  if (!got || value <= 0) {
+    return errno_status("cannot start a process in a new PID namespace (needs CAP_SYS_ADMIN)",
+                        got ? -value : EIO);
+  }
+  return static_cast<pid_t>(value);
+}
+
+}  // namespace ftmpi
