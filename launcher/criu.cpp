@@ -14,6 +14,7 @@
 
 #include <fmt/format.h>
 
+#include "util/env.hpp"
 #include "util/log.hpp"
 
 namespace ftmpi {
@@ -63,8 +64,7 @@ Result<Output> capture(const std::vector<std::string>& argv) {
   }
   ::close(pipe_fds[0]);
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
   out.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   return out;
 }
@@ -112,16 +112,11 @@ std::string last_error(const fs::path& log) {
   return last.empty() ? "see " + log.string() : last;
 }
 
-const char* env(const char* name) {
-  const char* v = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): launcher thread only
-  return v != nullptr && *v != '\0' ? v : nullptr;
-}
-
 }  // namespace
 
 Result<CriuInfo> find_criu() {
   std::vector<std::pair<std::string, std::string>> candidates;
-  if (const char* forced = env("FTMPI_CRIU")) {
+  if (const char* forced = env_or("FTMPI_CRIU", nullptr)) {
     candidates.emplace_back(forced, "FTMPI_CRIU");
   } else {
     for (const char* dir : {"/usr/sbin", "/sbin", "/usr/local/sbin"}) {
@@ -130,10 +125,10 @@ Result<CriuInfo> find_criu() {
         break;
       }
     }
-    const char* prefix = env("FTMPI_CRIU_PREFIX");
-    candidates.emplace_back((fs::path(prefix != nullptr ? prefix : "/opt/ftmpi/criu") / "bin/criu")
-                                .string(),
-                            "private");
+    const char* prefix = env_or("FTMPI_CRIU_PREFIX", nullptr);
+    candidates.emplace_back(
+        (fs::path(prefix != nullptr ? prefix : "/opt/ftmpi/criu") / "bin/criu").string(),
+        "private");
   }
   std::string reasons;
   for (const auto& [path, origin] : candidates) {
@@ -162,8 +157,8 @@ Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) 
     return not_found(fmt::format("image folder {} does not exist", images_dir));
   }
   const fs::path log = fs::path(images_dir) / "dump.log";
-  std::vector<std::string> argv{m_info.path, "dump", "-t", std::to_string(pid), "-D",
-                                images_dir, "-o", "dump.log", "-v4"};
+  std::vector<std::string> argv{
+      m_info.path, "dump", "-t", std::to_string(pid), "-D", images_dir, "-o", "dump.log", "-v4"};
   if (leave_running) {
     argv.emplace_back("--leave-running");
   }

@@ -9,14 +9,10 @@
 
 #include "collector.hpp"
 #include "comm/job_world.hpp"
+#include "util/env.hpp"
 #include "util/job_env.hpp"
 
 namespace {
-
-const char* env_or(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): single thread
-  return value != nullptr ? value : fallback;
-}
 
 int run(int argc, char** argv) {
   if (MPI_Init(&argc, &argv) != MPI_SUCCESS) {
@@ -26,9 +22,9 @@ int run(int argc, char** argv) {
   ftmpi::JobWorld world =
       ftmpi::join_job_world_or_abort(ftmpi::JobRole::predictor, "ftmpi-predictor");
   ftmpi::CollectorConfig config;
-  config.trace_path = env_or(ftmpi::k_env_trace, "");
-  config.command = env_or(ftmpi::k_env_command, "");
-  config.sample_interval = std::atof(env_or(ftmpi::k_env_sample_interval, "1"));
+  config.trace_path = ftmpi::env_or(ftmpi::k_env_trace, "");
+  config.command = ftmpi::env_or(ftmpi::k_env_command, "");
+  config.sample_interval = std::atof(ftmpi::env_or(ftmpi::k_env_sample_interval, "1"));
   const ftmpi::Status served = ftmpi::run_collector(world, config);
   if (!served.ok()) {
     std::fprintf(stderr, "ftmpi-predictor: %s\n", served.message().c_str());

@@ -9,13 +9,14 @@
 #include <fmt/format.h>
 
 #include "comm/mpi_status.hpp"
+#include "util/env.hpp"
 
 namespace ftmpi {
 namespace {
 
 Result<int> app_ranks_from_env(int world_size) {
-  const char* env = std::getenv(k_env_app_ranks);  // NOLINT(concurrency-mt-unsafe): at init
-  if (env == nullptr || *env == '\0') {
+  const char* env = env_or(k_env_app_ranks, nullptr);
+  if (env == nullptr) {
     return 0;
   }
   char* end = nullptr;

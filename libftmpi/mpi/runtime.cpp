@@ -17,6 +17,7 @@
 #include "mpi/call_stats.hpp"
 #include "mpi/handles.hpp"
 #include "mpi/sampler.hpp"
+#include "util/env.hpp"
 #include "util/log.hpp"
 
 namespace ftmpi {
@@ -34,11 +35,6 @@ std::mutex g_send_mutex;
 std::deque<PendingSend>& pending_sends() {
   static std::deque<PendingSend> pending;
   return pending;
-}
-
-const char* env_or(const char* name, const char* fallback) {
-  const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): read at MPI_Init
-  return value != nullptr && *value != '\0' ? value : fallback;
 }
 
 // Tells ftmpi-rank how far the program got; silently nothing without one.

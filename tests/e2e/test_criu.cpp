@@ -58,10 +58,10 @@ class CriuTest : public testing::Test {
   }
   // A counter that rewrites `counter` every 20 ms, in a PID namespace of its own.
   pid_t start_counter() {
-    const std::string script =
-        "i=0; while :; do i=$((i+1)); echo $i > " + (m_dir / "counter.tmp").string() +
-        "; mv " + (m_dir / "counter.tmp").string() + " " + (m_dir / "counter").string() +
-        "; sleep 0.02; done";
+    const std::string script = "i=0; while :; do i=$((i+1)); echo $i > " +
+                               (m_dir / "counter.tmp").string() + "; mv " +
+                               (m_dir / "counter.tmp").string() + " " +
+                               (m_dir / "counter").string() + "; sleep 0.02; done";
     auto pid = spawn_in_pid_namespace({"/bin/sh", "-c", script}, (m_dir / "counter.log").string());
     EXPECT_TRUE(pid.ok()) << pid.status().message();
     m_pids.push_back(pid.value_or(-1));
