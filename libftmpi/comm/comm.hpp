@@ -24,7 +24,7 @@ class Comm {
   Comm& operator=(const Comm&) = delete;
   Comm(Comm&&) = delete;
   Comm& operator=(Comm&&) = delete;
-  virtual ~Comm() = default;
+  virtual ~Comm();
 
   // This process's rank and the number of processes; local, never fail.
   [[nodiscard]] virtual int rank() const noexcept = 0;

@@ -6,7 +6,6 @@
 #include <array>
 #include <atomic>
 #include <cstdint>
-#include <ctime>
 
 #include "mpi/mpi_calls.hpp"
 #include "util/clock.hpp"
