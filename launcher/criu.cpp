@@ -16,6 +16,7 @@
 
 #include "util/env.hpp"
 #include "util/log.hpp"
+#include "util/spawn.hpp"
 
 namespace ftmpi {
 namespace {
@@ -198,60 +199,13 @@ Result<pid_t> Criu::restore(const std::string& images_dir) const {
 
 Result<pid_t> spawn_in_pid_namespace(const std::vector<std::string>& argv,
                                      const std::string& output) {
-  if (argv.empty()) {
-    return invalid_argument("spawn_in_pid_namespace: empty argv");
+  SpawnOptions options;
+  options.output = output;
+  auto spawned = spawn_process(argv, options);
+  if (!spawned.ok()) {
+    return spawned.status();
   }
-  // The namespace's init is orphaned by its short-lived parent; as a subreaper, this
-  // process inherits it and can wait for it (and for the trees CRIU restores detached).
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
-  // The child reports the namespace init's PID (as seen here) through a pipe.
-  int report[2] = {-1, -1};
-  if (::pipe2(report, O_CLOEXEC) != 0) {
-    return errno_status("pipe", errno);
-  }
-  const pid_t helper = ::fork();
-  if (helper < 0) {
-    return errno_status("fork", errno);
-  }
-  if (helper == 0) {
-    ::close(report[0]);
-    if (::unshare(CLONE_NEWPID) != 0) {
-      const int err = -errno;
-      (void)!::write(report[1], &err, sizeof err);
-      ::_exit(1);
-    }
-    const pid_t init = ::fork();  // PID 1 of the new namespace
-    if (init == 0) {
-      ::close(report[1]);
-      ::setsid();
-      const int in = ::open("/dev/null", O_RDONLY);
-      const int out = ::open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      ::dup2(in, 0);
-      ::dup2(out, 1);
-      ::dup2(out, 2);
-      std::vector<char*> args;
-      for (const auto& a : argv) {
-        args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: execvp takes char*
-      }
-      args.push_back(nullptr);
-      ::execvp(args[0], args.data());
-      ::_exit(127);
-    }
-    const int value = init > 0 ? init : -errno;
-    (void)!::write(report[1], &value, sizeof value);
-    ::_exit(0);  // the init is re-parented; this helper is done
-  }
-  ::close(report[1]);
-  int value = 0;
-  const bool got = ::read(report[0], &value, sizeof value) == static_cast<ssize_t>(sizeof value);
-  ::close(report[0]);
-  int status = 0;
-  ::waitpid(helper, &status, 0);
-  if (!got || value <= 0) {
-    return errno_status("cannot start a process in a new PID namespace (needs CAP_SYS_ADMIN)",
-                        got ? -value : EIO);
-  }
-  return static_cast<pid_t>(value);
+  return spawned.value().pid;
 }
 
 }  // namespace ftmpi

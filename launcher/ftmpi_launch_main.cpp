@@ -5,10 +5,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -94,13 +97,6 @@ int launch(const std::vector<std::string>& args) {
   ftmpi::set_log_level(options.log_level);
   auto log = logger("launch");
 
-  if (options.mode == LaunchMode::transparent) {
-    log->error(
-        "--mode transparent (checkpoint, restart, migration) is not available in this "
-        "release; run with --mode native");
-    return k_exit_unavailable;
-  }
-
   const char* path_env = std::getenv("PATH");
   const std::string search_path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
   auto program = find_program(options.spec.program, search_path);
@@ -168,8 +164,31 @@ int launch(const std::vector<std::string>& args) {
       env.push_back(fmt::format("{}={}", name, value));
     }
   }
-  options.spec.rank_wrapper = {layout.value().rank_helper, "--preload", layout.value().libftmpi,
-                               "--"};
+  std::string channel_dir;
+  ftmpi::ScopeGuard remove_channel_dir([&] {
+    if (!channel_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(channel_dir, ec);
+    }
+  });
+  if (options.mode == LaunchMode::transparent) {
+    // Each rank is a proxy that runs the real MPI and starts the program beside it; their
+    // shared-memory channels live in a directory of this job's, removed at the end.
+    if (!options.dry_run) {
+      char dir_template[] = "/dev/shm/ftmpi-job-XXXXXX";
+      if (::mkdtemp(dir_template) == nullptr) {
+        log->error("cannot create a directory in /dev/shm for the rank proxies' channels: {}",
+                   std::strerror(errno));
+        return ftmpi::k_exit_cannot_create;
+      }
+      channel_dir = dir_template;
+      env.push_back(fmt::format("{}={}", ftmpi::k_env_channel_dir, channel_dir));
+    }
+    options.spec.rank_wrapper = {layout.value().proxy, "--"};
+  } else {
+    options.spec.rank_wrapper = {layout.value().rank_helper, "--preload", layout.value().libftmpi,
+                                 "--"};
+  }
   options.spec.hidden_rank = {layout.value().predictor};
 
   const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());

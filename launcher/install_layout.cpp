@@ -28,8 +28,9 @@ Result<InstallLayout> find_install_layout() {
     lib = bin.parent_path() / "lib" / "libftmpi.so";
   }
   InstallLayout layout{(bin / "ftmpi-rank").string(), (bin / "ftmpi-predictor").string(),
-                       lib.string()};
-  for (const std::string* path : {&layout.rank_helper, &layout.predictor, &layout.libftmpi}) {
+                       lib.string(), (bin / "ftmpi-proxy").string()};
+  for (const std::string* path :
+       {&layout.rank_helper, &layout.predictor, &layout.libftmpi, &layout.proxy}) {
     if (!fs::exists(*path, ec)) {
       return not_found(fmt::format(
           "{} is missing: the ftmpi installation is incomplete (reinstall, or rebuild)", *path));

@@ -12,6 +12,7 @@ struct InstallLayout {
   std::string rank_helper;  // bin/ftmpi-rank
   std::string predictor;    // bin/ftmpi-predictor
   std::string libftmpi;     // lib/libftmpi.so
+  std::string proxy;        // bin/ftmpi-proxy (transparent mode)
 };
 
 // The layout around the running executable; not_found naming the missing file when

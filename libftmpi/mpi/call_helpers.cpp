@@ -70,6 +70,19 @@ long cart_ndims(MPI_Comm real) noexcept {
   return PMPI_Cartdim_get(real, &ndims) == MPI_SUCCESS ? ndims : 0;
 }
 
+bool is_root(MPI_Comm real, int root) noexcept {
+  int inter = 0;
+  if (PMPI_Comm_test_inter(real, &inter) == MPI_SUCCESS && inter != 0) {
+    return root == MPI_ROOT;
+  }
+  return comm_rank(real) == root;
+}
+
+int comm_rank(MPI_Comm real) noexcept {
+  int rank = 0;
+  return PMPI_Comm_rank(real, &rank) == MPI_SUCCESS ? rank : 0;
+}
+
 std::uint64_t type_bytes(long count, MPI_Datatype real) noexcept {
   int size = 0;
   if (count <= 0 || real == MPI_DATATYPE_NULL || PMPI_Type_size(real, &size) != MPI_SUCCESS ||

@@ -21,6 +21,11 @@ namespace ftmpi {
 [[nodiscard]] long out_degree(MPI_Comm real) noexcept;
 // Number of dimensions of a real Cartesian communicator; 0 otherwise.
 [[nodiscard]] long cart_ndims(MPI_Comm real) noexcept;
+// Whether this process is the root of a rooted collective on a real communicator (its
+// rank is `root`, or `root` is MPI_ROOT on an intercommunicator).
+[[nodiscard]] bool is_root(MPI_Comm real, int root) noexcept;
+// This process's rank in a real communicator; 0 if it has none.
+[[nodiscard]] int comm_rank(MPI_Comm real) noexcept;
 // count elements of a real datatype, in bytes; 0 for invalid types.
 [[nodiscard]] std::uint64_t type_bytes(long count, MPI_Datatype real) noexcept;
 

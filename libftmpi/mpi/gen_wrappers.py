@@ -9,6 +9,9 @@ writes into OUTDIR:
   mpi_wrappers.cpp    one extern "C" wrapper per non-custom spec entry
   mpi_unsupported.cpp a stub that stops the job, naming the call, for every other MPI_
                       function MPI_H declares
+  mpi_executors.cpp   the rank proxy's executor of every forwarded call (transparent mode)
+  transparent_refused.txt  the calls transparent mode refuses, and why
+  mpi_predefined.cpp  the names of MPI's predefined objects and callbacks
 Fails (exit 1, naming the line) on anything in the spec it does not understand.
 """
 import os
@@ -23,7 +26,38 @@ CLASSES = ['init', 'comm', 'type', 'p2p', 'probe', 'wait', 'coll']
 INT_TYPES = {'int', 'MPI_Aint', 'MPI_Count', 'MPI_Fint', 'MPI_Offset'}
 
 
+# Annotations only the rank proxy's executors need (transparent mode): how to carry a
+# parameter that points into the application's memory.
+BUFFER_ANNOTATIONS = {'sbuf', 'rbuf', 'iobuf', 'sbufv', 'rbufv', 'sbufw', 'rbufw', 'bytes',
+                      'iobytes'}
+EXTENT_ANNOTATIONS = BUFFER_ANNOTATIONS | {'outlen', 'inoutlen', 'statuses', 'str'}
+FORWARD_ANNOTATIONS = EXTENT_ANNOTATIONS | {'opaque'}
+# The wait and test calls: which requests a successful call completed.
+COMPLETIONS = {
+    'MPI_Wait': 'x.completed(request_before, false, status);',
+    'MPI_Test': 'if (*flag != 0) { x.completed(request_before, false, status); }',
+    'MPI_Waitall': 'for (long i = 0; i < count; ++i) { x.completed(array_of_requests_before[i], false, &array_of_statuses[i]); }',
+    'MPI_Testall': 'if (*flag != 0) { for (long i = 0; i < count; ++i) { x.completed(array_of_requests_before[i], false, &array_of_statuses[i]); } }',
+    'MPI_Waitany': 'if (*index != MPI_UNDEFINED) { x.completed(array_of_requests_before[*index], false, status); }',
+    'MPI_Testany': 'if (*flag != 0 && *index != MPI_UNDEFINED) { x.completed(array_of_requests_before[*index], false, status); }',
+    'MPI_Waitsome': 'if (*outcount != MPI_UNDEFINED) { for (int i = 0; i < *outcount; ++i) { x.completed(array_of_requests_before[array_of_indices[i]], false, &array_of_statuses[i]); } }',
+    'MPI_Testsome': 'if (*outcount != MPI_UNDEFINED) { for (int i = 0; i < *outcount; ++i) { x.completed(array_of_requests_before[array_of_indices[i]], false, &array_of_statuses[i]); } }',
+    'MPI_Request_get_status': 'if (*flag != 0) { x.completed(request, true, status); }',
+    'MPI_Request_free': 'x.forget(request_before);',
+}
+# Blocking receives: the status trims what is written back.
+RECEIVED = {'MPI_Recv', 'MPI_Sendrecv', 'MPI_Mrecv'}
+STARTS = {
+    'MPI_Start': 'x.starting(&request_v, 1);',
+    'MPI_Startall': 'x.starting(array_of_requests, count);',
+}
+
+
 class SpecError(Exception):
+    pass
+
+
+class NotForwardable(Exception):
     pass
 
 
@@ -62,9 +96,10 @@ class Param:
         self.pointers = self.type_text.count('*')
         self.is_array = bool(self.dims)
         self.is_handle = base in HANDLE_TYPES
-        if self.annotation not in (None, 'new', 'temp', 'inout', 'out', 'in', 'len', 'weights'):
+        if self.annotation not in (None, 'new', 'temp', 'inout', 'out', 'in', 'len', 'weights') \
+                and self.annotation not in FORWARD_ANNOTATIONS:
             raise SpecError(f'unknown annotation @{self.annotation} on {self.name}')
-        if self.annotation in ('in', 'len', 'weights') or (
+        if self.annotation in ('in', 'len', 'weights') or self.annotation in EXTENT_ANNOTATIONS or (
                 self.annotation in ('inout', 'out') and self.is_array):
             if not self.extent:
                 raise SpecError(f'@{self.annotation} on {self.name} needs [EXTENT]')
@@ -97,7 +132,7 @@ class Function:
         for w in words[1:]:
             if w.startswith('bytes='):
                 self.bytes = w[len('bytes='):]
-            elif w in ('custom', 'preinit', 'log'):
+            elif w in ('custom', 'preinit', 'log', 'appside'):
                 self.flags.add(w)
             else:
                 raise SpecError(f'unknown flag {w}')
@@ -148,6 +183,14 @@ def declared_functions(mpi_h):
     return sorted(names)
 
 
+def predefined_symbols(mpi_h):
+    """MPI's predefined objects and callbacks: what a predefined handle points at."""
+    text = open(mpi_h).read()
+    objects = re.findall(r'OMPI_DECLSPEC\s+extern\s+struct\s+ompi_predefined_\w+\s+(ompi_mpi_\w+)\s*;', text)
+    functions = re.findall(r'OMPI_DECLSPEC\s+int\s+(OMPI_C_MPI_\w+)\s*\(', text)
+    return sorted(set(objects)), sorted(set(functions))
+
+
 def decl_list(fn):
     parts = [p.decl for p in fn.params]
     if fn.variadic:
@@ -159,6 +202,8 @@ def wrapper(fn):
     out = []
     add = out.append
     add(f'extern "C" {fn.ret} {fn.name}({decl_list(fn)}) {{')
+    if 'preinit' not in fn.flags:
+        out.extend(forwarding_branch(fn))
     add(f'  ftmpi::CallScope scope_(ftmpi::CallId::{fn.name});')
     add('  try {')
     call_args, pre, post, pre_arrays, always, late = [], [], [], [], [], []
@@ -235,6 +280,166 @@ def wrapper(fn):
     add(f'    return ftmpi::wrapper_failed("{fn.name}");')
     add('  }')
     add('}')
+    return '\n'.join(out)
+
+
+def forwarding_branch(fn):
+    """In transparent mode the application's wrapper hands the call to its proxy."""
+    names = ', '.join(p.name for p in fn.params)
+    lines = ['  if (ftmpi::g_forwarding) [[unlikely]] {']
+    if 'appside' in fn.flags:
+        lines.append(f'    return ftmpi::appside_{fn.name}({names});')
+    elif fn.executor_error is not None:
+        lines.append(f'    ftmpi::transparent_unsupported("{fn.name}");')
+    else:
+        call = f'ftmpi::forward(ftmpi::CallId::{fn.name}{", " if names else ""}{names})'
+        if fn.ret in HANDLE_TYPES:
+            lines.append(f'    return ftmpi::handle_from_word<{fn.ret}>({call});')
+        else:
+            lines.append(f'    return static_cast<{fn.ret}>({call});')
+    lines.append('  }')
+    return lines
+
+
+def executor(fn):
+    """The proxy's side of a forwarded call; raises NotForwardable."""
+    phase1, phase2, phase3, args, always, success = [], [], [], [], [], []
+    has_sendbuf = any(p.name == 'sendbuf' and p.annotation in ('sbuf', 'sbufv', 'sbufw')
+                      for p in fn.params)
+    index = {p.name: i for i, p in enumerate(fn.params)}
+    in_place = f'w[{index["sendbuf"]}] == 1' if has_sendbuf else 'false'
+    temp_request = any(p.handle_role == 'temp' and p.base == 'MPI_Request' for p in fn.params)
+    for i, p in enumerate(fn.params):
+        w, n, t, role = f'w[{i}]', p.name, p.base, p.handle_role
+        ext = split_top(p.extent) if p.extent else []
+        if role == 'in':
+            phase1.append(f'  const {t} {n} = x.handle<{t}>({w});')
+            phase1.append(f'  [[maybe_unused]] const {t} r_{n} = ftmpi::to_real({n});')
+            args.append(n)
+        elif role in ('new', 'temp', 'out'):
+            phase2.append(f'  {t} {n}_v = ftmpi::HandleTraits<{t}>::null();')
+            args.append(f'&{n}_v')
+            success.append(f'    x.put_handle({w}, {n}_v);')
+            if t == 'MPI_Request' and role == 'temp':
+                success.append(f'    x.defer({n}_v, false);')
+            elif t == 'MPI_Request' and fn.name.endswith('_init'):
+                success.append(f'    x.defer({n}_v, true);')
+        elif role == 'inout':
+            phase2.append(f'  {t} {n}_v = x.get_handle<{t}>({w});')
+            phase2.append(f'  [[maybe_unused]] const {t} {n}_before = {n}_v;')
+            args.append(f'&{n}_v')
+            always.append(f'  x.put_handle({w}, {n}_v);')
+        elif role in ('in_array', 'inout_array'):
+            phase2.append(f'  {t}* {n} = x.get_handles<{t}>({w}, {p.extent});')
+            args.append(n)
+            if role == 'inout_array':
+                phase2.append(f'  [[maybe_unused]] const std::vector<{t}> {n}_before({n}, {n} + ({n} != nullptr ? ({p.extent}) : 0));')
+                always.append(f'  x.put_handles({w}, {n}, {p.extent});')
+        elif role == 'out_array':
+            phase2.append(f'  {t}* {n} = x.scratch<{t}>({p.extent});')
+            args.append(n)
+            success.append(f'    x.put_handles({w}, {n}, {p.extent});')
+        elif p.annotation in BUFFER_ANNOTATIONS:
+            a = p.annotation
+            if a == 'sbuf':
+                phase3.append(f'  const void* {n} = x.send_buffer({w}, {ext[0]}, r_{ext[1]});')
+            elif a == 'rbuf':
+                read_first = 'true' if 'eighbor' in fn.name else in_place
+                exact = 'true' if fn.cls == 'p2p' else 'false'
+                phase3.append(f'  void* {n} = x.recv_buffer({w}, {ext[0]}, r_{ext[1]}, {read_first}, {exact});')
+            elif a == 'iobuf':
+                phase3.append(f'  void* {n} = x.inout_buffer({w}, {ext[0]}, r_{ext[1]});')
+            elif a == 'sbufv':
+                phase3.append(f'  const void* {n} = x.send_buffer_v({w}, {ext[0]}, {ext[1]}, r_{ext[2]}, {ext[3]});')
+            elif a == 'rbufv':
+                read_first = 'true' if 'eighbor' in fn.name else in_place
+                phase3.append(f'  void* {n} = x.recv_buffer_v({w}, {ext[0]}, {ext[1]}, r_{ext[2]}, {ext[3]}, {read_first});')
+            elif a == 'sbufw':
+                phase3.append(f'  const void* {n} = x.send_buffer_w({w}, {ext[0]}, {ext[1]}, ftmpi::real_types(x, {ext[2]}, {ext[3]}), {ext[3]});')
+            elif a == 'rbufw':
+                read_first = 'true' if 'eighbor' in fn.name else in_place
+                phase3.append(f'  void* {n} = x.recv_buffer_w({w}, {ext[0]}, {ext[1]}, ftmpi::real_types(x, {ext[2]}, {ext[3]}), {ext[3]}, {read_first});')
+            elif a == 'bytes':
+                phase3.append(f'  const void* {n} = x.read_bytes({w}, {ext[0]});')
+            elif a == 'iobytes':
+                phase3.append(f'  void* {n} = x.inout_bytes({w}, {ext[0]});')
+            args.append(n)
+        elif p.base in INT_TYPES and p.pointers == 0 and not p.is_array:
+            phase1.append(f'  const {t} {n} = static_cast<{t}>(static_cast<std::int64_t>({w}));')
+            args.append(n)
+        elif p.base.endswith('_function') or p.base.endswith('_fn'):
+            phase1.append(f'  {t}* {n} = x.function<{t}*>({w}, "{fn.name}\'s {n}");')
+            args.append(n)
+        elif p.annotation == 'opaque':
+            phase1.append(f'  void* {n} = reinterpret_cast<void*>(static_cast<std::uintptr_t>({w}));')
+            args.append(n)
+        elif p.annotation in ('len', 'inoutlen') and p.dims.count('[') == 2:
+            call = 'read' if p.annotation == 'len' else 'inout'
+            phase2.append(f'  auto* {n} = reinterpret_cast<int(*)[3]>(x.{call}<int>({w}, {p.extent}));')
+            args.append(n)
+        elif p.annotation == 'len':
+            phase2.append(f'  const {t}* {n} = x.read<{t}>({w}, {p.extent});')
+            args.append(n)
+        elif p.annotation == 'weights':
+            phase2.append(f'  const int* {n} = x.read_weights({w}, {p.extent});')
+            args.append(n)
+        elif p.annotation in ('outlen', 'inoutlen'):
+            call = 'out' if p.annotation == 'outlen' else 'inout'
+            phase2.append(f'  {t}* {n} = x.{call}<{t}>({w}, {p.extent});')
+            args.append(n)
+        elif p.base == 'MPI_Status':
+            if p.is_const:
+                phase2.append(f'  const MPI_Status* {n} = x.read<MPI_Status>({w}, 1);')
+            elif p.annotation == 'statuses':
+                phase2.append(f'  MPI_Status* {n} = x.out_status({w}, {p.extent});')
+            elif p.pointers == 1 and not p.is_array:
+                phase2.append(f'  MPI_Status* {n} = x.out_status({w}, 1);')
+            else:
+                raise NotForwardable(f'{p.decl} needs @statuses[EXTENT]')
+            args.append(n)
+        elif p.base == 'char' and p.pointers == 1:
+            if p.is_const:
+                phase2.append(f'  const char* {n} = x.read_string({w});')
+            elif p.annotation == 'str':
+                phase2.append(f'  char* {n} = x.out_string({w}, {p.extent});')
+            else:
+                raise NotForwardable(f'{p.decl} needs @str[MAX]')
+            args.append(n)
+        elif (p.base in INT_TYPES or p.base == 'double') and p.pointers == 1 and not p.is_const \
+                and not p.is_array and p.annotation is None:
+            phase2.append(f'  {t}* {n} = x.out<{t}>({w}, 1);')
+            args.append(n)
+        else:
+            raise NotForwardable(f'do not know how to carry {p.decl}')
+    del temp_request
+    out = [f'int exec_{fn.name}(ftmpi::Exec& x, const std::uint64_t* w, std::uint64_t& result_) {{',
+           '  (void)w;', '  (void)result_;']
+    out += phase1 + phase2 + phase3
+    out.append('  if (!x.ok()) {')
+    out.append('    return MPI_ERR_ARG;')
+    out.append('  }')
+    if fn.name in STARTS:
+        out.append('  ' + STARTS[fn.name])
+    call = f'{fn.name}({", ".join(args)})'
+    if fn.is_int_return:
+        out.append(f'  const int rc = {call};')
+    elif fn.ret in HANDLE_TYPES:
+        out.append(f'  result_ = x.app_word({call});')
+        out.append('  const int rc = MPI_SUCCESS;')
+    else:
+        out.append(f'  result_ = static_cast<std::uint64_t>(static_cast<std::int64_t>({call}));')
+        out.append('  const int rc = MPI_SUCCESS;')
+    out += always
+    if success or fn.name in COMPLETIONS or fn.name in RECEIVED:
+        out.append('  if (rc == MPI_SUCCESS) {')
+        out += success
+        if fn.name in COMPLETIONS:
+            out.append('    ' + COMPLETIONS[fn.name])
+        if fn.name in RECEIVED:
+            out.append('    x.received(status);')
+        out.append('  }')
+    out.append('  return x.finish(rc == MPI_SUCCESS) ? rc : MPI_ERR_BUFFER;')
+    out.append('}')
     return '\n'.join(out)
 
 
@@ -315,9 +520,53 @@ def main():
     with open(os.path.join(outdir, 'mpi_calls.cpp'), 'w') as f:
         f.write('\n'.join(cpp))
 
+    executors = {}
+    for fn in functions:
+        fn.executor_error = None
+        if 'custom' in fn.flags or 'preinit' in fn.flags or 'appside' in fn.flags:
+            continue
+        try:
+            executors[fn.name] = executor(fn)
+        except NotForwardable as e:
+            fn.executor_error = str(e)
+        except SpecError as e:
+            sys.exit(f'{spec}:{fn.lineno}: {e}')
+    for fn in functions:
+        if 'custom' in fn.flags and 'appside' not in fn.flags:
+            fn.executor_error = None
+
+    ex = [banner, '// The rank proxy\'s half of every forwarded call (transparent mode).',
+          '// NOLINTBEGIN', '#include <mpi.h>', '', '#include <array>', '#include <cstdint>',
+          '#include <vector>', '', '#include "mpi/call_helpers.hpp"', '#include "mpi/handles.hpp"',
+          '#include "mpi/mpi_calls.hpp"', '#include "proxy/exec.hpp"', '#include "proxy/custom_exec.hpp"', '',
+          'namespace ftmpi {', 'namespace {', '']
+    for fn in functions:
+        if fn.name in executors:
+            ex.append(executors[fn.name])
+            ex.append('')
+    ex += ['}  // namespace', '',
+           'const ExecutorEntry& executor(std::uint16_t call) noexcept {',
+           '  static const std::array<ExecutorEntry, k_call_count> table = {{']
+    for fn in functions:
+        if fn.name in executors:
+            ex.append(f'      {{&exec_{fn.name}, {str(fn.is_int_return).lower()}}},')
+        elif 'custom' in fn.flags and 'appside' not in fn.flags:
+            ex.append(f'      {{&exec_custom_{fn.name}, true}},')
+        else:
+            ex.append('      {nullptr, true},')
+    ex += ['  }};', '  static const ExecutorEntry none{nullptr, true};',
+           '  return call < table.size() ? table[call] : none;', '}', '',
+           '}  // namespace ftmpi', '// NOLINTEND', '']
+    with open(os.path.join(outdir, 'mpi_executors.cpp'), 'w') as f:
+        f.write('\n'.join(ex))
+    refused = sorted(f'{fn.name}: {fn.executor_error}' for fn in functions if fn.executor_error)
+    with open(os.path.join(outdir, 'transparent_refused.txt'), 'w') as f:
+        f.write('\n'.join(refused) + '\n')
+
     wrappers = [banner, '// NOLINTBEGIN', '#include <mpi.h>', '', '#include <utility>', '',
                 '#include "mpi/call_helpers.hpp"', '#include "mpi/call_stats.hpp"',
-                '#include "mpi/creation_log.hpp"', '#include "mpi/handles.hpp"', '']
+                '#include "mpi/creation_log.hpp"', '#include "mpi/forward.hpp"',
+                '#include "mpi/handles.hpp"', '']
     for fn in functions:
         if 'custom' in fn.flags:
             continue
@@ -330,6 +579,19 @@ def main():
     with open(os.path.join(outdir, 'mpi_wrappers.cpp'), 'w') as f:
         f.write('\n'.join(wrappers))
 
+    objects, callbacks = predefined_symbols(mpi_h)
+    pre = [banner, '// The names of MPI\'s predefined objects and callbacks, in a fixed order:',
+           '// transparent mode translates predefined handles between the application and its',
+           '// proxy by their place in this list (mpi/mpi_library.hpp).',
+           '#include <cstddef>', '', 'namespace ftmpi {', '',
+           'const char* const* predefined_symbols(std::size_t& count) noexcept {',
+           '  static const char* const names[] = {']
+    pre += [f'      "{n}",' for n in objects + callbacks]
+    pre += ['  };', '  count = sizeof names / sizeof names[0];', '  return names;', '}', '',
+            '}  // namespace ftmpi', '']
+    with open(os.path.join(outdir, 'mpi_predefined.cpp'), 'w') as f:
+        f.write('\n'.join(pre))
+
     covered = {fn.name for fn in functions}
     stubs = [banner, '// Every MPI function mpi.h declares that ftmpi does not cover: calling one',
              '// stops the job with its name instead of bypassing ftmpi.  No mpi.h here: the',
@@ -341,7 +603,8 @@ def main():
     stubs.append('// NOLINTEND')
     with open(os.path.join(outdir, 'mpi_unsupported.cpp'), 'w') as f:
         f.write('\n'.join(stubs) + '\n')
-    print(f'gen_wrappers: {len(functions)} calls covered, {len(missing)} refused')
+    print(f'gen_wrappers: {len(functions)} calls covered, {len(missing)} refused; '
+          f'{len(refused)} not forwarded in transparent mode')
 
 
 if __name__ == '__main__':

@@ -24,6 +24,7 @@ namespace ftmpi {
 namespace {
 
 JobWorld g_world;
+pid_t g_sampled_pid = 0;
 std::unique_ptr<Sampler> g_sampler;
 
 // Sends of sample batches still in flight, with their buffers.
@@ -98,12 +99,13 @@ bool is_node_leader(const char* host) {
 Status start_telemetry() {
   RankHello hello;
   PMPI_Comm_rank(g_world.app, &hello.rank);
-  hello.pid = ::getpid();
+  hello.pid = g_sampled_pid > 0 ? g_sampled_pid : ::getpid();
   ::gethostname(hello.host, sizeof hello.host - 1);
   hello.node_leader = is_node_leader(hello.host) ? 1 : 0;
 
   SamplerConfig config;
   config.rank = hello.rank;
+  config.pid = g_sampled_pid;
   config.node_leader = hello.node_leader != 0;
   config.interval = std::atof(env_or(k_env_sample_interval, "1"));
   if (!(config.interval > 0)) {
@@ -121,6 +123,10 @@ Status start_telemetry() {
 }
 
 }  // namespace
+
+void set_sampled_process(pid_t pid) noexcept {
+  g_sampled_pid = pid;
+}
 
 Status runtime_start() {
   auto world = join_job_world(JobRole::app);

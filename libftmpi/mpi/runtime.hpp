@@ -4,10 +4,16 @@
 // program got, and before the real MPI_Finalize sends the last samples and leaves.
 #pragma once
 
+#include <sys/types.h>
+
 #include "util/job_env.hpp"
 #include "util/status.hpp"
 
 namespace ftmpi {
+
+// The process whose counters this rank samples and reports (the application process a
+// rank proxy serves); by default this one.  Before MPI_Init.
+void set_sampled_process(pid_t pid) noexcept;
 
 // After a successful PMPI_Init/PMPI_Init_thread.  On failure the caller aborts the job.
 Status runtime_start();

@@ -60,7 +60,9 @@ void Sampler::sample_now() {
   RankSample r;
   r.time = wall_seconds();
   r.rank = m_config.rank;
-  if (auto p = read_process_counters("/proc/self"); p.ok()) {
+  const std::string proc =
+      m_config.pid > 0 ? "/proc/" + std::to_string(m_config.pid) : std::string("/proc/self");
+  if (auto p = read_process_counters(proc); p.ok()) {
     const ProcessCounters& c = p.value();
     r.cpu_user = c.cpu_user;
     r.cpu_system = c.cpu_system;

@@ -24,6 +24,7 @@ namespace ftmpi {
 struct SamplerConfig {
   double interval = 1.0;  // seconds
   int rank = 0;
+  pid_t pid = 0;  // the process whose /proc counters are sampled; 0 for this one
   bool node_leader = false;
   NodeProbeConfig node;
 };

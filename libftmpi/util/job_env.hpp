@@ -23,4 +23,10 @@ inline constexpr const char* k_env_trace = "FTMPI_TRACE";
 // The command line of the job, for the trace.
 inline constexpr const char* k_env_command = "FTMPI_COMMAND";
 
+// Transparent mode: the shared-memory channel an application process talks to its rank
+// proxy through (set by the proxy for the process it starts).
+inline constexpr const char* k_env_channel = "FTMPI_CHANNEL";
+// Where rank proxies create their channels (default /dev/shm).
+inline constexpr const char* k_env_channel_dir = "FTMPI_CHANNEL_DIR";
+
 }  // namespace ftmpi

@@ -26,9 +26,17 @@ expect_in cmd.err "'./no-such-program' does not exist"
 expect_exit 66 "$L" -np 2 no-such-program-in-path
 expect_in cmd.err "not found in PATH"
 
-# A mode this build cannot run: exit 69 naming the alternative.
-expect_exit 69 "$L" --mode transparent -np 1 /bin/true
-expect_in cmd.err "--mode native"
+# Transparent mode: each rank runs in a rank proxy; exit codes and stdin come through
+# the same way.
+expect_exit 0 "$L" --dry-run --mode transparent -np 2 /bin/true
+expect_in cmd.out "/ftmpi-proxy -- /bin/true"
+expect_exit 0 "$L" "${root[@]}" --oversubscribe --mode transparent -np 2 /bin/true
+expect_exit 3 "$L" "${root[@]}" --oversubscribe --mode transparent -np 2 /bin/sh -c 'exit 3'
+expect_exit 2 "$L" "${root[@]}" --oversubscribe --mode transparent -np 2 "$BIN/jacobi2d" --bogus
+expect_in cmd.err "unknown or incomplete option '--bogus'"
+echo "line from stdin" | "$L" "${root[@]}" --mode transparent -np 1 /bin/cat \
+  >stdin.out 2>stdin.err || fail "transparent stdin pass-through run failed"
+expect_in stdin.out "line from stdin"
 
 # --dry-run shows the mpirun command.
 expect_exit 0 "$L" --dry-run --mpirun-arg=--bind-to --mpirun-arg=none -np 3 /bin/echo a 'b c'

@@ -1,0 +1,138 @@
+#include "mpi/forward.hpp"
+
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <mutex>
+
+#include "channel/channel.hpp"
+#include "mpi/mpi_library.hpp"
+#include "util/job_env.hpp"
+
+namespace ftmpi {
+
+bool g_forwarding = false;
+
+namespace {
+
+Channel g_channel;
+std::mutex g_call_mutex;  // MPI_THREAD_SERIALIZED at most, but be safe against misuse
+std::atomic<bool> g_initialized{false};
+std::atomic<bool> g_finalized{false};
+
+// How long an application waits for a new proxy after its own went away.
+constexpr std::uint64_t k_proxy_grace_ns = 10ULL * 1000000000ULL;
+
+[[noreturn]] void proxy_gone() {
+  std::fprintf(stderr, "ftmpi: the rank proxy of this process went away; it exits.\n");
+  std::_Exit(70);
+}
+
+[[gnu::constructor]] void detect_forwarding() {
+  const char* path = std::getenv(k_env_channel);  // NOLINT(concurrency-mt-unsafe): one thread
+  g_forwarding = path != nullptr && *path != '\0';
+}
+
+// Maps the channel and tells the proxy who this process is; exits on failure (there is
+// no MPI to report through).
+void attach() {
+  const char* path = std::getenv(k_env_channel);  // NOLINT(concurrency-mt-unsafe)
+  auto channel = Channel::open(path != nullptr ? path : "");
+  if (!channel.ok()) {
+    std::fprintf(stderr, "ftmpi: cannot reach the rank proxy: %s\n",
+                 channel.status().message().c_str());
+    std::_Exit(70);
+  }
+  g_channel = std::move(channel.value());
+  ChannelLayout& l = g_channel.layout();
+  AppIdentity me = local_mpi_library();
+  me.pid = static_cast<std::int32_t>(::getpid());
+  l.app = me;
+  // The proxy reads and writes this process's memory (process_vm_readv/writev): allow
+  // it where Yama restricts that to ancestors (the proxy is one, but a restored process
+  // may not be the child of its new proxy).
+  ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+}
+
+}  // namespace
+
+std::uint64_t forward_words(CallId id, const std::uint64_t* words, std::size_t count) noexcept {
+  const std::lock_guard lock(g_call_mutex);
+  if (g_channel.path().empty()) {
+    attach();
+  }
+  ChannelLayout& l = g_channel.layout();
+  l.call = static_cast<std::uint16_t>(id);
+  l.word_count = static_cast<std::uint16_t>(count);
+  std::memcpy(l.words, words, count * sizeof(std::uint64_t));
+  l.error[0] = '\0';
+  if (!g_channel.call(k_proxy_grace_ns)) {
+    proxy_gone();
+  }
+  if (l.error[0] != '\0') {
+    const std::string_view name = call_info(id).name;
+    std::fprintf(stderr, "ftmpi: %.*s: %s; the job stops here.\n", static_cast<int>(name.size()),
+                 name.data(), l.error);
+    std::fflush(stderr);
+    // Abort the whole job through the proxy, as MPI_Abort would.
+    l.call = static_cast<std::uint16_t>(CallId::MPI_Abort);
+    l.word_count = 2;
+    l.words[0] = to_word(MPI_COMM_WORLD);
+    l.words[1] = 1;
+    l.error[0] = '\0';
+    (void)g_channel.call(k_proxy_grace_ns);
+    std::_Exit(1);
+  }
+  if (id == CallId::MPI_Init || id == CallId::MPI_Init_thread) {
+    g_initialized.store(true);
+  } else if (id == CallId::MPI_Finalize) {
+    g_finalized.store(true);
+  }
+  return l.result;
+}
+
+void transparent_unsupported(const char* call) noexcept {
+  std::fprintf(stderr,
+               "ftmpi: %s is not supported in transparent mode; the job stops here.\n"
+               "ftmpi: docs/transparent.md lists what transparent mode covers; run with "
+               "--mode native if the program needs %s.\n",
+               call, call);
+  std::fflush(stderr);
+  if (!g_channel.path().empty() && !g_finalized.load()) {
+    forward(CallId::MPI_Abort, MPI_COMM_WORLD, 1);
+  }
+  std::_Exit(1);
+}
+
+int appside_MPI_Get_address(const void* location, MPI_Aint* address) noexcept {
+  *address = static_cast<MPI_Aint>(reinterpret_cast<std::uintptr_t>(location));
+  return MPI_SUCCESS;
+}
+
+int appside_MPI_Alloc_mem(MPI_Aint size, MPI_Info /*info*/, void* baseptr) noexcept {
+  void* p = std::malloc(static_cast<std::size_t>(size > 0 ? size : 1));
+  if (p == nullptr) {
+    return MPI_ERR_NO_MEM;
+  }
+  std::memcpy(baseptr, &p, sizeof p);
+  return MPI_SUCCESS;
+}
+
+int appside_MPI_Free_mem(void* base) noexcept {
+  std::free(base);
+  return MPI_SUCCESS;
+}
+
+bool forwarding_initialized() noexcept {
+  return g_initialized.load();
+}
+
+bool forwarding_finalized() noexcept {
+  return g_finalized.load();
+}
+
+}  // namespace ftmpi

@@ -1,0 +1,472 @@
+#include "proxy/exec.hpp"
+
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <climits>
+#include <cstring>
+
+#include <fmt/format.h>
+
+namespace ftmpi {
+namespace {
+
+constexpr std::uint64_t k_in_place = 1;  // MPI_IN_PLACE in Open MPI's mpi.h
+constexpr std::size_t k_max_iov = 1024;
+constexpr long k_page = 4096;
+
+}  // namespace
+
+// --- RemoteMemory -------------------------------------------------------------------
+
+bool RemoteMemory::read(std::uint64_t from, void* to, std::size_t len) const noexcept {
+  auto* out = static_cast<std::byte*>(to);
+  while (len > 0) {
+    iovec local{out, len};
+    iovec remote{reinterpret_cast<void*>(static_cast<std::uintptr_t>(from)), len};
+    const ssize_t got = ::process_vm_readv(m_pid, &local, 1, &remote, 1, 0);
+    if (got <= 0) {
+      return false;
+    }
+    out += got;
+    from += static_cast<std::uint64_t>(got);
+    len -= static_cast<std::size_t>(got);
+  }
+  return true;
+}
+
+void RemoteMemory::queue_write(std::uint64_t to, const void* from, std::size_t len) {
+  if (len > 0) {
+    m_writes.push_back({to, from, len});
+  }
+}
+
+bool RemoteMemory::flush() noexcept {
+  bool ok = true;
+  std::size_t i = 0;
+  iovec local[k_max_iov];
+  iovec remote[k_max_iov];
+  while (i < m_writes.size()) {
+    const std::size_t n = std::min(k_max_iov, m_writes.size() - i);
+    std::size_t total = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const Write& w = m_writes[i + k];
+      local[k] = {const_cast<void*>(w.from), w.len};  // NOLINT: iovec is not const-correct
+      remote[k] = {reinterpret_cast<void*>(static_cast<std::uintptr_t>(w.to)), w.len};
+      total += w.len;
+    }
+    const ssize_t put = ::process_vm_writev(m_pid, local, n, remote, n, 0);
+    if (put != static_cast<ssize_t>(total)) {
+      // A partial write (a large buffer, a bad address): one at a time, in pieces.
+      for (std::size_t k = 0; k < n; ++k) {
+        const Write& w = m_writes[i + k];
+        std::size_t done = 0;
+        while (done < w.len) {
+          iovec l{static_cast<std::byte*>(const_cast<void*>(w.from)) + done, w.len - done};
+          iovec r{reinterpret_cast<void*>(static_cast<std::uintptr_t>(w.to + done)), w.len - done};
+          const ssize_t wrote = ::process_vm_writev(m_pid, &l, 1, &r, 1, 0);
+          if (wrote <= 0) {
+            ok = false;
+            break;
+          }
+          done += static_cast<std::size_t>(wrote);
+        }
+      }
+    }
+    i += n;
+  }
+  m_writes.clear();
+  return ok;
+}
+
+bool RemoteMemory::read_string(std::uint64_t from, std::string& out, std::size_t max) const {
+  out.clear();
+  char chunk[k_page];
+  while (out.size() < max) {
+    // Never cross a page boundary in one read: the next page may not be mapped.
+    const auto room = static_cast<std::size_t>(k_page - static_cast<long>(from % k_page));
+    const std::size_t len = std::min(room, max - out.size());
+    if (!read(from, chunk, len)) {
+      return false;
+    }
+    const void* nul = std::memchr(chunk, '\0', len);
+    if (nul != nullptr) {
+      out.append(chunk, static_cast<std::size_t>(static_cast<const char*>(nul) - chunk));
+      return true;
+    }
+    out.append(chunk, len);
+    from += len;
+  }
+  return false;
+}
+
+// --- Exec ---------------------------------------------------------------------------
+
+Status HandleTranslation::build(const AppIdentity& app, const AppIdentity& local) {
+  if (app.mpi_size != local.mpi_size || app.mpi_inode != local.mpi_inode) {
+    return unsupported(fmt::format(
+        "the application loads a different libmpi than its rank proxy ({} bytes, inode {} vs "
+        "{} bytes, inode {}); build and run it with the Open MPI ftmpi was built with",
+        app.mpi_size, app.mpi_inode, local.mpi_size, local.mpi_inode));
+  }
+  if (app.predefined_count != local.predefined_count) {
+    return unsupported("the application runs a different libftmpi than its rank proxy");
+  }
+  m_to_local.clear();
+  m_to_app.clear();
+  for (std::uint32_t i = 0; i < app.predefined_count; ++i) {
+    if (app.predefined[i] == 0 || local.predefined[i] == 0) {
+      continue;
+    }
+    m_to_local[app.predefined[i]] = local.predefined[i];
+    m_to_app[local.predefined[i]] = app.predefined[i];
+  }
+  return {};
+}
+
+Exec::Exec(RemoteMemory& memory, const HandleTranslation& handles,
+           std::unordered_map<std::uint64_t, RequestRecord>& requests)
+    : m_memory(memory), m_handles(handles), m_requests(requests) {}
+
+void Exec::read_into(std::uint64_t address, void* local, std::size_t len) {
+  if (len == 0 || !m_error.empty()) {
+    return;
+  }
+  if (!m_memory.read(address, local, len)) {
+    m_error = fmt::format("cannot read {} bytes of the application's memory at {:#x}: {}", len,
+                          address, std::strerror(errno));
+  }
+}
+
+void Exec::refuse_callback(const char* name) {
+  if (m_error.empty()) {
+    m_error = fmt::format(
+        "{} is a function of the application; the rank proxy cannot call it, so "
+        "transparent mode does not support user-defined callbacks yet (use --mode native)",
+        name);
+  }
+}
+
+const int* Exec::read_weights(std::uint64_t address, long count) {
+  const auto unweighted = reinterpret_cast<std::uintptr_t>(MPI_UNWEIGHTED);
+  const auto empty = reinterpret_cast<std::uintptr_t>(MPI_WEIGHTS_EMPTY);
+  if (address == unweighted || address == empty) {
+    return reinterpret_cast<const int*>(static_cast<std::uintptr_t>(address));
+  }
+  return read<int>(address, count);
+}
+
+const char* Exec::read_string(std::uint64_t address) {
+  if (address == 0) {
+    return nullptr;
+  }
+  std::string text;
+  if (!m_memory.read_string(address, text, 1 << 20) && m_error.empty()) {
+    m_error = fmt::format("cannot read a string of the application at {:#x}", address);
+  }
+  char* local = scratch<char>(static_cast<long>(text.size()) + 1);
+  std::memcpy(local, text.c_str(), text.size() + 1);
+  return local;
+}
+
+char* Exec::out_string(std::uint64_t address, long max) {
+  if (address == 0) {
+    return nullptr;
+  }
+  char* local = scratch<char>(max);
+  std::memset(local, 0, static_cast<std::size_t>(max));
+  // Written back up to its NUL when the call succeeds (see finish).
+  m_outputs.push_back({address, reinterpret_cast<std::byte*>(local),
+                       static_cast<std::size_t>(max) | (std::size_t{1} << 62)});
+  return local;
+}
+
+Exec::Span Exec::span_of(long count, MPI_Datatype type) noexcept {
+  Span span;
+  if (count <= 0 || type == MPI_DATATYPE_NULL) {
+    return span;
+  }
+  MPI_Aint lb = 0;
+  MPI_Aint extent = 0;
+  MPI_Aint true_lb = 0;
+  MPI_Aint true_extent = 0;
+  int size = 0;
+  if (PMPI_Type_get_extent(type, &lb, &extent) != MPI_SUCCESS ||
+      PMPI_Type_get_true_extent(type, &true_lb, &true_extent) != MPI_SUCCESS ||
+      PMPI_Type_size(type, &size) != MPI_SUCCESS) {
+    return span;
+  }
+  const MPI_Aint reach = (count - 1) * extent;
+  span.lower = true_lb + std::min<MPI_Aint>(reach, 0);
+  span.bytes = static_cast<std::size_t>(std::abs(reach) + true_extent);
+  span.dense = static_cast<std::size_t>(size) * static_cast<std::size_t>(count) == span.bytes;
+  return span;
+}
+
+void* Exec::local_buffer(std::uint64_t address, const Span& span, bool read_first,
+                         bool write_back) {
+  if (address == k_in_place) {
+    return MPI_IN_PLACE;
+  }
+  if (span.bytes == 0) {
+    return address == 0 ? nullptr : scratch<std::byte>(1);
+  }
+  auto* local = scratch<std::byte>(static_cast<long>(span.bytes));
+  const std::uint64_t first = address + static_cast<std::uint64_t>(span.lower);
+  if (read_first) {
+    read_into(first, local, span.bytes);
+    m_send_copies.push_back({first, local, span.bytes});
+  }
+  if (write_back) {
+    m_buffers.push_back({first, local, span.bytes});
+  }
+  // MPI adds the datatype's displacements to the pointer it is given.
+  return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(local) -
+                                 static_cast<std::uintptr_t>(span.lower));
+}
+
+const void* Exec::send_buffer(std::uint64_t address, long count, MPI_Datatype type) {
+  if (address == k_in_place) {  // the count and type may be anything then
+    return MPI_IN_PLACE;
+  }
+  return local_buffer(address, span_of(count, type), true, false);
+}
+
+void* Exec::recv_buffer(std::uint64_t address, long count, MPI_Datatype type, bool read_first,
+                        bool exact) {
+  if (address == k_in_place) {
+    return MPI_IN_PLACE;
+  }
+  const Span span = span_of(count, type);
+  const bool pre_read = read_first || !span.dense;
+  void* local = local_buffer(address, span, pre_read, true);
+  if (exact && !pre_read && !m_buffers.empty()) {
+    m_buffers.back().exact = true;
+  }
+  return local;
+}
+
+namespace {
+
+// Bytes to write back of a received buffer.
+std::size_t received_bytes(const DeferredCopy& c, const MPI_Status* status) {
+  if (!c.exact || status == nullptr) {
+    return c.len;
+  }
+  int bytes = 0;
+  if (PMPI_Get_count(status, MPI_BYTE, &bytes) != MPI_SUCCESS || bytes == MPI_UNDEFINED ||
+      bytes < 0) {
+    return c.len;
+  }
+  return std::min(c.len, static_cast<std::size_t>(bytes));
+}
+
+}  // namespace
+
+void Exec::received(const MPI_Status* status) {
+  for (DeferredCopy& c : m_buffers) {
+    c.len = received_bytes(c, status);
+    c.exact = false;
+  }
+}
+
+void* Exec::inout_buffer(std::uint64_t address, long count, MPI_Datatype type) {
+  return local_buffer(address, span_of(count, type), true, true);
+}
+
+template <class PieceOf>
+void* Exec::pieces_buffer(std::uint64_t address, long peers, PieceOf&& piece_of, bool read_first,
+                          bool write_back) {
+  // The union of the per-peer spans; dense if they tile it exactly.
+  std::int64_t low = INT64_MAX;
+  std::int64_t high = INT64_MIN;
+  std::size_t data = 0;
+  for (long i = 0; i < peers; ++i) {
+    const Piece p = piece_of(i);
+    if (p.count <= 0) {
+      continue;
+    }
+    const Span s = span_of(p.count, p.type);
+    low = std::min(low, p.offset + s.lower);
+    high = std::max(high, p.offset + s.lower + static_cast<std::int64_t>(s.bytes));
+    int size = 0;
+    PMPI_Type_size(p.type, &size);
+    data += static_cast<std::size_t>(size) * static_cast<std::size_t>(p.count);
+  }
+  Span span;
+  if (high > low) {
+    span.lower = low;
+    span.bytes = static_cast<std::size_t>(high - low);
+    span.dense = data == span.bytes;
+  }
+  return local_buffer(address, span, read_first || !span.dense, write_back);
+}
+
+const void* Exec::send_buffer_v(std::uint64_t address, const int* counts, const int* displs,
+                                MPI_Datatype type, long peers) {
+  return buffer_v(address, counts, displs, type, peers, true, false);
+}
+
+void* Exec::recv_buffer_v(std::uint64_t address, const int* counts, const int* displs,
+                          MPI_Datatype type, long peers, bool read_first) {
+  return buffer_v(address, counts, displs, type, peers, read_first, true);
+}
+
+void* Exec::buffer_v(std::uint64_t address, const int* counts, const int* displs, MPI_Datatype type,
+                     long peers, bool read_first, bool write_back) {
+  if (address == k_in_place) {
+    return MPI_IN_PLACE;
+  }
+  MPI_Aint lb = 0;
+  MPI_Aint extent = 0;
+  if (counts == nullptr || displs == nullptr || PMPI_Type_get_extent(type, &lb, &extent) != 0) {
+    return local_buffer(address, Span{}, false, false);
+  }
+  return pieces_buffer(
+      address, peers,
+      [&](long i) {
+        return Piece{static_cast<std::int64_t>(displs[i]) * extent, counts[i], type};
+      },
+      read_first, write_back);
+}
+
+template <class D>
+const void* Exec::send_buffer_w(std::uint64_t address, const int* counts, const D* displs,
+                                const MPI_Datatype* types, long peers) {
+  return buffer_w(address, counts, displs, types, peers, true, false);
+}
+
+template <class D>
+void* Exec::recv_buffer_w(std::uint64_t address, const int* counts, const D* displs,
+                          const MPI_Datatype* types, long peers, bool read_first) {
+  return buffer_w(address, counts, displs, types, peers, read_first, true);
+}
+
+template <class D>
+void* Exec::buffer_w(std::uint64_t address, const int* counts, const D* displs,
+                     const MPI_Datatype* types, long peers, bool read_first, bool write_back) {
+  if (address == k_in_place) {
+    return MPI_IN_PLACE;
+  }
+  if (counts == nullptr || displs == nullptr || types == nullptr) {
+    return local_buffer(address, Span{}, false, false);
+  }
+  return pieces_buffer(
+      address, peers,
+      [&](long i) {
+        return Piece{static_cast<std::int64_t>(displs[i]), counts[i], types[i]};
+      },
+      read_first, write_back);
+}
+
+template const void* Exec::send_buffer_w<int>(std::uint64_t, const int*, const int*,
+                                              const MPI_Datatype*, long);
+template void* Exec::recv_buffer_w<int>(std::uint64_t, const int*, const int*, const MPI_Datatype*,
+                                        long, bool);
+template const void* Exec::send_buffer_w<MPI_Aint>(std::uint64_t, const int*, const MPI_Aint*,
+                                                   const MPI_Datatype*, long);
+template void* Exec::recv_buffer_w<MPI_Aint>(std::uint64_t, const int*, const MPI_Aint*,
+                                             const MPI_Datatype*, long, bool);
+
+const void* Exec::read_bytes(std::uint64_t address, long len) {
+  Span span;
+  span.bytes = static_cast<std::size_t>(len > 0 ? len : 0);
+  return local_buffer(address, span, true, false);
+}
+
+void* Exec::inout_bytes(std::uint64_t address, long len) {
+  Span span;
+  span.bytes = static_cast<std::size_t>(len > 0 ? len : 0);
+  return local_buffer(address, span, true, true);
+}
+
+void Exec::defer(MPI_Request request, bool persistent) {
+  RequestRecord& record = m_requests[reinterpret_cast<std::uintptr_t>(request)];
+  for (auto& s : m_storage) {
+    record.storage.push_back(std::move(s));
+  }
+  m_storage.clear();
+  record.write_back = std::move(m_buffers);
+  m_buffers.clear();
+  record.persistent = persistent;
+  if (persistent) {
+    record.reread = std::move(m_send_copies);
+  }
+  m_send_copies.clear();
+  record.written = false;
+}
+
+void Exec::starting(const MPI_Request* requests, long count) {
+  for (long i = 0; i < count; ++i) {
+    auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(requests[i]));
+    if (it == m_requests.end()) {
+      continue;
+    }
+    for (const DeferredCopy& c : it->second.reread) {
+      read_into(c.app, c.local, c.len);
+    }
+    it->second.written = false;
+  }
+}
+
+void Exec::completed(MPI_Request request, bool keep, const MPI_Status* status) {
+  auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(request));
+  if (it == m_requests.end()) {
+    return;
+  }
+  RequestRecord& record = it->second;
+  if (!record.written) {
+    for (const DeferredCopy& c : record.write_back) {
+      m_memory.queue_write(c.app, c.local, received_bytes(c, status));
+    }
+    record.written = true;
+  }
+  if (!keep && !record.persistent) {
+    // Its buffers are written at the end of this call: keep them alive until then.
+    for (auto& s : record.storage) {
+      m_storage.push_back(std::move(s));
+    }
+    m_requests.erase(it);
+  }
+}
+
+void Exec::forget(MPI_Request request) {
+  auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(request));
+  if (it != m_requests.end()) {
+    for (auto& s : it->second.storage) {
+      m_storage.push_back(std::move(s));
+    }
+    m_requests.erase(it);
+  }
+}
+
+bool Exec::finish(bool success) {
+  if (success) {
+    for (const DeferredCopy& c : m_outputs) {
+      constexpr std::size_t string_flag = std::size_t{1} << 62;
+      if ((c.len & string_flag) != 0) {
+        const std::size_t max = c.len & ~string_flag;
+        const auto* text = reinterpret_cast<const char*>(c.local);
+        m_memory.queue_write(c.app, c.local, ::strnlen(text, max - 1) + 1);
+      } else {
+        m_memory.queue_write(c.app, c.local, c.len);
+      }
+    }
+    for (const DeferredCopy& c : m_buffers) {
+      m_memory.queue_write(c.app, c.local, c.len);
+    }
+  }
+  const bool written = m_memory.flush();
+  if (!written && m_error.empty()) {
+    m_error = "cannot write the results into the application's memory";
+  }
+  m_outputs.clear();
+  m_buffers.clear();
+  m_send_copies.clear();
+  m_storage.clear();
+  return written;
+}
+
+}  // namespace ftmpi

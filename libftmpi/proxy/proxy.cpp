@@ -1,0 +1,294 @@
+#include "proxy/proxy.hpp"
+
+#include <dlfcn.h>
+#include <mpi.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <exception>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "channel/channel.hpp"
+#include "mpi/call_stats.hpp"
+#include "mpi/mpi_calls.hpp"
+#include "mpi/mpi_library.hpp"
+#include "mpi/runtime.hpp"
+#include "proxy/custom_exec.hpp"
+#include "proxy/exec.hpp"
+#include "util/env.hpp"
+#include "util/job_env.hpp"
+#include "util/log.hpp"
+#include "util/spawn.hpp"
+
+namespace ftmpi {
+namespace {
+
+constexpr const char* k_usage = "usage: ftmpi-proxy [--] PROGRAM [ARGS...]\n";
+constexpr std::uint64_t k_idle_wake_ns = 100'000'000;  // check the application, send samples
+
+std::atomic<pid_t> g_child{0};
+char g_channel_file[4096];  // for the signal handler
+
+// SIGTERM/SIGINT/SIGHUP from mpirun (the job is being torn down): the application goes
+// with us.  A PID-namespace init ignores SIGTERM, hence SIGKILL.
+void on_terminate(int sig) {
+  const pid_t child = g_child.load();
+  if (child > 0) {
+    ::kill(child, SIGKILL);
+  }
+  if (g_channel_file[0] != '\0') {
+    ::unlink(g_channel_file);
+  }
+  ::signal(sig, SIG_DFL);
+  ::raise(sig);
+}
+
+// The channel's directory (ftmpi-launch makes one per job and removes it afterwards; on
+// another node it may not exist yet) and the file in it.
+std::string channel_path() {
+  const std::string dir = env_or(k_env_channel_dir, "/dev/shm");
+  ::mkdir(dir.c_str(), 0700);
+  const std::string pid = std::to_string(::getpid());
+  const std::string job = env_or("OMPI_MCA_ess_base_jobid", ("p" + pid).c_str());
+  const std::string rank = env_or("OMPI_COMM_WORLD_RANK", pid.c_str());
+  return fmt::format("{}/ftmpi-{}-{}.channel", dir, job, rank);
+}
+
+// Removes the channel file and, if it was the last, the job's channel directory.
+void remove_channel_file(const std::string& path) {
+  ::unlink(path.c_str());
+  g_channel_file[0] = '\0';
+  const auto slash = path.rfind('/');
+  if (slash != std::string::npos && std::getenv(k_env_channel_dir) != nullptr) {  // NOLINT
+    ::rmdir(path.substr(0, slash).c_str());
+  }
+}
+
+// This library's own file: what the application preloads.
+std::string own_library() {
+  Dl_info info{};
+  if (::dladdr(reinterpret_cast<void*>(&ftmpi_proxy_main), &info) != 0 &&
+      info.dli_fname != nullptr) {
+    return info.dli_fname;
+  }
+  return "libftmpi.so";
+}
+
+struct Served {
+  int exit_code = 0;
+  bool by_signal = false;
+};
+
+class Proxy {
+ public:
+  Proxy(Channel channel, pid_t child)
+      : m_channel(std::move(channel)), m_memory(child), m_child(child) {}
+
+  // Serves calls until the application exits; returns how it ended.
+  Served serve() {
+    ChannelLayout& l = m_channel.layout();
+    // The last call answered: a call posted before this proxy was ready is still due.
+    std::uint32_t seen = l.reply_seq.load(std::memory_order_acquire);
+    for (;;) {
+      const std::uint32_t seq = m_channel.wait_call(seen, k_idle_wake_ns);
+      if (seq == seen) {
+        if (g_samples_pending.load(std::memory_order_relaxed) && MPI_is_live()) {
+          if (auto* deliver = g_deliver_samples.load(std::memory_order_acquire)) {
+            deliver();
+          }
+        }
+        if (auto ended = reap(false)) {
+          return *ended;
+        }
+        continue;
+      }
+      execute(l);
+      seen = seq;
+      m_channel.reply(seq);
+    }
+  }
+
+  // The application's exit status once it has exited (waiting for it when `wait`).
+  std::optional<Served> reap(bool wait) {
+    int status = 0;
+    const pid_t got = ::waitpid(m_child, &status, wait ? 0 : WNOHANG);
+    if (got != m_child) {
+      return std::nullopt;
+    }
+    Served served;
+    if (WIFSIGNALED(status)) {
+      served.by_signal = true;
+      served.exit_code = 128 + WTERMSIG(status);
+    } else {
+      served.exit_code = WEXITSTATUS(status);
+    }
+    return served;
+  }
+
+  void remove_channel() { remove_channel_file(m_channel.path()); }
+
+ private:
+  static bool MPI_is_live() {
+    int initialized = 0;
+    int finalized = 0;
+    PMPI_Initialized(&initialized);
+    PMPI_Finalized(&finalized);
+    return initialized != 0 && finalized == 0;
+  }
+
+  void execute(ChannelLayout& l) {
+    const std::uint16_t call = l.call;
+    std::uint64_t result = 0;
+    int rc = MPI_ERR_OTHER;
+    std::string error;
+    const ExecutorEntry& entry = executor(call);
+    if (call >= k_call_count || entry.run == nullptr) {
+      error = fmt::format("call {} cannot be forwarded", call);
+    } else if (!check_library(l.app, error)) {
+      // error says why
+    } else if (app_mpi_state().finalized && static_cast<CallId>(call) != CallId::MPI_Finalize) {
+      error = "called after MPI_Finalize";
+    } else {
+      Exec x(m_memory, m_handles, m_requests);
+      rc = entry.run(x, l.words, result);
+      error = x.error();
+    }
+    if (!error.empty()) {
+      const std::string_view name =
+          call < k_call_count ? call_info(static_cast<CallId>(call)).name : "?";
+      logger("proxy")->error("{}: {}", name, error);
+      std::snprintf(l.error, sizeof l.error, "%s", error.c_str());
+    }
+    l.result =
+        entry.returns_int ? static_cast<std::uint64_t>(static_cast<std::int64_t>(rc)) : result;
+  }
+
+  // The application must load the very libmpi this process does; its predefined
+  // handles are mapped to this process's once.
+  bool check_library(const AppIdentity& app, std::string& error) {
+    if (m_library_checked) {
+      return true;
+    }
+    static const AppIdentity local = local_mpi_library();
+    const Status built = m_handles.build(app, local);
+    if (!built.ok()) {
+      error = built.message();
+      return false;
+    }
+    m_library_checked = true;
+    return true;
+  }
+
+  Channel m_channel;
+  RemoteMemory m_memory;
+  pid_t m_child;
+  bool m_library_checked = false;
+  HandleTranslation m_handles;
+  std::unordered_map<std::uint64_t, RequestRecord> m_requests;
+};
+
+int run(int argc, char** argv) {
+  int i = 1;
+  if (i < argc && (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0)) {
+    std::fputs(k_usage, stdout);
+    return 0;
+  }
+  if (i < argc && std::strcmp(argv[i], "--") == 0) {
+    ++i;
+  }
+  if (i >= argc) {
+    std::fputs(k_usage, stderr);
+    return 64;
+  }
+  const std::vector<std::string> program(argv + i, argv + argc);
+
+  const std::string path = channel_path();
+  auto channel = Channel::create(path);
+  std::snprintf(g_channel_file, sizeof g_channel_file, "%s", path.c_str());
+  if (!channel.ok()) {
+    std::fprintf(stderr, "ftmpi-proxy: %s\n", channel.status().message().c_str());
+    return 70;
+  }
+  SpawnOptions options;
+  const char* old_preload = std::getenv("LD_PRELOAD");  // NOLINT(concurrency-mt-unsafe)
+  std::string preload = own_library();
+  if (old_preload != nullptr && *old_preload != '\0') {
+    preload += std::string(":") + old_preload;
+  }
+  options.environment = {std::string(k_env_channel) + "=" + path, "LD_PRELOAD=" + preload};
+  options.allow_without_namespace = true;
+  auto spawned = spawn_process(program, options);
+  if (!spawned.ok()) {
+    remove_channel_file(path);
+    std::fprintf(stderr, "ftmpi-proxy: cannot start %s: %s\n", program[0].c_str(),
+                 spawned.status().message().c_str());
+    return 127;
+  }
+  const pid_t child = spawned.value().pid;
+  g_child.store(child);
+  for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
+    ::signal(sig, &on_terminate);
+  }
+  if (!spawned.value().in_namespace) {
+    logger("proxy")->warn(
+        "no privilege for a PID namespace: {} runs as a plain child and may not be restorable",
+        program[0]);
+  }
+  Proxy proxy(std::move(channel.value()), child);
+  set_sampled_process(child);
+
+  int mpi_argc = 0;
+  if (MPI_Init(&mpi_argc, nullptr) != MPI_SUCCESS) {
+    ::kill(child, SIGKILL);
+    proxy.remove_channel();
+    std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");
+    return 70;
+  }
+  const Served served = proxy.serve();
+  g_child.store(0);
+  proxy.remove_channel();
+  AppMpiState& state = app_mpi_state();
+  if (served.by_signal) {
+    std::fprintf(stderr, "ftmpi-proxy: %s was killed by signal %d\n", program[0].c_str(),
+                 served.exit_code - 128);
+  }
+  if (!state.finalized) {
+    if (served.exit_code != 0 && state.initialized) {
+      // Like mpirun when a rank dies: the whole job stops.
+      std::fprintf(stderr,
+                   "ftmpi-proxy: %s ended with status %d without calling MPI_Finalize; "
+                   "the job stops\n",
+                   program[0].c_str(), served.exit_code);
+      std::fflush(stderr);
+      PMPI_Abort(MPI_COMM_WORLD, served.exit_code);
+    }
+    // A program that never used MPI (or finished without MPI_Finalize): leave in its place.
+    MPI_Finalize();
+  }
+  return served.exit_code;
+}
+
+}  // namespace
+}  // namespace ftmpi
+
+extern "C" int ftmpi_proxy_main(int argc, char** argv) noexcept {
+  try {
+    return ftmpi::run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ftmpi-proxy: internal error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "ftmpi-proxy: internal error\n");
+  }
+  return 70;
+}
