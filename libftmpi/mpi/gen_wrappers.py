@@ -132,7 +132,7 @@ class Function:
         for w in words[1:]:
             if w.startswith('bytes='):
                 self.bytes = w[len('bytes='):]
-            elif w in ('custom', 'preinit', 'log', 'appside'):
+            elif w in ('custom', 'preinit', 'log', 'appside', 'local'):
                 self.flags.add(w)
             else:
                 raise SpecError(f'unknown flag {w}')
@@ -186,7 +186,7 @@ def declared_functions(mpi_h):
 def predefined_symbols(mpi_h):
     """MPI's predefined objects and callbacks: what a predefined handle points at."""
     text = open(mpi_h).read()
-    objects = re.findall(r'OMPI_DECLSPEC\s+extern\s+struct\s+ompi_predefined_\w+\s+(ompi_mpi_\w+)\s*;', text)
+    objects = re.findall(r'OMPI_DECLSPEC\s+extern\s+struct\s+ompi_predefined_\w+\s+(ompi_\w+)\s*;', text)
     functions = re.findall(r'OMPI_DECLSPEC\s+int\s+(OMPI_C_MPI_\w+)\s*\(', text)
     return sorted(set(objects)), sorted(set(functions))
 
@@ -202,7 +202,7 @@ def wrapper(fn):
     out = []
     add = out.append
     add(f'extern "C" {fn.ret} {fn.name}({decl_list(fn)}) {{')
-    if 'preinit' not in fn.flags:
+    if 'local' not in fn.flags:
         out.extend(forwarding_branch(fn))
     add(f'  ftmpi::CallScope scope_(ftmpi::CallId::{fn.name});')
     add('  try {')
@@ -523,7 +523,7 @@ def main():
     executors = {}
     for fn in functions:
         fn.executor_error = None
-        if 'custom' in fn.flags or 'preinit' in fn.flags or 'appside' in fn.flags:
+        if 'custom' in fn.flags or 'local' in fn.flags or 'appside' in fn.flags:
             continue
         try:
             executors[fn.name] = executor(fn)
