@@ -80,7 +80,18 @@ Result<ChannelLayout*> map_file(int fd, const std::string& path) {
 }  // namespace
 
 std::uint64_t channel_spin_ns() noexcept {
-  return std::strtoull(env_or("FTMPI_SPIN_NS", "20000"), nullptr, 10);
+  const char* set = env_or("FTMPI_SPIN_NS", "");
+  if (*set != '\0') {
+    return std::strtoull(set, nullptr, 10);
+  }
+  // Bound to one core (mpirun --bind-to core), the application and its proxy share it:
+  // while one spins the other cannot run, so sleep at once.
+  cpu_set_t cpus;
+  CPU_ZERO(&cpus);
+  if (::sched_getaffinity(0, sizeof cpus, &cpus) == 0 && CPU_COUNT(&cpus) <= 1) {
+    return 0;
+  }
+  return 20000;
 }
 
 Channel::Channel(Channel&& other) noexcept

@@ -71,7 +71,8 @@ struct alignas(64) ChannelLayout {
 static_assert(sizeof(ChannelLayout) <= k_channel_bytes);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
 
-// How long each side spins before it sleeps (FTMPI_SPIN_NS, default 20000).
+// How long each side spins before it sleeps: FTMPI_SPIN_NS, else 0 when this process
+// is bound to a single core (the application and its proxy share it), else 20 us.
 std::uint64_t channel_spin_ns() noexcept;
 
 class Channel {

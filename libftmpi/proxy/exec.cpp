@@ -19,6 +19,68 @@ constexpr long k_page = 4096;
 
 }  // namespace
 
+// --- scratch memory -----------------------------------------------------------------
+
+namespace {
+
+constexpr std::size_t k_pooled_bytes = std::size_t{64} << 10;
+constexpr std::size_t k_pool_limit = std::size_t{512} << 20;
+
+// Free large blocks by size class (the next power of two); executors run on one thread.
+struct ScratchPool {
+  std::unordered_map<std::size_t, std::vector<std::byte*>> free;
+  std::size_t held = 0;
+  ~ScratchPool() {
+    for (auto& [bytes, blocks] : free) {
+      for (std::byte* b : blocks) {
+        delete[] b;
+      }
+    }
+  }
+};
+
+ScratchPool& pool() {
+  static ScratchPool p;
+  return p;
+}
+
+std::size_t size_class(std::size_t bytes) {
+  std::size_t c = k_pooled_bytes;
+  while (c < bytes) {
+    c <<= 1U;
+  }
+  return c;
+}
+
+}  // namespace
+
+void ScratchDeleter::operator()(std::byte* block) const noexcept {
+  if (bytes >= k_pooled_bytes && pool().held + bytes <= k_pool_limit) {
+    try {
+      pool().free[bytes].push_back(block);
+      pool().held += bytes;
+      return;
+    } catch (...) {  // NOLINT(bugprone-empty-catch): fall through to delete
+    }
+  }
+  delete[] block;
+}
+
+ScratchBlock scratch_block(std::size_t bytes) {
+  if (bytes < k_pooled_bytes) {
+    return {new std::byte[bytes], ScratchDeleter{bytes}};
+  }
+  const std::size_t c = size_class(bytes);
+  auto it = pool().free.find(c);
+  if (it != pool().free.end() && !it->second.empty()) {
+    std::byte* block = it->second.back();
+    it->second.pop_back();
+    pool().held -= c;
+    return {block, ScratchDeleter{c}};
+  }
+  return {new std::byte[c], ScratchDeleter{c}};
+}
+
 // --- RemoteMemory -------------------------------------------------------------------
 
 bool RemoteMemory::read(std::uint64_t from, void* to, std::size_t len) const noexcept {

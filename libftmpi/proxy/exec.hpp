@@ -54,6 +54,15 @@ class RemoteMemory {
   std::vector<Write> m_writes;
 };
 
+// Scratch memory for one call's arguments, uninitialised.  Large blocks (64 KiB and up)
+// are kept for reuse, so a large message does not pay for fresh pages every time.
+struct ScratchDeleter {
+  std::size_t bytes = 0;
+  void operator()(std::byte* block) const noexcept;
+};
+using ScratchBlock = std::unique_ptr<std::byte[], ScratchDeleter>;
+ScratchBlock scratch_block(std::size_t bytes);
+
 // A buffer of a pending request: where its data lives here and where it goes back.
 struct DeferredCopy {
   std::uint64_t app = 0;
@@ -87,9 +96,9 @@ class HandleTranslation {
 };
 
 struct RequestRecord {
-  std::vector<std::unique_ptr<std::byte[]>> storage;  // scratch the request uses
-  std::vector<DeferredCopy> write_back;               // copied to the application on completion
-  std::vector<DeferredCopy> reread;                   // persistent sends: copied in again at start
+  std::vector<ScratchBlock> storage;     // scratch the request uses
+  std::vector<DeferredCopy> write_back;  // copied to the application on completion
+  std::vector<DeferredCopy> reread;      // persistent sends: copied in again at start
   bool persistent = false;
   bool written = false;  // write_back done for the current operation
 };
@@ -246,7 +255,7 @@ class Exec {
   template <class T>
   T* scratch(long count) {
     const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(count > 0 ? count : 1);
-    m_storage.push_back(std::make_unique<std::byte[]>(bytes));
+    m_storage.push_back(scratch_block(bytes));
     return reinterpret_cast<T*>(m_storage.back().get());
   }
 
@@ -284,7 +293,7 @@ class Exec {
   RemoteMemory& m_memory;
   const HandleTranslation& m_handles;
   std::unordered_map<std::uint64_t, RequestRecord>& m_requests;
-  std::vector<std::unique_ptr<std::byte[]>> m_storage;
+  std::vector<ScratchBlock> m_storage;
   std::vector<DeferredCopy> m_outputs;      // small outputs: written on success
   std::vector<DeferredCopy> m_buffers;      // received data: written on success or deferred
   std::vector<DeferredCopy> m_send_copies;  // send data read in (persistent re-reads)
