@@ -4,6 +4,7 @@ namespace ftmpi {
 
 std::atomic<bool> g_samples_pending{false};
 std::atomic<void (*)()> g_deliver_samples{nullptr};
+thread_local CallScope* CallScope::t_current = nullptr;
 
 CallTotals CallStats::of(CallId id) const noexcept {
   const auto& c = m_counters[static_cast<std::size_t>(id)];

@@ -49,9 +49,16 @@ extern std::atomic<bool> g_samples_pending;
 extern std::atomic<void (*)()> g_deliver_samples;
 
 // Times one wrapper call and records it when it ends; first sends waiting telemetry.
+// Scopes nest: the calls a rank proxy makes to carry out one application call (an
+// MPI_Send done as MPI_Isend plus tests) count as that one call, with their bytes.
 class CallScope {
  public:
-  explicit CallScope(CallId id) noexcept : m_id(id), m_start(monotonic_ns()) {
+  explicit CallScope(CallId id) noexcept : m_id(id), m_outer(t_current) {
+    t_current = this;
+    if (m_outer != nullptr) {
+      return;
+    }
+    m_start = monotonic_ns();
     if (g_samples_pending.load(std::memory_order_relaxed)) {
       if (auto* deliver = g_deliver_samples.load(std::memory_order_acquire)) {
         deliver();
@@ -62,12 +69,23 @@ class CallScope {
   CallScope& operator=(const CallScope&) = delete;
   CallScope(CallScope&&) = delete;
   CallScope& operator=(CallScope&&) = delete;
-  ~CallScope() { call_stats().record(m_id, monotonic_ns() - m_start, m_bytes); }
+  ~CallScope() {
+    t_current = m_outer;
+    if (m_outer != nullptr) {
+      m_outer->m_bytes += m_bytes;
+    } else {
+      call_stats().record(m_id, monotonic_ns() - m_start, m_bytes);
+    }
+  }
   void add_bytes(std::uint64_t bytes) noexcept { m_bytes += bytes; }
 
  private:
+  // initial-exec: libftmpi is linked or preloaded, never dlopen'ed late, and this is
+  // read on every MPI call.
+  [[gnu::tls_model("initial-exec")]] static thread_local CallScope* t_current;
   CallId m_id;
-  std::uint64_t m_start;
+  CallScope* m_outer;
+  std::uint64_t m_start = 0;
   std::uint64_t m_bytes = 0;
 };
 

@@ -45,6 +45,19 @@ COMPLETIONS = {
     'MPI_Request_get_status': 'if (*flag != 0) { x.completed(request, true, status); }',
     'MPI_Request_free': 'x.forget(request_before);',
 }
+# Blocking calls the proxy carries out as non-blocking ones plus a polling loop
+# (proxy/progress.hpp).
+PROGRESSIVE = {'MPI_Send', 'MPI_Ssend', 'MPI_Rsend', 'MPI_Recv', 'MPI_Sendrecv',
+               'MPI_Sendrecv_replace', 'MPI_Mrecv', 'MPI_Probe', 'MPI_Mprobe', 'MPI_Wait',
+               'MPI_Waitall', 'MPI_Waitany', 'MPI_Waitsome', 'MPI_Barrier'}
+# Blocking collectives over all of a communicator: an MPI_Ibarrier first.  Every
+# blocking call of class coll on `comm`, and these communicator constructors.
+COLLECTIVE_ENTRY = {
+    'MPI_Comm_dup': 'comm', 'MPI_Comm_dup_with_info': 'comm', 'MPI_Comm_split': 'comm',
+    'MPI_Comm_split_type': 'comm', 'MPI_Comm_create': 'comm', 'MPI_Cart_create': 'old_comm',
+    'MPI_Cart_sub': 'comm', 'MPI_Graph_create': 'comm_old', 'MPI_Dist_graph_create': 'comm_old',
+    'MPI_Dist_graph_create_adjacent': 'comm_old', 'MPI_Intercomm_merge': 'intercomm',
+}
 # Blocking receives: the status trims what is written back.
 RECEIVED = {'MPI_Recv', 'MPI_Sendrecv', 'MPI_Mrecv'}
 STARTS = {
@@ -411,16 +424,25 @@ def executor(fn):
             args.append(n)
         else:
             raise NotForwardable(f'do not know how to carry {p.decl}')
-    del temp_request
     out = [f'int exec_{fn.name}(ftmpi::Exec& x, const std::uint64_t* w, std::uint64_t& result_) {{',
-           '  (void)w;', '  (void)result_;']
+           '  (void)w;', '  (void)result_;',
+           f'  ftmpi::CallScope scope_(ftmpi::CallId::{fn.name});  // the calls inside count as this one']
     out += phase1 + phase2 + phase3
     out.append('  if (!x.ok()) {')
     out.append('    return MPI_ERR_ARG;')
     out.append('  }')
     if fn.name in STARTS:
         out.append('  ' + STARTS[fn.name])
-    call = f'{fn.name}({", ".join(args)})'
+    entry = COLLECTIVE_ENTRY.get(fn.name)
+    if entry is None and fn.cls == 'coll' and not temp_request and fn.name not in PROGRESSIVE \
+            and any(p.name == 'comm' and p.handle_role == 'in' for p in fn.params):
+        entry = 'comm'
+    if entry is not None:
+        out.append(f'  if (const int entered = ftmpi::enter_collective({entry}); entered != MPI_SUCCESS) {{')
+        out.append('    return entered;')
+        out.append('  }')
+    callee = f'ftmpi::progressive_{fn.name}' if fn.name in PROGRESSIVE else fn.name
+    call = f'{callee}({", ".join(args)})'
     if fn.is_int_return:
         out.append(f'  const int rc = {call};')
     elif fn.ret in HANDLE_TYPES:
@@ -538,7 +560,8 @@ def main():
     ex = [banner, '// The rank proxy\'s half of every forwarded call (transparent mode).',
           '// NOLINTBEGIN', '#include <mpi.h>', '', '#include <array>', '#include <cstdint>',
           '#include <vector>', '', '#include "mpi/call_helpers.hpp"', '#include "mpi/handles.hpp"',
-          '#include "mpi/mpi_calls.hpp"', '#include "proxy/exec.hpp"', '#include "proxy/custom_exec.hpp"', '',
+          '#include "mpi/call_stats.hpp"', '#include "mpi/mpi_calls.hpp"', '#include "proxy/exec.hpp"',
+          '#include "proxy/custom_exec.hpp"', '#include "proxy/progress.hpp"', '',
           'namespace ftmpi {', 'namespace {', '']
     for fn in functions:
         if fn.name in executors:

@@ -1,0 +1,215 @@
+#include "proxy/progress.hpp"
+
+#include <sched.h>
+
+#include <cstring>
+#include <vector>
+
+namespace ftmpi {
+namespace {
+
+// Polls between tests; yields the core now and then (other ranks may share it).
+class Poller {
+ public:
+  void operator()() noexcept {
+    proxy_poll();
+    if ((++m_rounds & 63U) == 0) {
+      ::sched_yield();
+    }
+  }
+
+ private:
+  unsigned m_rounds = 0;
+};
+
+// Completes one request by testing; `status` may be MPI_STATUS_IGNORE.
+int wait_one(MPI_Request* request, MPI_Status* status) {
+  Poller poll;
+  for (;;) {
+    int done = 0;
+    const int rc = MPI_Test(request, &done, status);
+    if (rc != MPI_SUCCESS || done != 0) {
+      return rc;
+    }
+    poll();
+  }
+}
+
+int wait_all(int count, MPI_Request* requests, MPI_Status* statuses) {
+  Poller poll;
+  for (;;) {
+    int done = 0;
+    const int rc = MPI_Testall(count, requests, &done, statuses);
+    if (rc != MPI_SUCCESS || done != 0) {
+      return rc;
+    }
+    poll();
+  }
+}
+
+// The error of a pair of operations: the first that failed.
+int first_error(int rc, const MPI_Status* statuses) {
+  if (rc != MPI_ERR_IN_STATUS) {
+    return rc;
+  }
+  for (int i = 0; i < 2; ++i) {
+    if (statuses[i].MPI_ERROR != MPI_SUCCESS) {
+      return statuses[i].MPI_ERROR;
+    }
+  }
+  return rc;
+}
+
+}  // namespace
+
+void proxy_poll() noexcept {}
+
+int enter_collective(MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = MPI_Ibarrier(comm, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+}
+
+int progressive_MPI_Send(const void* buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = MPI_Isend(buf, count, type, dest, tag, comm, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+}
+
+int progressive_MPI_Ssend(const void* buf, int count, MPI_Datatype type, int dest, int tag,
+                          MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = MPI_Issend(buf, count, type, dest, tag, comm, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+}
+
+int progressive_MPI_Rsend(const void* buf, int count, MPI_Datatype type, int dest, int tag,
+                          MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = MPI_Irsend(buf, count, type, dest, tag, comm, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+}
+
+int progressive_MPI_Recv(void* buf, int count, MPI_Datatype type, int source, int tag,
+                         MPI_Comm comm, MPI_Status* status) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = MPI_Irecv(buf, count, type, source, tag, comm, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, status);
+}
+
+int progressive_MPI_Sendrecv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, int dest,
+                             int sendtag, void* recvbuf, int recvcount, MPI_Datatype recvtype,
+                             int source, int recvtag, MPI_Comm comm, MPI_Status* status) {
+  MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
+  int rc = MPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, &requests[0]);
+  if (rc != MPI_SUCCESS) {
+    return rc;
+  }
+  rc = MPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, &requests[1]);
+  if (rc != MPI_SUCCESS) {
+    MPI_Cancel(&requests[0]);
+    MPI_Request_free(&requests[0]);
+    return rc;
+  }
+  MPI_Status statuses[2];
+  rc = first_error(wait_all(2, requests, statuses), statuses);
+  if (status != MPI_STATUS_IGNORE) {
+    *status = statuses[0];
+  }
+  return rc;
+}
+
+int progressive_MPI_Sendrecv_replace(void* buf, int count, MPI_Datatype type, int dest, int sendtag,
+                                     int source, int recvtag, MPI_Comm comm, MPI_Status* status) {
+  // Receive into a copy of the buffer's span (so gaps keep their values), then copy back.
+  MPI_Aint true_lb = 0;
+  MPI_Aint true_extent = 0;
+  MPI_Aint lb = 0;
+  MPI_Aint extent = 0;
+  MPI_Type_get_true_extent(type, &true_lb, &true_extent);
+  MPI_Type_get_extent(type, &lb, &extent);
+  const MPI_Aint span = count > 0 ? (count - 1) * extent + true_extent : 0;
+  std::vector<std::byte> copy(static_cast<std::size_t>(span > 0 ? span : 0));
+  auto* first = static_cast<std::byte*>(buf) + true_lb;
+  if (span > 0) {
+    std::memcpy(copy.data(), first, copy.size());
+  }
+  void* target = copy.data() - true_lb;
+  const int rc = progressive_MPI_Sendrecv(buf, count, type, dest, sendtag, target, count, type,
+                                          source, recvtag, comm, status);
+  if (rc == MPI_SUCCESS && span > 0) {
+    std::memcpy(first, copy.data(), copy.size());
+  }
+  return rc;
+}
+
+int progressive_MPI_Mrecv(void* buf, int count, MPI_Datatype type, MPI_Message* message,
+                          MPI_Status* status) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = MPI_Imrecv(buf, count, type, message, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, status);
+}
+
+int progressive_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status* status) {
+  Poller poll;
+  for (;;) {
+    int found = 0;
+    const int rc = MPI_Iprobe(source, tag, comm, &found, status);
+    if (rc != MPI_SUCCESS || found != 0) {
+      return rc;
+    }
+    poll();
+  }
+}
+
+int progressive_MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message* message,
+                           MPI_Status* status) {
+  Poller poll;
+  for (;;) {
+    int found = 0;
+    const int rc = MPI_Improbe(source, tag, comm, &found, message, status);
+    if (rc != MPI_SUCCESS || found != 0) {
+      return rc;
+    }
+    poll();
+  }
+}
+
+int progressive_MPI_Wait(MPI_Request* request, MPI_Status* status) {
+  return wait_one(request, status);
+}
+
+int progressive_MPI_Waitall(int count, MPI_Request requests[], MPI_Status statuses[]) {
+  return wait_all(count, requests, statuses);
+}
+
+int progressive_MPI_Waitany(int count, MPI_Request requests[], int* index, MPI_Status* status) {
+  Poller poll;
+  for (;;) {
+    int done = 0;
+    const int rc = MPI_Testany(count, requests, index, &done, status);
+    if (rc != MPI_SUCCESS || done != 0) {
+      return rc;
+    }
+    poll();
+  }
+}
+
+int progressive_MPI_Waitsome(int incount, MPI_Request requests[], int* outcount, int indices[],
+                             MPI_Status statuses[]) {
+  Poller poll;
+  for (;;) {
+    const int rc = MPI_Testsome(incount, requests, outcount, indices, statuses);
+    if (rc != MPI_SUCCESS || *outcount != 0) {
+      return rc;
+    }
+    poll();
+  }
+}
+
+int progressive_MPI_Barrier(MPI_Comm comm) {
+  return enter_collective(comm);
+}
+
+}  // namespace ftmpi

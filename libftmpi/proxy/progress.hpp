@@ -1,0 +1,52 @@
+// How a rank proxy carries out the application's blocking MPI calls: never by blocking
+// inside MPI, but as non-blocking calls completed by a loop that keeps polling for
+// control requests (a checkpoint's quiesce, see docs/transparent.md).  A call still in
+// that loop when a checkpoint is taken can be carried out again from scratch after a
+// restart: the application only learns of it from the reply.
+//
+// Blocking collectives (and the collectives that create communicators) first pass an
+// MPI_Ibarrier on their communicator, polled the same way; once every member has
+// passed it, all of them are inside the real collective, which then completes without
+// waiting for anyone.  So a checkpoint never has to wait for a rank that has not
+// reached a collective yet, and never finds one half done.
+//
+// Each function has the signature of the MPI call it stands for and takes virtual
+// handles (it calls libftmpi's own wrappers).
+#pragma once
+
+#include <mpi.h>
+
+namespace ftmpi {
+
+// Called from every polling loop; returns at once unless a control request is pending.
+void proxy_poll() noexcept;
+
+// The first phase of a blocking collective on `comm`.
+int enter_collective(MPI_Comm comm);
+
+int progressive_MPI_Send(const void* buf, int count, MPI_Datatype type, int dest, int tag,
+                         MPI_Comm comm);
+int progressive_MPI_Ssend(const void* buf, int count, MPI_Datatype type, int dest, int tag,
+                          MPI_Comm comm);
+int progressive_MPI_Rsend(const void* buf, int count, MPI_Datatype type, int dest, int tag,
+                          MPI_Comm comm);
+int progressive_MPI_Recv(void* buf, int count, MPI_Datatype type, int source, int tag,
+                         MPI_Comm comm, MPI_Status* status);
+int progressive_MPI_Sendrecv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, int dest,
+                             int sendtag, void* recvbuf, int recvcount, MPI_Datatype recvtype,
+                             int source, int recvtag, MPI_Comm comm, MPI_Status* status);
+int progressive_MPI_Sendrecv_replace(void* buf, int count, MPI_Datatype type, int dest, int sendtag,
+                                     int source, int recvtag, MPI_Comm comm, MPI_Status* status);
+int progressive_MPI_Mrecv(void* buf, int count, MPI_Datatype type, MPI_Message* message,
+                          MPI_Status* status);
+int progressive_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status* status);
+int progressive_MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message* message,
+                           MPI_Status* status);
+int progressive_MPI_Wait(MPI_Request* request, MPI_Status* status);
+int progressive_MPI_Waitall(int count, MPI_Request requests[], MPI_Status statuses[]);
+int progressive_MPI_Waitany(int count, MPI_Request requests[], int* index, MPI_Status* status);
+int progressive_MPI_Waitsome(int incount, MPI_Request requests[], int* outcount, int indices[],
+                             MPI_Status statuses[]);
+int progressive_MPI_Barrier(MPI_Comm comm);
+
+}  // namespace ftmpi
