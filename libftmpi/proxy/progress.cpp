@@ -70,25 +70,32 @@ int enter_collective(MPI_Comm comm) {
   return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
 }
 
+namespace {
+
+using StartSend = int (*)(const void*, int, MPI_Datatype, int, int, MPI_Comm, MPI_Request*);
+
+int send_with(StartSend start, const void* buf, int count, MPI_Datatype type, int dest, int tag,
+              MPI_Comm comm) {
+  MPI_Request request = MPI_REQUEST_NULL;
+  const int rc = start(buf, count, type, dest, tag, comm, &request);
+  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+}
+
+}  // namespace
+
 int progressive_MPI_Send(const void* buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  const int rc = MPI_Isend(buf, count, type, dest, tag, comm, &request);
-  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+  return send_with(&MPI_Isend, buf, count, type, dest, tag, comm);
 }
 
 int progressive_MPI_Ssend(const void* buf, int count, MPI_Datatype type, int dest, int tag,
                           MPI_Comm comm) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  const int rc = MPI_Issend(buf, count, type, dest, tag, comm, &request);
-  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+  return send_with(&MPI_Issend, buf, count, type, dest, tag, comm);
 }
 
 int progressive_MPI_Rsend(const void* buf, int count, MPI_Datatype type, int dest, int tag,
                           MPI_Comm comm) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  const int rc = MPI_Irsend(buf, count, type, dest, tag, comm, &request);
-  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+  return send_with(&MPI_Irsend, buf, count, type, dest, tag, comm);
 }
 
 int progressive_MPI_Recv(void* buf, int count, MPI_Datatype type, int source, int tag,
