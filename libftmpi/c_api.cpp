@@ -7,8 +7,10 @@
 #include <string>
 #include <string_view>
 
+#include "channel/channel.hpp"
 #include "mpi/call_stats.hpp"
 #include "mpi/creation_log.hpp"
+#include "mpi/forward.hpp"
 #include "mpi/handles.hpp"
 #include "util/status.hpp"
 
@@ -116,3 +118,11 @@ FTMPI_API int ftmpi_call_stats(const char* call, uint64_t* calls, uint64_t* ns,
 }
 
 }  // extern "C"
+
+FTMPI_API int ftmpi_checkpoint(void) noexcept {
+  if (!ftmpi::g_forwarding || !ftmpi::forwarding_initialized() || ftmpi::forwarding_finalized()) {
+    return FTMPI_ERR_UNSUPPORTED;
+  }
+  const auto id = static_cast<ftmpi::CallId>(ftmpi::k_call_checkpoint);
+  return ftmpi::forward_words(id, nullptr, 0) == MPI_SUCCESS ? FTMPI_SUCCESS : FTMPI_ERR_INTERNAL;
+}

@@ -32,6 +32,8 @@ inline constexpr std::uint32_t k_channel_version = 1;
 inline constexpr std::size_t k_call_words = 16;
 inline constexpr std::size_t k_channel_bytes = 8192;
 inline constexpr std::size_t k_max_predefined = 384;
+// Calls that are not MPI functions (the ids after the generated CallIds).
+inline constexpr std::uint16_t k_call_checkpoint = 0xFFF0;  // ftmpi_checkpoint()
 
 // Who the application process is, as the proxy needs to know it.
 struct AppIdentity {

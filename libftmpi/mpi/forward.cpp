@@ -68,13 +68,17 @@ std::uint64_t forward_words(CallId id, const std::uint64_t* words, std::size_t c
   ChannelLayout& l = g_channel.layout();
   l.call = static_cast<std::uint16_t>(id);
   l.word_count = static_cast<std::uint16_t>(count);
-  std::memcpy(l.words, words, count * sizeof(std::uint64_t));
+  if (count > 0) {
+    std::memcpy(l.words, words, count * sizeof(std::uint64_t));
+  }
   l.error[0] = '\0';
   if (!g_channel.call(k_proxy_grace_ns)) {
     proxy_gone();
   }
   if (l.error[0] != '\0') {
-    const std::string_view name = call_info(id).name;
+    const std::string_view name = static_cast<std::size_t>(id) < k_call_count
+                                      ? call_info(id).name
+                                      : std::string_view("ftmpi_checkpoint");
     std::fprintf(stderr, "ftmpi: %.*s: %s; the job stops here.\n", static_cast<int>(name.size()),
                  name.data(), l.error);
     std::fflush(stderr);

@@ -47,9 +47,16 @@ COMPLETIONS = {
 }
 # Blocking calls the proxy carries out as non-blocking ones plus a polling loop
 # (proxy/progress.hpp).
+# (and the receives and probes, which look at drained messages first)
 PROGRESSIVE = {'MPI_Send', 'MPI_Ssend', 'MPI_Rsend', 'MPI_Recv', 'MPI_Sendrecv',
                'MPI_Sendrecv_replace', 'MPI_Mrecv', 'MPI_Probe', 'MPI_Mprobe', 'MPI_Wait',
-               'MPI_Waitall', 'MPI_Waitany', 'MPI_Waitsome', 'MPI_Barrier'}
+               'MPI_Waitall', 'MPI_Waitany', 'MPI_Waitsome', 'MPI_Barrier', 'MPI_Irecv',
+               'MPI_Iprobe', 'MPI_Improbe', 'MPI_Start', 'MPI_Startall'}
+# Non-blocking sends the executor posts itself: counted for the quiesce.
+COUNTED_SENDS = {'MPI_Isend', 'MPI_Issend', 'MPI_Irsend', 'MPI_Ibsend'}
+# Persistent requests: what each start posts.
+PERSISTENT = {'MPI_Send_init': 'send', 'MPI_Bsend_init': 'send', 'MPI_Ssend_init': 'send',
+              'MPI_Rsend_init': 'send', 'MPI_Recv_init': 'recv'}
 # Blocking collectives over all of a communicator: an MPI_Ibarrier first.  Every
 # blocking call of class coll on `comm`, and these communicator constructors.
 COLLECTIVE_ENTRY = {
@@ -58,6 +65,9 @@ COLLECTIVE_ENTRY = {
     'MPI_Cart_sub': 'comm', 'MPI_Graph_create': 'comm_old', 'MPI_Dist_graph_create': 'comm_old',
     'MPI_Dist_graph_create_adjacent': 'comm_old', 'MPI_Intercomm_merge': 'intercomm',
 }
+# The calls that complete requests (a persistent request keeps its handle).
+WAITS = {'MPI_Wait', 'MPI_Test', 'MPI_Waitall', 'MPI_Testall', 'MPI_Waitany', 'MPI_Testany',
+         'MPI_Waitsome', 'MPI_Testsome'}
 # Blocking receives: the status trims what is written back.
 RECEIVED = {'MPI_Recv', 'MPI_Sendrecv', 'MPI_Mrecv'}
 STARTS = {
@@ -335,19 +345,30 @@ def executor(fn):
             success.append(f'    x.put_handle({w}, {n}_v);')
             if t == 'MPI_Request' and role == 'temp':
                 success.append(f'    x.defer({n}_v, false);')
-            elif t == 'MPI_Request' and fn.name.endswith('_init'):
-                success.append(f'    x.defer({n}_v, true);')
+                if fn.name in COUNTED_SENDS:
+                    success.append('    ftmpi::traffic().sent(r_comm, dest);')
+            elif t == 'MPI_Request' and fn.name in PERSISTENT:
+                peer = 'dest' if PERSISTENT[fn.name] == 'send' else 'source'
+                success.append(f'    x.defer({n}_v, true, ftmpi::RequestKind::{PERSISTENT[fn.name]}, r_comm, {peer});')
+                if PERSISTENT[fn.name] == 'recv':
+                    success.append(f'    x.persistent_recv({n}_v, {{buf, count, datatype, source, tag, comm}});')
         elif role == 'inout':
             phase2.append(f'  {t} {n}_v = x.get_handle<{t}>({w});')
             phase2.append(f'  [[maybe_unused]] const {t} {n}_before = {n}_v;')
             args.append(f'&{n}_v')
-            always.append(f'  x.put_handle({w}, {n}_v);')
+            if t == 'MPI_Request' and fn.name in WAITS:
+                always.append(f'  x.put_request({w}, {n}_v, {n}_before);')
+            else:
+                always.append(f'  x.put_handle({w}, {n}_v);')
         elif role in ('in_array', 'inout_array'):
             phase2.append(f'  {t}* {n} = x.get_handles<{t}>({w}, {p.extent});')
             args.append(n)
             if role == 'inout_array':
                 phase2.append(f'  [[maybe_unused]] const std::vector<{t}> {n}_before({n}, {n} + ({n} != nullptr ? ({p.extent}) : 0));')
-                always.append(f'  x.put_handles({w}, {n}, {p.extent});')
+                if t == 'MPI_Request' and fn.name in WAITS:
+                    always.append(f'  x.put_requests({w}, {n}, {n}_before.data(), {p.extent});')
+                else:
+                    always.append(f'  x.put_handles({w}, {n}, {p.extent});')
         elif role == 'out_array':
             phase2.append(f'  {t}* {n} = x.scratch<{t}>({p.extent});')
             args.append(n)
@@ -561,7 +582,8 @@ def main():
           '// NOLINTBEGIN', '#include <mpi.h>', '', '#include <array>', '#include <cstdint>',
           '#include <vector>', '', '#include "mpi/call_helpers.hpp"', '#include "mpi/handles.hpp"',
           '#include "mpi/call_stats.hpp"', '#include "mpi/mpi_calls.hpp"', '#include "proxy/exec.hpp"',
-          '#include "proxy/custom_exec.hpp"', '#include "proxy/progress.hpp"', '',
+          '#include "proxy/custom_exec.hpp"', '#include "proxy/progress.hpp"',
+          '#include "proxy/quiesce.hpp"', '',
           'namespace ftmpi {', 'namespace {', '']
     for fn in functions:
         if fn.name in executors:

@@ -120,6 +120,38 @@ void HandleTable::release(std::uintptr_t virtual_bits) {
   }
 }
 
+void HandleTable::place(std::uintptr_t virtual_bits, void* real) {
+  if (((virtual_bits >> k_kind_shift) & 0xFF) != static_cast<std::uintptr_t>(m_kind)) {
+    return;
+  }
+  const std::lock_guard lock(m_mutex);
+  const std::size_t index = virtual_bits & k_index_mask;
+  const std::size_t chunk = index >> k_chunk_bits;
+  if (chunk >= k_max_chunks) {
+    return;
+  }
+  if (index >= m_next) {
+    for (std::size_t i = m_next; i < index; ++i) {
+      m_free.push_back(i);  // indices skipped over stay available
+    }
+    for (std::size_t c = m_next >> k_chunk_bits; c <= chunk; ++c) {
+      if (m_chunks[c].load(std::memory_order_relaxed) == nullptr) {
+        m_chunks[c].store(new Chunk(), std::memory_order_release);
+      }
+    }
+    m_next = index + 1;
+  }
+  std::erase(m_free, index);
+  Entry& e = (*m_chunks[chunk].load(std::memory_order_relaxed))[index & (k_chunk_size - 1)];
+  if (void* old = e.real.load(); old != nullptr) {
+    forget_real(old, virtual_bits);
+  }
+  e.real.store(real, std::memory_order_release);
+  if (m_track_real) {
+    m_by_real[real] = virtual_bits;
+  }
+}
+
 void HandleTable::forget_real(void* real, std::uintptr_t virtual_bits) {
   if (auto it = m_by_real.find(real); it != m_by_real.end() && it->second == virtual_bits) {
     m_by_real.erase(it);
@@ -135,6 +167,18 @@ std::uintptr_t HandleTable::find(void* real) const {
 std::size_t HandleTable::live() const {
   const std::lock_guard lock(m_mutex);
   return m_next - 1 - m_free.size();
+}
+
+std::vector<std::uintptr_t> HandleTable::live_handles() const {
+  const std::lock_guard lock(m_mutex);
+  std::vector<std::uintptr_t> out;
+  for (std::size_t index = 1; index < m_next; ++index) {
+    const Chunk* chunk = m_chunks[index >> k_chunk_bits].load(std::memory_order_acquire);
+    if (chunk != nullptr && (*chunk)[index & (k_chunk_size - 1)].real.load() != nullptr) {
+      out.push_back(bits_of(index));
+    }
+  }
+  return out;
 }
 
 HandleTable& handle_table(HandleKind kind) noexcept {

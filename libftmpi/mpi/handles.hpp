@@ -72,10 +72,16 @@ class HandleTable {
   void rebind(std::uintptr_t virtual_bits, void* real);
   // Forgets a virtual handle; its index may be reused.
   void release(std::uintptr_t virtual_bits);
+  // Makes `virtual_bits` (of this kind) stand for `real` again, whether it is live or was
+  // released (a persistent request whose real side a proxy replaced for one operation;
+  // a handle rebuilt after a restart).
+  void place(std::uintptr_t virtual_bits, void* real);
   // The virtual handle most recently given out for `real`, or 0.
   [[nodiscard]] std::uintptr_t find(void* real) const;
   // Number of live virtual handles.
   [[nodiscard]] std::size_t live() const;
+  // The live virtual handles, in index order.
+  [[nodiscard]] std::vector<std::uintptr_t> live_handles() const;
 
  private:
   static constexpr std::size_t k_chunk_bits = 12;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "proxy/quiesce.hpp"
+
 namespace ftmpi {
 
 AppMpiState& app_mpi_state() noexcept {
@@ -34,6 +36,7 @@ int exec_custom_MPI_Finalize(Exec& /*x*/, const std::uint64_t* /*w*/, std::uint6
     return MPI_ERR_OTHER;
   }
   state.finalized = true;
+  control().stop();  // after the last checkpoint every proxy takes part in
   return MPI_Finalize();
 }
 

@@ -10,6 +10,9 @@
 
 #include <fmt/format.h>
 
+#include "mpi/handles.hpp"
+#include "proxy/quiesce.hpp"
+
 namespace ftmpi {
 namespace {
 
@@ -444,8 +447,11 @@ void* Exec::inout_bytes(std::uint64_t address, long len) {
   return local_buffer(address, span, true, true);
 }
 
-void Exec::defer(MPI_Request request, bool persistent) {
+void Exec::defer(MPI_Request request, bool persistent, RequestKind kind, MPI_Comm comm, int peer) {
   RequestRecord& record = m_requests[reinterpret_cast<std::uintptr_t>(request)];
+  record.kind = kind;
+  record.comm = comm;
+  record.peer = peer;
   for (auto& s : m_storage) {
     record.storage.push_back(std::move(s));
   }
@@ -455,6 +461,7 @@ void Exec::defer(MPI_Request request, bool persistent) {
   record.persistent = persistent;
   if (persistent) {
     record.reread = std::move(m_send_copies);
+    record.persistent_real = to_real(request);
   }
   m_send_copies.clear();
   record.written = false;
@@ -466,15 +473,67 @@ void Exec::starting(const MPI_Request* requests, long count) {
     if (it == m_requests.end()) {
       continue;
     }
-    for (const DeferredCopy& c : it->second.reread) {
+    RequestRecord& record = it->second;
+    for (const DeferredCopy& c : record.reread) {
       read_into(c.app, c.local, c.len);
     }
-    it->second.written = false;
+    record.written = false;
+    if (record.kind == RequestKind::send) {
+      traffic().sent(record.comm, record.peer);
+    } else if (record.kind == RequestKind::recv) {
+      const PersistentRecv& r = record.recv;
+      if (auto drained = drain_queue().take(r.comm, r.source, r.tag)) {
+        // Served by a message the quiesce drained: this operation is a request complete
+        // from the start; the persistent request itself stays inactive.
+        MPI_Status status{};
+        const int rc = deliver_drained(*drained, r.buf, r.count, r.type, &status);
+        status.MPI_ERROR = rc;
+        handle_table(HandleKind::request)
+            .place(handle_bits(requests[i]), completed_request(status));
+        traffic().served_from_drain(requests[i]);
+      } else {
+        traffic().recv_posted(requests[i], record.comm);
+      }
+    }
   }
+}
+
+void Exec::persistent_recv(MPI_Request request, const PersistentRecv& recv) {
+  auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(request));
+  if (it != m_requests.end()) {
+    it->second.recv = recv;
+  }
+}
+
+void Exec::put_request(std::uint64_t address, MPI_Request after, MPI_Request before) {
+  if (after == MPI_REQUEST_NULL && before != MPI_REQUEST_NULL) {
+    auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(before));
+    if (it != m_requests.end() && it->second.persistent) {
+      handle_table(HandleKind::request).place(handle_bits(before), it->second.persistent_real);
+      after = before;
+    }
+  }
+  put_handle(address, after);
+}
+
+void Exec::put_requests(std::uint64_t address, MPI_Request* after, const MPI_Request* before,
+                        long count) {
+  for (long i = 0; i < count && after != nullptr && before != nullptr; ++i) {
+    if (after[i] == MPI_REQUEST_NULL && before[i] != MPI_REQUEST_NULL) {
+      auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(before[i]));
+      if (it != m_requests.end() && it->second.persistent) {
+        handle_table(HandleKind::request).place(handle_bits(before[i]), it->second.persistent_real);
+        after[i] = before[i];
+      }
+    }
+  }
+  put_handles(address, after, count);
 }
 
 void Exec::completed(MPI_Request request, bool keep, const MPI_Status* status) {
   auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(request));
+  const bool stays = keep || (it != m_requests.end() && it->second.persistent);
+  traffic().recv_completed(request, status, !stays);
   if (it == m_requests.end()) {
     return;
   }
@@ -495,6 +554,7 @@ void Exec::completed(MPI_Request request, bool keep, const MPI_Status* status) {
 }
 
 void Exec::forget(MPI_Request request) {
+  traffic().recv_completed(request, MPI_STATUS_IGNORE, true);
   auto it = m_requests.find(reinterpret_cast<std::uintptr_t>(request));
   if (it != m_requests.end()) {
     for (auto& s : it->second.storage) {

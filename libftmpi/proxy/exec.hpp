@@ -95,7 +95,27 @@ class HandleTranslation {
   std::unordered_map<std::uint64_t, std::uint64_t> m_to_app;
 };
 
+// What a persistent request posts at each start (for the quiesce's counts).
+enum class RequestKind : std::uint8_t { other, send, recv };
+
+// A persistent receive's arguments (proxy side), for a start a drained message serves.
+struct PersistentRecv {
+  void* buf = nullptr;
+  int count = 0;
+  MPI_Datatype type = MPI_DATATYPE_NULL;  // as the application names them
+  int source = 0;
+  int tag = 0;
+  MPI_Comm comm = MPI_COMM_NULL;
+};
+
 struct RequestRecord {
+  RequestKind kind = RequestKind::other;
+  MPI_Comm comm = MPI_COMM_NULL;  // real
+  int peer = 0;                   // destination or source
+  PersistentRecv recv;            // kind recv
+  // The real persistent request (kind send or recv): the virtual handle stands for it
+  // again after an operation a drained message served.
+  MPI_Request persistent_real = MPI_REQUEST_NULL;
   std::vector<ScratchBlock> storage;     // scratch the request uses
   std::vector<DeferredCopy> write_back;  // copied to the application on completion
   std::vector<DeferredCopy> reread;      // persistent sends: copied in again at start
@@ -226,7 +246,15 @@ class Exec {
 
   // --- requests ---
   // The call started a non-blocking operation: its buffers belong to `request`.
-  void defer(MPI_Request request, bool persistent);
+  void defer(MPI_Request request, bool persistent, RequestKind kind = RequestKind::other,
+             MPI_Comm comm = MPI_COMM_NULL, int peer = 0);
+  // A persistent receive was created: what its starts receive.
+  void persistent_recv(MPI_Request request, const PersistentRecv& recv);
+  // Writes request handles back after a wait or test: a persistent request whose
+  // operation a drained message served gets its own handle back, not MPI_REQUEST_NULL.
+  void put_request(std::uint64_t address, MPI_Request after, MPI_Request before);
+  void put_requests(std::uint64_t address, MPI_Request* after, const MPI_Request* before,
+                    long count);
   // Persistent requests about to start: their send buffers are read again.
   void starting(const MPI_Request* requests, long count);
   // A wait or test completed `request`: its data goes back with this call's outputs.

@@ -3,7 +3,11 @@
 #include <sched.h>
 
 #include <cstring>
+#include <optional>
 #include <vector>
+
+#include "mpi/handles.hpp"
+#include "proxy/quiesce.hpp"
 
 namespace ftmpi {
 namespace {
@@ -35,6 +39,24 @@ int wait_one(MPI_Request* request, MPI_Status* status) {
   }
 }
 
+// Posts a receive the quiesce knows about, or takes a drained message for it.
+struct Receive {
+  MPI_Request request = MPI_REQUEST_NULL;
+  std::optional<DrainedMessage> drained;
+
+  int post(void* buf, int count, MPI_Datatype type, int source, int tag, MPI_Comm comm) {
+    drained = drain_queue().take(comm, source, tag);
+    if (drained) {
+      return MPI_SUCCESS;
+    }
+    const int rc = MPI_Irecv(buf, count, type, source, tag, comm, &request);
+    if (rc == MPI_SUCCESS) {
+      traffic().recv_posted(request, to_real(comm));
+    }
+    return rc;
+  }
+};
+
 int wait_all(int count, MPI_Request* requests, MPI_Status* statuses) {
   Poller poll;
   for (;;) {
@@ -62,7 +84,9 @@ int first_error(int rc, const MPI_Status* statuses) {
 
 }  // namespace
 
-void proxy_poll() noexcept {}
+void proxy_poll() noexcept {
+  control().poll(false);
+}
 
 int enter_collective(MPI_Comm comm) {
   MPI_Request request = MPI_REQUEST_NULL;
@@ -74,10 +98,19 @@ namespace {
 
 using StartSend = int (*)(const void*, int, MPI_Datatype, int, int, MPI_Comm, MPI_Request*);
 
+int post_send(StartSend start, const void* buf, int count, MPI_Datatype type, int dest, int tag,
+              MPI_Comm comm, MPI_Request* request) {
+  const int rc = start(buf, count, type, dest, tag, comm, request);
+  if (rc == MPI_SUCCESS) {
+    traffic().sent(to_real(comm), dest);
+  }
+  return rc;
+}
+
 int send_with(StartSend start, const void* buf, int count, MPI_Datatype type, int dest, int tag,
               MPI_Comm comm) {
   MPI_Request request = MPI_REQUEST_NULL;
-  const int rc = start(buf, count, type, dest, tag, comm, &request);
+  const int rc = post_send(start, buf, count, type, dest, tag, comm, &request);
   return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
 }
 
@@ -100,27 +133,61 @@ int progressive_MPI_Rsend(const void* buf, int count, MPI_Datatype type, int des
 
 int progressive_MPI_Recv(void* buf, int count, MPI_Datatype type, int source, int tag,
                          MPI_Comm comm, MPI_Status* status) {
-  MPI_Request request = MPI_REQUEST_NULL;
-  const int rc = MPI_Irecv(buf, count, type, source, tag, comm, &request);
-  return rc != MPI_SUCCESS ? rc : wait_one(&request, status);
+  Receive receive;
+  int rc = receive.post(buf, count, type, source, tag, comm);
+  if (rc != MPI_SUCCESS || receive.drained) {
+    return rc != MPI_SUCCESS ? rc : deliver_drained(*receive.drained, buf, count, type, status);
+  }
+  MPI_Status local{};
+  MPI_Status* st = status == MPI_STATUS_IGNORE ? &local : status;
+  const MPI_Request posted = receive.request;
+  rc = wait_one(&receive.request, st);
+  traffic().recv_completed(posted, st, true);
+  return rc;
+}
+
+int progressive_MPI_Irecv(void* buf, int count, MPI_Datatype type, int source, int tag,
+                          MPI_Comm comm, MPI_Request* request) {
+  if (auto drained = drain_queue().take(comm, source, tag)) {
+    // Already here: a request that is complete from the start.
+    MPI_Status status{};
+    const int rc = deliver_drained(*drained, buf, count, type, &status);
+    status.MPI_ERROR = rc;
+    *request = adopt(completed_request(status));
+    return MPI_SUCCESS;
+  }
+  const int rc = MPI_Irecv(buf, count, type, source, tag, comm, request);
+  if (rc == MPI_SUCCESS) {
+    traffic().recv_posted(*request, to_real(comm));
+  }
+  return rc;
 }
 
 int progressive_MPI_Sendrecv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, int dest,
                              int sendtag, void* recvbuf, int recvcount, MPI_Datatype recvtype,
                              int source, int recvtag, MPI_Comm comm, MPI_Status* status) {
-  MPI_Request requests[2] = {MPI_REQUEST_NULL, MPI_REQUEST_NULL};
-  int rc = MPI_Irecv(recvbuf, recvcount, recvtype, source, recvtag, comm, &requests[0]);
+  Receive receive;
+  int rc = receive.post(recvbuf, recvcount, recvtype, source, recvtag, comm);
   if (rc != MPI_SUCCESS) {
     return rc;
   }
-  rc = MPI_Isend(sendbuf, sendcount, sendtype, dest, sendtag, comm, &requests[1]);
+  MPI_Request requests[2] = {receive.request, MPI_REQUEST_NULL};
+  rc = post_send(&MPI_Isend, sendbuf, sendcount, sendtype, dest, sendtag, comm, &requests[1]);
   if (rc != MPI_SUCCESS) {
-    MPI_Cancel(&requests[0]);
-    MPI_Request_free(&requests[0]);
+    if (!receive.drained) {
+      MPI_Cancel(&requests[0]);
+      MPI_Request_free(&requests[0]);
+    }
     return rc;
   }
   MPI_Status statuses[2];
   rc = first_error(wait_all(2, requests, statuses), statuses);
+  if (receive.drained) {
+    const int got = deliver_drained(*receive.drained, recvbuf, recvcount, recvtype, &statuses[0]);
+    rc = rc != MPI_SUCCESS ? rc : got;
+  } else {
+    traffic().recv_completed(receive.request, &statuses[0], true);
+  }
   if (status != MPI_STATUS_IGNORE) {
     *status = statuses[0];
   }
@@ -162,7 +229,7 @@ int progressive_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status* status
   Poller poll;
   for (;;) {
     int found = 0;
-    const int rc = MPI_Iprobe(source, tag, comm, &found, status);
+    const int rc = progressive_MPI_Iprobe(source, tag, comm, &found, status);
     if (rc != MPI_SUCCESS || found != 0) {
       return rc;
     }
@@ -170,17 +237,37 @@ int progressive_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status* status
   }
 }
 
+int progressive_MPI_Iprobe(int source, int tag, MPI_Comm comm, int* flag, MPI_Status* status) {
+  if (const DrainedMessage* drained = drain_queue().find(comm, source, tag)) {
+    *flag = 1;
+    drained_status(*drained, status);
+    return MPI_SUCCESS;
+  }
+  return MPI_Iprobe(source, tag, comm, flag, status);
+}
+
 int progressive_MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message* message,
                            MPI_Status* status) {
   Poller poll;
   for (;;) {
     int found = 0;
-    const int rc = MPI_Improbe(source, tag, comm, &found, message, status);
+    const int rc = progressive_MPI_Improbe(source, tag, comm, &found, message, status);
     if (rc != MPI_SUCCESS || found != 0) {
       return rc;
     }
     poll();
   }
+}
+
+int progressive_MPI_Improbe(int source, int tag, MPI_Comm comm, int* flag, MPI_Message* message,
+                            MPI_Status* status) {
+  MPI_Status local{};
+  MPI_Status* st = status == MPI_STATUS_IGNORE ? &local : status;
+  const int rc = MPI_Improbe(source, tag, comm, flag, message, st);
+  if (rc == MPI_SUCCESS && *flag != 0) {
+    traffic().received(to_real(comm), st->MPI_SOURCE);  // matched: out of MPI's queues
+  }
+  return rc;
 }
 
 int progressive_MPI_Wait(MPI_Request* request, MPI_Status* status) {
@@ -213,6 +300,19 @@ int progressive_MPI_Waitsome(int incount, MPI_Request requests[], int* outcount,
     }
     poll();
   }
+}
+
+int progressive_MPI_Start(MPI_Request* request) {
+  return traffic().take_served(*request) ? MPI_SUCCESS : MPI_Start(request);
+}
+
+int progressive_MPI_Startall(int count, MPI_Request requests[]) {
+  for (int i = 0; i < count; ++i) {
+    if (const int rc = progressive_MPI_Start(&requests[i]); rc != MPI_SUCCESS) {
+      return rc;
+    }
+  }
+  return MPI_SUCCESS;
 }
 
 int progressive_MPI_Barrier(MPI_Comm comm) {

@@ -10,6 +10,9 @@
 // waiting for anyone.  So a checkpoint never has to wait for a rank that has not
 // reached a collective yet, and never finds one half done.
 //
+// Receives and probes are served from the drain queue first (proxy/quiesce.hpp), and
+// every message sent and received is counted for the quiesce.
+//
 // Each function has the signature of the MPI call it stands for and takes virtual
 // handles (it calls libftmpi's own wrappers).
 #pragma once
@@ -32,6 +35,11 @@ int progressive_MPI_Rsend(const void* buf, int count, MPI_Datatype type, int des
                           MPI_Comm comm);
 int progressive_MPI_Recv(void* buf, int count, MPI_Datatype type, int source, int tag,
                          MPI_Comm comm, MPI_Status* status);
+int progressive_MPI_Irecv(void* buf, int count, MPI_Datatype type, int source, int tag,
+                          MPI_Comm comm, MPI_Request* request);
+int progressive_MPI_Iprobe(int source, int tag, MPI_Comm comm, int* flag, MPI_Status* status);
+int progressive_MPI_Improbe(int source, int tag, MPI_Comm comm, int* flag, MPI_Message* message,
+                            MPI_Status* status);
 int progressive_MPI_Sendrecv(const void* sendbuf, int sendcount, MPI_Datatype sendtype, int dest,
                              int sendtag, void* recvbuf, int recvcount, MPI_Datatype recvtype,
                              int source, int recvtag, MPI_Comm comm, MPI_Status* status);
@@ -48,5 +56,8 @@ int progressive_MPI_Waitany(int count, MPI_Request requests[], int* index, MPI_S
 int progressive_MPI_Waitsome(int incount, MPI_Request requests[], int* outcount, int indices[],
                              MPI_Status statuses[]);
 int progressive_MPI_Barrier(MPI_Comm comm);
+// Persistent requests: a start a drained message already served is not started in MPI.
+int progressive_MPI_Start(MPI_Request* request);
+int progressive_MPI_Startall(int count, MPI_Request requests[]);
 
 }  // namespace ftmpi

@@ -26,6 +26,7 @@
 #include "mpi/runtime.hpp"
 #include "proxy/custom_exec.hpp"
 #include "proxy/exec.hpp"
+#include "proxy/quiesce.hpp"
 #include "util/env.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
@@ -103,6 +104,9 @@ class Proxy {
     for (;;) {
       const std::uint32_t seq = m_channel.wait_call(seen, k_idle_wake_ns);
       if (seq == seen) {
+        if (MPI_is_live() && !app_mpi_state().finalized) {
+          control().poll(true);
+        }
         if (g_samples_pending.load(std::memory_order_relaxed) && MPI_is_live()) {
           if (auto* deliver = g_deliver_samples.load(std::memory_order_acquire)) {
             deliver();
@@ -116,6 +120,9 @@ class Proxy {
       execute(l);
       seen = seq;
       m_channel.reply(seq);
+      if (!app_mpi_state().finalized) {
+        control().poll(false);
+      }
     }
   }
 
@@ -153,6 +160,10 @@ class Proxy {
     int rc = MPI_ERR_OTHER;
     std::string error;
     const ExecutorEntry& entry = executor(call);
+    if (call == k_call_checkpoint) {
+      l.result = static_cast<std::uint64_t>(control().checkpoint_and_wait());
+      return;
+    }
     if (call >= k_call_count || entry.run == nullptr) {
       error = fmt::format("call {} cannot be forwarded", call);
     } else if (!check_library(l.app, error)) {
@@ -255,6 +266,7 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");
     return 70;
   }
+  control().start();
   const Served served = proxy.serve();
   g_child.store(0);
   proxy.remove_channel();
@@ -274,6 +286,7 @@ int run(int argc, char** argv) {
       PMPI_Abort(MPI_COMM_WORLD, served.exit_code);
     }
     // A program that never used MPI (or finished without MPI_Finalize): leave in its place.
+    control().stop();
     MPI_Finalize();
   }
   return served.exit_code;

@@ -13,19 +13,8 @@
 
 static int rank = -1;
 static int size = -1;
-static int checks = 0;
-static int failures = 0;
 
-#define CHECK(cond, ...)                                     \
-  do {                                                       \
-    ++checks;                                                \
-    if (!(cond)) {                                           \
-      fprintf(stderr, "rank %d, line %d: ", rank, __LINE__); \
-      fprintf(stderr, __VA_ARGS__);                          \
-      fprintf(stderr, "\n");                                 \
-      ++failures;                                            \
-    }                                                        \
-  } while (0)
+#include "check.h"
 
 static void point_to_point(void) {
   const int next = (rank + 1) % size;

@@ -53,6 +53,15 @@ FTMPI_API const char* ftmpi_version_string(void) FTMPI_NOEXCEPT;
 /* A short English description of a status value; a static string, never NULL. */
 FTMPI_API const char* ftmpi_status_string(int status) FTMPI_NOEXCEPT;
 
+/* --- Checkpoints (transparent mode) ------------------------------------------------ */
+
+/* Asks for a checkpoint of the whole job and returns when one that started after the
+ * call has completed (the calling rank takes part in it; the other ranks are
+ * interrupted wherever they are).  Not collective: any rank may call it, at any time
+ * after MPI_Init and before MPI_Finalize.  FTMPI_ERR_UNSUPPORTED unless the program
+ * runs under `ftmpi-launch --mode transparent`. */
+FTMPI_API int ftmpi_checkpoint(void) FTMPI_NOEXCEPT;
+
 /* --- Introspection of the MPI interposition (for tools, debugging and tests) ------- */
 
 /* Kinds of MPI handles libftmpi virtualises. */

@@ -1,0 +1,369 @@
+#include "proxy/quiesce.hpp"
+
+#include <algorithm>
+#include <cstdlib>
+
+#include <fmt/format.h>
+
+#include "mpi/handles.hpp"
+#include "util/clock.hpp"
+#include "util/env.hpp"
+#include "util/log.hpp"
+
+namespace ftmpi {
+namespace {
+
+constexpr int k_tag_request = 101;  // to proxy 0: a checkpoint is wanted
+constexpr int k_tag_quiesce = 102;  // from proxy 0: quiesce now (payload: the epoch)
+constexpr unsigned k_look_every = 128;
+
+bool matches(const DrainedMessage& m, MPI_Comm comm, int source, int tag) {
+  return m.comm == comm && (source == MPI_ANY_SOURCE || source == m.source) &&
+         (tag == MPI_ANY_TAG || tag == m.tag);
+}
+
+}  // namespace
+
+// --- Traffic ------------------------------------------------------------------------
+
+void Traffic::set_ranks(int ranks) {
+  m_sent.assign(static_cast<std::size_t>(ranks), 0);
+  m_received.assign(static_cast<std::size_t>(ranks), 0);
+}
+
+int Traffic::world_rank(MPI_Comm comm, int rank) {
+  if (rank < 0 || comm == MPI_COMM_NULL) {
+    return -1;
+  }
+  auto it = m_ranks.find(comm);
+  if (it == m_ranks.end()) {
+    if (m_world_group == MPI_GROUP_NULL) {
+      PMPI_Comm_group(app_world(), &m_world_group);
+    }
+    int inter = 0;
+    PMPI_Comm_test_inter(comm, &inter);
+    MPI_Group group = MPI_GROUP_NULL;
+    if (inter != 0) {
+      PMPI_Comm_remote_group(comm, &group);
+    } else {
+      PMPI_Comm_group(comm, &group);
+    }
+    int size = 0;
+    PMPI_Group_size(group, &size);
+    std::vector<int> ranks(static_cast<std::size_t>(size));
+    std::vector<int> world(static_cast<std::size_t>(size));
+    for (int i = 0; i < size; ++i) {
+      ranks[static_cast<std::size_t>(i)] = i;
+    }
+    PMPI_Group_translate_ranks(group, size, ranks.data(), m_world_group, world.data());
+    PMPI_Group_free(&group);
+    it = m_ranks.emplace(comm, std::move(world)).first;
+  }
+  if (static_cast<std::size_t>(rank) >= it->second.size()) {
+    return -1;
+  }
+  const int w = it->second[static_cast<std::size_t>(rank)];
+  return w == MPI_UNDEFINED || static_cast<std::size_t>(w) >= m_sent.size() ? -1 : w;
+}
+
+void Traffic::sent(MPI_Comm comm, int dest) {
+  const int w = world_rank(comm, dest);
+  if (w >= 0) {
+    ++m_sent[static_cast<std::size_t>(w)];
+  }
+}
+
+void Traffic::received(MPI_Comm comm, int source) {
+  const int w = world_rank(comm, source);
+  if (w >= 0) {
+    ++m_received[static_cast<std::size_t>(w)];
+  }
+}
+
+void Traffic::recv_posted(MPI_Request request, MPI_Comm comm) {
+  m_recvs[handle_bits(request)] = PendingRecv{comm, false};
+}
+
+void Traffic::recv_completed(MPI_Request request, const MPI_Status* status, bool forget) {
+  auto it = m_recvs.find(handle_bits(request));
+  if (it == m_recvs.end()) {
+    return;
+  }
+  if (!it->second.counted && status != MPI_STATUS_IGNORE && status->MPI_SOURCE >= 0) {
+    received(it->second.comm, status->MPI_SOURCE);
+  }
+  if (forget) {
+    m_recvs.erase(it);
+  } else {
+    it->second.counted = true;  // still known (persistent: its next start posts anew)
+  }
+}
+
+void Traffic::observe_pending() {
+  for (auto& [bits, pending] : m_recvs) {
+    if (pending.counted) {
+      continue;
+    }
+    const MPI_Request real = to_real(handle_from_bits<MPI_Request>(bits));
+    int done = 0;
+    MPI_Status status{};
+    if (real != MPI_REQUEST_NULL && PMPI_Request_get_status(real, &done, &status) == MPI_SUCCESS &&
+        done != 0) {
+      if (status.MPI_SOURCE >= 0) {
+        received(pending.comm, status.MPI_SOURCE);
+      }
+      pending.counted = true;
+    }
+  }
+}
+
+bool Traffic::take_served(MPI_Request request) {
+  const auto it = std::find(m_served.begin(), m_served.end(), handle_bits_of(request));
+  if (it == m_served.end()) {
+    return false;
+  }
+  m_served.erase(it);
+  return true;
+}
+
+// --- drained messages -----------------------------------------------------------------
+
+MPI_Request completed_request(const MPI_Status& status) {
+  auto* state = new MPI_Status(status);
+  MPI_Request real = MPI_REQUEST_NULL;
+  PMPI_Grequest_start(
+      [](void* s, MPI_Status* st) {
+        *st = *static_cast<MPI_Status*>(s);
+        return MPI_SUCCESS;
+      },
+      [](void* s) {
+        delete static_cast<MPI_Status*>(s);
+        return MPI_SUCCESS;
+      },
+      [](void* /*state*/, int /*complete*/) { return MPI_SUCCESS; }, state, &real);
+  PMPI_Grequest_complete(real);
+  return real;
+}
+
+std::optional<DrainedMessage> DrainQueue::take(MPI_Comm comm, int source, int tag) {
+  for (auto it = m_messages.begin(); it != m_messages.end(); ++it) {
+    if (matches(*it, comm, source, tag)) {
+      DrainedMessage m = std::move(*it);
+      m_messages.erase(it);
+      return m;
+    }
+  }
+  return std::nullopt;
+}
+
+const DrainedMessage* DrainQueue::find(MPI_Comm comm, int source, int tag) const {
+  for (const DrainedMessage& m : m_messages) {
+    if (matches(m, comm, source, tag)) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+void drained_status(const DrainedMessage& message, MPI_Status* status) {
+  if (status == MPI_STATUS_IGNORE) {
+    return;
+  }
+  status->MPI_SOURCE = message.source;
+  status->MPI_TAG = message.tag;
+  status->MPI_ERROR = MPI_SUCCESS;
+  PMPI_Status_set_cancelled(status, 0);
+  PMPI_Status_set_elements_x(status, MPI_BYTE, static_cast<MPI_Count>(message.packed.size()));
+}
+
+int deliver_drained(const DrainedMessage& message, void* buf, int count, MPI_Datatype type,
+                    MPI_Status* status) {
+  const MPI_Datatype real_type = to_real(type);
+  const MPI_Comm real_comm = to_real(message.comm);
+  int size = 0;
+  PMPI_Type_size(real_type, &size);
+  if (static_cast<std::size_t>(size) * static_cast<std::size_t>(std::max(count, 0)) <
+      message.packed.size()) {
+    drained_status(message, status);
+    return MPI_ERR_TRUNCATE;
+  }
+  int position = 0;
+  const int elements = size > 0 ? static_cast<int>(message.packed.size()) / size : 0;
+  const int rc = PMPI_Unpack(message.packed.data(), static_cast<int>(message.packed.size()),
+                             &position, buf, elements, real_type, real_comm);
+  drained_status(message, status);
+  return rc;
+}
+
+// --- Control --------------------------------------------------------------------------
+
+void Control::start() {
+  PMPI_Comm_dup(app_world(), &m_comm);
+  PMPI_Comm_rank(m_comm, &m_rank);
+  PMPI_Comm_size(m_comm, &m_size);
+  traffic().set_ranks(m_size);
+  m_interval = std::atof(env_or("FTMPI_CKPT_INTERVAL", "0"));
+  m_last = wall_seconds();
+}
+
+void Control::stop() {
+  if (m_comm == MPI_COMM_NULL) {
+    return;
+  }
+  // Every proxy passes this barrier, looking for quiesce requests while it waits, so a
+  // checkpoint proxy 0 started before it got here is completed by all.
+  MPI_Request barrier = MPI_REQUEST_NULL;
+  PMPI_Ibarrier(m_comm, &barrier);
+  for (int done = 0; done == 0;) {
+    PMPI_Test(&barrier, &done, MPI_STATUS_IGNORE);
+    if (done == 0) {
+      look();
+    }
+  }
+  PMPI_Comm_free(&m_comm);
+}
+
+void Control::poll(bool idle) {
+  if (m_comm == MPI_COMM_NULL || m_in_quiesce) {
+    return;
+  }
+  if (!idle && ++m_calls % k_look_every != 0) {
+    return;
+  }
+  look();
+}
+
+void Control::look() {
+  int flag = 0;
+  MPI_Status status{};
+  if (m_rank == 0) {
+    // Requests from the other proxies.
+    for (;;) {
+      PMPI_Iprobe(MPI_ANY_SOURCE, k_tag_request, m_comm, &flag, &status);
+      if (flag == 0) {
+        break;
+      }
+      PMPI_Recv(nullptr, 0, MPI_BYTE, status.MPI_SOURCE, k_tag_request, m_comm, MPI_STATUS_IGNORE);
+      m_requested = true;
+    }
+    if (m_interval > 0 && wall_seconds() - m_last >= m_interval) {
+      m_requested = true;
+    }
+    if (m_requested) {
+      m_requested = false;
+      const std::uint64_t epoch = m_completed + 1;
+      std::vector<MPI_Request> sends(static_cast<std::size_t>(m_size), MPI_REQUEST_NULL);
+      for (int r = 1; r < m_size; ++r) {
+        PMPI_Isend(&epoch, 1, MPI_UINT64_T, r, k_tag_quiesce, m_comm,
+                   &sends[static_cast<std::size_t>(r)]);
+      }
+      PMPI_Waitall(m_size, sends.data(), MPI_STATUSES_IGNORE);
+      quiesce(epoch);
+    }
+    return;
+  }
+  PMPI_Iprobe(0, k_tag_quiesce, m_comm, &flag, &status);
+  if (flag != 0) {
+    std::uint64_t epoch = 0;
+    PMPI_Recv(&epoch, 1, MPI_UINT64_T, 0, k_tag_quiesce, m_comm, MPI_STATUS_IGNORE);
+    quiesce(epoch);
+  }
+}
+
+int Control::checkpoint_and_wait() {
+  if (m_comm == MPI_COMM_NULL) {
+    return MPI_ERR_OTHER;
+  }
+  const std::uint64_t target = m_completed + 1;
+  if (m_rank == 0) {
+    m_requested = true;
+  } else {
+    PMPI_Send(nullptr, 0, MPI_BYTE, 0, k_tag_request, m_comm);
+  }
+  while (m_completed < target) {
+    look();
+  }
+  return MPI_SUCCESS;
+}
+
+void Control::drain() {
+  // How many messages each rank sent me, against how many I have taken out of MPI.
+  std::vector<std::int64_t> expected(static_cast<std::size_t>(m_size), 0);
+  PMPI_Alltoall(traffic().sent_to().data(), 1, MPI_INT64_T, expected.data(), 1, MPI_INT64_T,
+                m_comm);
+  // The communicators the application can receive on: its own, MPI_COMM_WORLD and
+  // MPI_COMM_SELF, as it names them.
+  std::vector<MPI_Comm> comms{MPI_COMM_WORLD, MPI_COMM_SELF};
+  for (std::uintptr_t bits : handle_table(HandleKind::comm).live_handles()) {
+    comms.push_back(handle_from_bits<MPI_Comm>(bits));
+  }
+  std::size_t drained = 0;
+  for (;;) {
+    traffic().observe_pending();
+    bool complete = true;
+    for (int r = 0; r < m_size; ++r) {
+      complete = complete && traffic().received_from()[static_cast<std::size_t>(r)] >=
+                                 expected[static_cast<std::size_t>(r)];
+    }
+    if (complete) {
+      break;
+    }
+    for (MPI_Comm comm : comms) {
+      const MPI_Comm real = to_real(comm);
+      int flag = 0;
+      MPI_Message message = MPI_MESSAGE_NULL;
+      MPI_Status status{};
+      if (real == MPI_COMM_NULL ||
+          PMPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, real, &flag, &message, &status) !=
+              MPI_SUCCESS ||
+          flag == 0) {
+        continue;
+      }
+      MPI_Count bytes = 0;
+      PMPI_Get_elements_x(&status, MPI_BYTE, &bytes);
+      DrainedMessage m;
+      m.comm = comm;
+      m.source = status.MPI_SOURCE;
+      m.tag = status.MPI_TAG;
+      m.packed.resize(static_cast<std::size_t>(bytes));
+      PMPI_Mrecv(m.packed.data(), static_cast<int>(bytes), MPI_PACKED, &message, MPI_STATUS_IGNORE);
+      traffic().received(real, m.source);
+      logger("proxy")->debug("rank {}: drained a message of {} bytes from {} with tag {}", m_rank,
+                             m.packed.size(), m.source, m.tag);
+      drain_queue().push(std::move(m));
+      ++drained;
+    }
+  }
+  logger("proxy")->debug("rank {}: drained {} messages", m_rank, drained);
+  m_drained = drained;
+}
+
+void Control::quiesce(std::uint64_t epoch) {
+  m_in_quiesce = true;
+  const std::uint64_t start = monotonic_ns();
+  drain();
+  PMPI_Barrier(m_comm);
+  const double ms = static_cast<double>(monotonic_ns() - start) * 1e-6;
+  logger("proxy")->info("rank {}: checkpoint {}: quiesced in {:.1f} ms, drained {} messages",
+                        m_rank, epoch, ms, m_drained);
+  m_completed = epoch;
+  m_last = wall_seconds();
+  m_in_quiesce = false;
+}
+
+Traffic& traffic() noexcept {
+  static Traffic t;
+  return t;
+}
+
+DrainQueue& drain_queue() noexcept {
+  static DrainQueue q;
+  return q;
+}
+
+Control& control() noexcept {
+  static Control c;
+  return c;
+}
+
+}  // namespace ftmpi

@@ -1,0 +1,141 @@
+// The quiesce of transparent mode: bringing every rank proxy of a job to a point where
+// no application message is inside MPI, so that the application processes can be
+// checkpointed (docs/transparent.md, "Quiesce").
+//
+// - Traffic counts, per peer, the messages this rank posted for sending and the ones it
+//   took out of MPI (a completed receive, a matched probe, a drained message).
+// - At a quiesce every proxy learns from the others how many messages they sent it and
+//   drains the rest: each message still inside MPI is received (as MPI_PACKED) into the
+//   drain queue.  Receives posted by the application are left to MPI; their completion
+//   counts.  Later receives and probes are served from the drain queue first.
+// - Control carries the requests: any proxy (its application called
+//   ftmpi_checkpoint()) asks proxy 0, proxy 0 (on a request or its --ckpt-interval
+//   timer) tells all to quiesce; proxies look for that in every polling loop and, when
+//   idle, every 100 ms.
+//
+// All of it runs on the proxy's one thread and uses PMPI on ftmpi's own communicator.
+#pragma once
+
+#include <mpi.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <unordered_map>
+#include <vector>
+
+namespace ftmpi {
+
+class Traffic {
+ public:
+  // A message to `dest` (a rank of real communicator `comm`) was posted.
+  void sent(MPI_Comm comm, int dest);
+  // A receive (virtual request) was posted on real communicator `comm`.
+  void recv_posted(MPI_Request request, MPI_Comm comm);
+  // A receive request completed (a wait or test, or a drain noticed it); counted once.
+  // `forget`: the request is gone (else, persistent or only observed, it stays known).
+  void recv_completed(MPI_Request request, const MPI_Status* status, bool forget);
+  // A message was taken out of MPI by a probe that matched it, or by the drain.
+  void received(MPI_Comm comm, int source);
+  // Observes the receives still pending (MPI_Request_get_status): completed ones count.
+  void observe_pending();
+  // A persistent request's start that a drained message served (MPI_Start must skip it).
+  void served_from_drain(MPI_Request request) { m_served.push_back(handle_bits_of(request)); }
+  // True (once) if `request`'s current start was served from the drain queue.
+  bool take_served(MPI_Request request);
+
+  [[nodiscard]] const std::vector<std::int64_t>& sent_to() const noexcept { return m_sent; }
+  [[nodiscard]] const std::vector<std::int64_t>& received_from() const noexcept {
+    return m_received;
+  }
+  void set_ranks(int ranks);
+
+ private:
+  struct PendingRecv {
+    MPI_Comm comm;
+    bool counted;
+  };
+  // The application-world rank of rank `rank` of real communicator `comm` (its remote
+  // group for an intercommunicator); -1 for MPI_PROC_NULL and the like.
+  int world_rank(MPI_Comm comm, int rank);
+
+  std::vector<std::int64_t> m_sent;
+  std::vector<std::int64_t> m_received;
+  std::unordered_map<std::uintptr_t, PendingRecv> m_recvs;
+  static std::uintptr_t handle_bits_of(MPI_Request r) noexcept {
+    return reinterpret_cast<std::uintptr_t>(r);
+  }
+  std::unordered_map<MPI_Comm, std::vector<int>> m_ranks;
+  std::vector<std::uintptr_t> m_served;
+  MPI_Group m_world_group = MPI_GROUP_NULL;
+};
+
+// A message the drain took out of MPI: the communicator as the application names it
+// (a virtual handle, or a predefined one), its envelope and its data as MPI_PACKED.
+struct DrainedMessage {
+  MPI_Comm comm = MPI_COMM_NULL;
+  int source = 0;
+  int tag = 0;
+  std::vector<std::byte> packed;
+};
+
+class DrainQueue {
+ public:
+  void push(DrainedMessage message) { m_messages.push_back(std::move(message)); }
+  // The oldest message matching a receive's envelope (MPI_ANY_SOURCE / MPI_ANY_TAG
+  // understood), removed, or none.
+  std::optional<DrainedMessage> take(MPI_Comm comm, int source, int tag);
+  // The same without removing it (a probe).
+  [[nodiscard]] const DrainedMessage* find(MPI_Comm comm, int source, int tag) const;
+  [[nodiscard]] bool empty() const noexcept { return m_messages.empty(); }
+  [[nodiscard]] std::size_t size() const noexcept { return m_messages.size(); }
+
+ private:
+  std::deque<DrainedMessage> m_messages;
+};
+
+// Copies a drained message into a receive buffer (virtual datatype and communicator)
+// and fills `status` (may be MPI_STATUS_IGNORE) as a receive of it would.
+int deliver_drained(const DrainedMessage& message, void* buf, int count, MPI_Datatype type,
+                    MPI_Status* status);
+// A status describing `message` as a probe would.
+void drained_status(const DrainedMessage& message, MPI_Status* status);
+// A (real, generalized) request that is complete from the start and reports `status`.
+MPI_Request completed_request(const MPI_Status& status);
+
+class Control {
+ public:
+  // After MPI_Init (the proxy's own ranks and communicator; FTMPI_CKPT_INTERVAL).
+  void start();
+  void stop();
+  // From every polling loop and the idle proxy: handles control messages, cheaply
+  // (it really looks only every so many calls).
+  void poll(bool idle);
+  // The application asked for a checkpoint: returns when one that started after the
+  // request has completed.
+  int checkpoint_and_wait();
+  [[nodiscard]] std::uint64_t completed() const noexcept { return m_completed; }
+
+ private:
+  void look();
+  void quiesce(std::uint64_t epoch);
+  void drain();
+
+  MPI_Comm m_comm = MPI_COMM_NULL;
+  int m_rank = -1;
+  int m_size = 0;
+  bool m_requested = false;  // proxy 0: a checkpoint is due
+  bool m_in_quiesce = false;
+  std::uint64_t m_completed = 0;
+  unsigned m_calls = 0;
+  double m_interval = 0;      // seconds; 0: no timer
+  double m_last = 0;          // wall time of the last checkpoint (or the start)
+  std::size_t m_drained = 0;  // by the last quiesce
+};
+
+Traffic& traffic() noexcept;
+DrainQueue& drain_queue() noexcept;
+Control& control() noexcept;
+
+}  // namespace ftmpi
