@@ -18,6 +18,16 @@ if(NOT spdlog_FOUND)
   message(FATAL_ERROR "spdlog not found: install libspdlog-dev (scripts/setup.sh does)")
 endif()
 
+find_package(nlohmann_json 3 CONFIG QUIET)
+if(NOT nlohmann_json_FOUND)
+  message(FATAL_ERROR "nlohmann-json not found: install nlohmann-json3-dev (scripts/setup.sh does)")
+endif()
+# Boost's header-only CRC for checkpoint manifests.
+find_package(Boost 1.74 QUIET)
+if(NOT Boost_FOUND)
+  message(FATAL_ERROR "Boost not found: install libboost-serialization-dev (scripts/setup.sh does)")
+endif()
+
 # PAPI as our own imported target (Debian ships a pkg-config file, no CMake package).
 find_package(PkgConfig REQUIRED)
 pkg_check_modules(FTMPI_PAPI REQUIRED IMPORTED_TARGET papi)

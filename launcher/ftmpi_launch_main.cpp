@@ -17,6 +17,7 @@
 
 #include <fmt/format.h>
 
+#include "ckpt/criu.hpp"
 #include "hostfile.hpp"
 #include "install_layout.hpp"
 #include "job_launcher.hpp"
@@ -185,6 +186,28 @@ int launch(const std::vector<std::string>& args) {
       env.push_back(fmt::format("{}={}", ftmpi::k_env_channel_dir, channel_dir));
     }
     options.spec.rank_wrapper = {layout.value().proxy, "--"};
+    // Checkpoints: a working CRIU first, so a job that cannot be checkpointed does not
+    // start as if it could.
+    if (!options.dry_run) {
+      auto criu = ftmpi::find_criu();
+      if (!criu.ok()) {
+        log->error("transparent mode needs CRIU: {}", criu.status().message());
+        return k_exit_unavailable;
+      }
+      log->debug("CRIU: {} ({}, {})", criu.value().path, criu.value().origin, criu.value().version);
+    }
+    namespace fs = std::filesystem;
+    std::error_code ec;
+    const std::string ckpt_dir =
+        fs::absolute(options.ckpt_dir.empty()
+                         ? ftmpi::default_checkpoint_dir_name(options.spec.program)
+                         : options.ckpt_dir,
+                     ec)
+            .lexically_normal()
+            .string();
+    env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_dir, ckpt_dir));
+    env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_keep, options.ckpt_keep));
+    env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_interval, options.ckpt_interval));
   } else {
     options.spec.rank_wrapper = {layout.value().rank_helper, "--preload", layout.value().libftmpi,
                                  "--"};

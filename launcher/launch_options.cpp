@@ -105,7 +105,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                                                 {"transparent", LaunchMode::transparent}};
   app.add_option("--mode", options.mode,
                  "native: the program calls MPI itself (telemetry, no checkpoints);\n"
-                 "transparent: checkpoint, restart and migration (not yet available)")
+                 "transparent: each rank runs beside a rank proxy; checkpoints")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
       ->default_str("native");
   app.add_option("--trace", options.trace,
@@ -117,6 +117,18 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->check(CLI::Range(0.01, 3600.0))
       ->default_str("1")
       ->type_name("SECONDS");
+  app.add_option("--ckpt-interval", options.ckpt_interval,
+                 "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
+      ->check(CLI::Range(0.0, 1e9))
+      ->type_name("SECONDS");
+  app.add_option("--ckpt-dir", options.ckpt_dir,
+                 "Transparent mode: where checkpoints go (default: "
+                 "PROGRAM-DATE-TIME.ftmpi-ckpt here, made at the first one)")
+      ->type_name("DIR");
+  app.add_option("--ckpt-keep", options.ckpt_keep, "Complete checkpoints to keep")
+      ->check(CLI::Range(1, 1000))
+      ->default_str("2")
+      ->type_name("K");
   app.add_option("--hostfile", options.spec.hostfile,
                  "Nodes to run on, in Open MPI hostfile format")
       ->check(CLI::ExistingFile)

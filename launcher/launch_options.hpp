@@ -25,6 +25,10 @@ struct LaunchOptions {
   std::string trace;             // the job trace file; "" = the default name
   bool no_trace = false;         // write no trace
   double sample_interval = 1.0;  // seconds
+  // Transparent mode's checkpoints.
+  double ckpt_interval = 0;  // seconds between timed checkpoints; 0: none
+  std::string ckpt_dir;      // "" = PROGRAM-DATE-TIME.ftmpi-ckpt here
+  int ckpt_keep = 2;         // complete checkpoints kept
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

@@ -12,13 +12,25 @@
 
 namespace ftmpi {
 
-std::string default_trace_name(const std::string& program) {
+namespace {
+
+std::string stamped_name(const std::string& program, const char* suffix) {
   const std::time_t now = std::time(nullptr);
   std::tm local{};
   localtime_r(&now, &local);
   char stamp[32] = {};
   std::strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &local);
-  return fmt::format("{}-{}.ftmpi.h5", std::filesystem::path(program).filename().string(), stamp);
+  return fmt::format("{}-{}{}", std::filesystem::path(program).filename().string(), stamp, suffix);
+}
+
+}  // namespace
+
+std::string default_trace_name(const std::string& program) {
+  return stamped_name(program, ".ftmpi.h5");
+}
+
+std::string default_checkpoint_dir_name(const std::string& program) {
+  return stamped_name(program, ".ftmpi-ckpt");
 }
 
 Result<std::string> check_trace_path(const std::string& path) {

@@ -9,6 +9,8 @@ namespace ftmpi {
 
 // PROGRAM-YYYYmmdd-HHMMSS.ftmpi.h5 in the current directory, for a program path.
 std::string default_trace_name(const std::string& program);
+// PROGRAM-YYYYmmdd-HHMMSS.ftmpi-ckpt: transparent mode's default checkpoint directory.
+std::string default_checkpoint_dir_name(const std::string& program);
 
 // The absolute path of `path` once it is known to be creatable: its folder exists and
 // a file can be created there (an existing file is left as it is; the predictor

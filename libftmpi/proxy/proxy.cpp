@@ -1,19 +1,23 @@
 #include "proxy/proxy.hpp"
 
 #include <dlfcn.h>
+#include <fcntl.h>
 #include <mpi.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
 #include <optional>
 #include <string>
+#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -85,6 +89,78 @@ std::string own_library() {
   }
   return "libftmpi.so";
 }
+
+// Copies everything from `from` to `to` until `from` ends; closes `close_after`.
+void relay(int from, int to, int close_after) {
+  char buffer[65536];
+  for (;;) {
+    const ssize_t n = ::read(from, buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    for (ssize_t done = 0; done < n;) {
+      const ssize_t w = ::write(to, buffer + done, static_cast<std::size_t>(n - done));
+      if (w < 0 && errno == EINTR) {
+        continue;
+      }
+      if (w <= 0) {
+        break;
+      }
+      done += w;
+    }
+  }
+  if (close_after >= 0) {
+    ::close(close_after);
+  }
+}
+
+// The application's stdin, stdout and stderr are pipes to this process, which relays
+// them to its own (a terminal or mpirun's pipes, which CRIU could not dump with the
+// application).  A restored application gets new pipes in their place.
+class StdioRelay {
+ public:
+  // Pipes for the child: fds()[i] is what it gets as descriptor i.
+  Status open() {
+    for (int i = 0; i < 3; ++i) {
+      if (::pipe2(m_pipes[i], O_CLOEXEC) != 0) {
+        return errno_status("pipe", errno);
+      }
+    }
+    m_child[0] = m_pipes[0][0];
+    m_child[1] = m_pipes[1][1];
+    m_child[2] = m_pipes[2][1];
+    return {};
+  }
+  [[nodiscard]] const int* child_fds() const noexcept { return m_child; }
+  // After the spawn: close the child's ends here and start relaying.
+  void start() {
+    for (int i = 0; i < 3; ++i) {
+      ::close(m_child[i]);
+    }
+    // stdin may never end (a terminal): that thread is left behind at exit.
+    std::thread(relay, 0, m_pipes[0][1], m_pipes[0][1]).detach();
+    m_out = std::thread(relay, m_pipes[1][0], 1, m_pipes[1][0]);
+    m_err = std::thread(relay, m_pipes[2][0], 2, m_pipes[2][0]);
+  }
+  // Once the application has exited: its output is all relayed.
+  void finish() {
+    if (m_out.joinable()) {
+      m_out.join();
+    }
+    if (m_err.joinable()) {
+      m_err.join();
+    }
+  }
+
+ private:
+  int m_pipes[3][2] = {{-1, -1}, {-1, -1}, {-1, -1}};
+  int m_child[3] = {-1, -1, -1};
+  std::thread m_out;
+  std::thread m_err;
+};
 
 struct Served {
   int exit_code = 0;
@@ -239,7 +315,14 @@ int run(int argc, char** argv) {
   }
   options.environment = {std::string(k_env_channel) + "=" + path, "LD_PRELOAD=" + preload};
   options.allow_without_namespace = true;
+  StdioRelay stdio;
+  if (const Status opened = stdio.open(); !opened.ok()) {
+    std::fprintf(stderr, "ftmpi-proxy: %s\n", opened.message().c_str());
+    return 70;
+  }
+  std::copy(stdio.child_fds(), stdio.child_fds() + 3, options.stdio);
   auto spawned = spawn_process(program, options);
+  stdio.start();
   if (!spawned.ok()) {
     remove_channel_file(path);
     std::fprintf(stderr, "ftmpi-proxy: cannot start %s: %s\n", program[0].c_str(),
@@ -266,9 +349,10 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");
     return 70;
   }
-  control().start();
+  control().start(child, path);
   const Served served = proxy.serve();
   g_child.store(0);
+  stdio.finish();
   proxy.remove_channel();
   AppMpiState& state = app_mpi_state();
   if (served.by_signal) {

@@ -2,12 +2,16 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <filesystem>
+#include <string>
 
 #include <fmt/format.h>
 
+#include "ckpt/manifest.hpp"
 #include "mpi/handles.hpp"
 #include "util/clock.hpp"
 #include "util/env.hpp"
+#include "util/job_env.hpp"
 #include "util/log.hpp"
 
 namespace ftmpi {
@@ -197,13 +201,25 @@ int deliver_drained(const DrainedMessage& message, void* buf, int count, MPI_Dat
 
 // --- Control --------------------------------------------------------------------------
 
-void Control::start() {
+void Control::start(pid_t app, std::string channel) {
   PMPI_Comm_dup(app_world(), &m_comm);
   PMPI_Comm_rank(m_comm, &m_rank);
   PMPI_Comm_size(m_comm, &m_size);
   traffic().set_ranks(m_size);
-  m_interval = std::atof(env_or("FTMPI_CKPT_INTERVAL", "0"));
+  m_app = app;
+  m_channel = std::move(channel);
+  m_interval = std::atof(env_or(k_env_ckpt_interval, "0"));
+  m_keep = std::max(1, std::atoi(env_or(k_env_ckpt_keep, "2")));
+  m_root = env_or(k_env_ckpt_dir, "");
   m_last = wall_seconds();
+  if (!m_root.empty()) {
+    auto criu = find_criu();
+    if (criu.ok()) {
+      m_criu = std::make_unique<Criu>(criu.value());
+    } else if (m_rank == 0) {
+      logger("proxy")->error("checkpoints are off: {}", criu.status().message());
+    }
+  }
 }
 
 void Control::stop() {
@@ -212,6 +228,7 @@ void Control::stop() {
   }
   // Every proxy passes this barrier, looking for quiesce requests while it waits, so a
   // checkpoint proxy 0 started before it got here is completed by all.
+  m_stopping = true;
   MPI_Request barrier = MPI_REQUEST_NULL;
   PMPI_Ibarrier(m_comm, &barrier);
   for (int done = 0; done == 0;) {
@@ -246,7 +263,9 @@ void Control::look() {
       PMPI_Recv(nullptr, 0, MPI_BYTE, status.MPI_SOURCE, k_tag_request, m_comm, MPI_STATUS_IGNORE);
       m_requested = true;
     }
-    if (m_interval > 0 && wall_seconds() - m_last >= m_interval) {
+    // Not while stopping: another proxy may already have left (requests are still
+    // served: whoever asked waits for the answer before it stops).
+    if (m_interval > 0 && !m_stopping && wall_seconds() - m_last >= m_interval) {
       m_requested = true;
     }
     if (m_requested) {
@@ -346,9 +365,120 @@ void Control::quiesce(std::uint64_t epoch) {
   const double ms = static_cast<double>(monotonic_ns() - start) * 1e-6;
   logger("proxy")->info("rank {}: checkpoint {}: quiesced in {:.1f} ms, drained {} messages",
                         m_rank, epoch, ms, m_drained);
+  if (!m_root.empty() && m_criu) {
+    write_checkpoint(epoch, ms);
+  }
   m_completed = epoch;
   m_last = wall_seconds();
   m_in_quiesce = false;
+}
+
+bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
+  namespace fs = std::filesystem;
+  const std::string dir = (fs::path(m_root) / checkpoint_name(epoch)).string();
+  const std::string rank_dir = fmt::format("rank-{}", m_rank);
+  std::error_code ec;
+  int ok = 1;
+  if (m_rank == 0) {
+    fs::remove_all(dir, ec);  // a failed attempt with this number
+    fs::create_directories(dir, ec);
+    ok = ec ? 0 : 1;
+  }
+  PMPI_Bcast(&ok, 1, MPI_INT, 0, m_comm);
+  std::string mine;
+  double dump_ms = 0;
+  std::uint64_t bytes = 0;
+  if (ok == 0) {
+    mine = fmt::format("ERROR: cannot create {}", dir);
+  } else {
+    const std::uint64_t t0 = monotonic_ns();
+    fs::create_directories(fs::path(dir) / rank_dir, ec);
+    Status dumped = ec ? errno_status("cannot create " + rank_dir, ec.value())
+                       : m_criu->dump(m_app, (fs::path(dir) / rank_dir).string(), true);
+    dump_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6;
+    if (dumped.ok()) {
+      // The channel's state (a call the application waits on) goes with it.
+      fs::copy_file(m_channel, fs::path(dir) / rank_dir / "channel.bin",
+                    fs::copy_options::overwrite_existing, ec);
+      if (ec) {
+        dumped = io_error(fmt::format("cannot copy {}: {}", m_channel, ec.message()));
+      }
+    }
+    auto files =
+        dumped.ok() ? describe_files(dir, rank_dir) : Result<std::vector<CheckpointFile>>(dumped);
+    if (files.ok()) {
+      RankCheckpoint r{m_rank, m_channel, files.value()};
+      for (const CheckpointFile& f : r.files) {
+        bytes += f.size;
+      }
+      mine = rank_to_json(r);
+    } else {
+      mine = "ERROR: " + files.status().message();
+    }
+  }
+  // Everything to proxy 0.
+  const int length = static_cast<int>(mine.size());
+  std::vector<int> lengths(static_cast<std::size_t>(m_size));
+  PMPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, m_comm);
+  std::vector<int> offsets(static_cast<std::size_t>(m_size), 0);
+  int total = 0;
+  for (int r = 0; r < m_size; ++r) {
+    offsets[static_cast<std::size_t>(r)] = total;
+    total += lengths[static_cast<std::size_t>(r)];
+  }
+  std::string all(static_cast<std::size_t>(m_rank == 0 ? total : 0), '\0');
+  PMPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR,
+               0, m_comm);
+  double max_dump_ms = 0;
+  std::uint64_t all_bytes = 0;
+  PMPI_Reduce(&dump_ms, &max_dump_ms, 1, MPI_DOUBLE, MPI_MAX, 0, m_comm);
+  PMPI_Reduce(&bytes, &all_bytes, 1, MPI_UINT64_T, MPI_SUM, 0, m_comm);
+  int written = 1;
+  if (m_rank == 0) {
+    Manifest manifest;
+    manifest.epoch = epoch;
+    manifest.command = env_or(k_env_command, "");
+    manifest.quiesce_ms = quiesce_ms;
+    manifest.dump_ms = max_dump_ms;
+    manifest.bytes = all_bytes;
+    std::string failure;
+    for (int r = 0; r < m_size && failure.empty(); ++r) {
+      const std::string part =
+          all.substr(static_cast<std::size_t>(offsets[static_cast<std::size_t>(r)]),
+                     static_cast<std::size_t>(lengths[static_cast<std::size_t>(r)]));
+      if (part.rfind("ERROR: ", 0) == 0) {
+        failure = fmt::format("rank {}: {}", r, part.substr(7));
+        break;
+      }
+      auto rank = rank_from_json(part);
+      if (!rank.ok()) {
+        failure = rank.status().message();
+        break;
+      }
+      manifest.ranks.push_back(rank.value());
+    }
+    if (failure.empty()) {
+      manifest.time = wall_seconds();
+      const Status status = write_manifest(dir, manifest);
+      if (!status.ok()) {
+        failure = status.message();
+      }
+    }
+    if (failure.empty()) {
+      prune_checkpoints(m_root, m_keep, 0);
+      logger("proxy")->info(
+          "checkpoint {} written to {}: {} bytes, quiesce {:.1f} ms, dump {:.1f} ms", epoch, dir,
+          all_bytes, quiesce_ms, max_dump_ms);
+    } else {
+      fs::remove_all(dir, ec);  // never leave a partial checkpoint that looks usable
+      written = 0;
+      logger("proxy")->error(
+          "checkpoint {} failed, the job goes on (the previous checkpoint is intact): {}", epoch,
+          failure);
+    }
+  }
+  PMPI_Bcast(&written, 1, MPI_INT, 0, m_comm);
+  return written != 0;
 }
 
 Traffic& traffic() noexcept {

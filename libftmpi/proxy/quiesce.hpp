@@ -17,13 +17,18 @@
 #pragma once
 
 #include <mpi.h>
+#include <sys/types.h>
 
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <optional>
+#include <string>
 #include <unordered_map>
 #include <vector>
+
+#include "ckpt/criu.hpp"
 
 namespace ftmpi {
 
@@ -106,8 +111,10 @@ MPI_Request completed_request(const MPI_Status& status);
 
 class Control {
  public:
-  // After MPI_Init (the proxy's own ranks and communicator; FTMPI_CKPT_INTERVAL).
-  void start();
+  // After MPI_Init: the proxy's own ranks and communicator; the application process
+  // and its channel file; FTMPI_CKPT_DIR (where checkpoints go; none: a quiesce only),
+  // FTMPI_CKPT_KEEP (default 2), FTMPI_CKPT_INTERVAL (seconds; proxy 0's timer).
+  void start(pid_t app, std::string channel);
   void stop();
   // From every polling loop and the idle proxy: handles control messages, cheaply
   // (it really looks only every so many calls).
@@ -121,17 +128,26 @@ class Control {
   void look();
   void quiesce(std::uint64_t epoch);
   void drain();
+  // After the drain: every application process dumped (left running), the manifest
+  // written by proxy 0, older checkpoints pruned.  False if it failed anywhere.
+  bool write_checkpoint(std::uint64_t epoch, double quiesce_ms);
 
   MPI_Comm m_comm = MPI_COMM_NULL;
   int m_rank = -1;
   int m_size = 0;
   bool m_requested = false;  // proxy 0: a checkpoint is due
   bool m_in_quiesce = false;
+  bool m_stopping = false;  // in stop(): no timed checkpoints any more
   std::uint64_t m_completed = 0;
   unsigned m_calls = 0;
   double m_interval = 0;      // seconds; 0: no timer
   double m_last = 0;          // wall time of the last checkpoint (or the start)
   std::size_t m_drained = 0;  // by the last quiesce
+  pid_t m_app = 0;
+  std::string m_channel;
+  std::string m_root;  // checkpoint directory; "" for none
+  int m_keep = 2;
+  std::unique_ptr<Criu> m_criu;
 };
 
 Traffic& traffic() noexcept;

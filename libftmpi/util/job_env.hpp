@@ -29,4 +29,10 @@ inline constexpr const char* k_env_channel = "FTMPI_CHANNEL";
 // Where rank proxies create their channels (default /dev/shm).
 inline constexpr const char* k_env_channel_dir = "FTMPI_CHANNEL_DIR";
 
+// Transparent mode's checkpoints: where they go (a directory created when the first is
+// taken), how many complete ones are kept, and the seconds between timed ones (0: none).
+inline constexpr const char* k_env_ckpt_dir = "FTMPI_CKPT_DIR";
+inline constexpr const char* k_env_ckpt_keep = "FTMPI_CKPT_KEEP";
+inline constexpr const char* k_env_ckpt_interval = "FTMPI_CKPT_INTERVAL";
+
 }  // namespace ftmpi

@@ -21,7 +21,14 @@ namespace {
     ::dup2(in, 0);
     ::dup2(out, 1);
     ::dup2(out, 2);
+  } else {
+    for (int fd = 0; fd < 3; ++fd) {
+      if (options.stdio[fd] >= 0) {
+        ::dup2(options.stdio[fd], fd);
+      }
+    }
   }
+  ::close_range(3, ~0U, 0);
   for (const std::string& entry : options.environment) {
     const auto eq = entry.find('=');
     if (eq != std::string::npos) {

@@ -15,6 +15,9 @@ struct SpawnOptions {
   // "" keeps this process's stdin, stdout and stderr; otherwise stdin is /dev/null and
   // stdout and stderr are appended to this file.
   std::string output;
+  // With `output` empty: descriptors to become the new process's stdin, stdout and
+  // stderr (-1 keeps this process's).
+  int stdio[3] = {-1, -1, -1};
   // NAME=VALUE entries set (or replaced) in the new process's environment.
   std::vector<std::string> environment;
   // Without the privilege to create a PID namespace, start a plain child instead of
@@ -27,7 +30,8 @@ struct Spawned {
   bool in_namespace = false;
 };
 
-// Starts `argv` (looked up in PATH).  The caller becomes a child subreaper, so the
+// Starts `argv` (looked up in PATH), with no descriptors open but 0, 1 and 2 (CRIU dumps
+// what the process holds).  The caller becomes a child subreaper, so the
 // process (and trees CRIU restores detached) are its children: it must reap them with
 // waitpid.  A namespace's init ignores SIGTERM from outside: stop it with SIGKILL.  Call
 // it while this process has one thread (the child sets its environment after fork).

@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "criu.hpp"
+#include "ckpt/criu.hpp"
 
 namespace ftmpi {
 namespace {

@@ -1,7 +1,8 @@
-#include "criu.hpp"
+#include "ckpt/criu.hpp"
 
 #include <fcntl.h>
 #include <sched.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -100,15 +101,24 @@ std::string version_of(const std::string& criu) {
   return text.substr(0, text.find('\n'));
 }
 
-// The last line of a CRIU log that reports an error, for messages.
+// The first line of a CRIU log that reports a real error (RLIMIT_NOFILE complaints are
+// harmless), for messages.
 std::string last_error(const fs::path& log) {
   std::ifstream in(log);
   std::string line;
+  std::string first;
   std::string last;
   while (std::getline(in, line)) {
-    if (line.find("Error") != std::string::npos) {
-      last = line;
+    if (line.find("Error") == std::string::npos) {
+      continue;
     }
+    if (first.empty() && line.find("RLIMIT_NOFILE") == std::string::npos) {
+      first = line;
+    }
+    last = line;
+  }
+  if (!first.empty()) {
+    return first;
   }
   return last.empty() ? "see " + log.string() : last;
 }
@@ -163,7 +173,18 @@ Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) 
   if (leave_running) {
     argv.emplace_back("--leave-running");
   }
+  // CRIU's parasite mounts a procfs at a fixed name in the dumped process's working
+  // directory; two dumps of processes that share one (the ranks of an MPI job do) would
+  // collide, so dumps on a node take turns.
+  const int lock = ::open(env_or("FTMPI_CRIU_LOCK", "/dev/shm/ftmpi-criu-dump.lock"),
+                          O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+  if (lock >= 0) {
+    while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {}
+  }
   auto run = capture(argv);
+  if (lock >= 0) {
+    ::close(lock);
+  }
   if (!run.ok()) {
     return run.status();
   }

@@ -1,0 +1,70 @@
+// Checkpoints on disk (docs/checkpoint-format.md):
+//
+//   CKPT_ROOT/ckpt-000003/            one checkpoint (epoch 3)
+//     rank-0/  rank-1/ ...            per rank: CRIU images, channel.bin, rank.json
+//     MANIFEST.json                   written last: the checkpoint counts only with it
+//
+// The manifest lists every file with its size and CRC-32, so a truncated or corrupted
+// image is found before a restart uses it.  No MPI here.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+inline constexpr int k_manifest_version = 1;
+inline constexpr const char* k_manifest_name = "MANIFEST.json";
+
+struct CheckpointFile {
+  std::string path;  // relative to the checkpoint's directory
+  std::uint64_t size = 0;
+  std::uint32_t crc32 = 0;
+};
+
+struct RankCheckpoint {
+  int rank = 0;
+  std::string channel;  // the channel file the application maps
+  std::vector<CheckpointFile> files;
+};
+
+struct Manifest {
+  std::uint64_t epoch = 0;
+  double time = 0;  // seconds since the epoch, when it was complete
+  std::string command;
+  double quiesce_ms = 0;
+  double dump_ms = 0;
+  std::uint64_t bytes = 0;
+  std::vector<RankCheckpoint> ranks;
+};
+
+// "ckpt-000003".
+std::string checkpoint_name(std::uint64_t epoch);
+// Size and CRC-32 of every regular file below `dir`/`sub`, paths relative to `dir`.
+Result<std::vector<CheckpointFile>> describe_files(const std::string& dir, const std::string& sub);
+// The JSON of one rank's part (what each proxy sends to proxy 0), and back.
+std::string rank_to_json(const RankCheckpoint& rank);
+Result<RankCheckpoint> rank_from_json(const std::string& text);
+// Writes dir/MANIFEST.json atomically (a temporary file, fsync, rename).
+Status write_manifest(const std::string& dir, const Manifest& manifest);
+// Reads dir/MANIFEST.json; refuses a missing, unreadable or foreign one.
+Result<Manifest> read_manifest(const std::string& dir);
+// Checks every file the manifest lists: present, same size, same CRC-32.
+Status verify_checkpoint(const std::string& dir, const Manifest& manifest);
+// The checkpoints below `root`, oldest first, and whether each is complete (has a
+// manifest).
+struct CheckpointEntry {
+  std::string path;
+  std::uint64_t epoch = 0;
+  bool complete = false;
+};
+std::vector<CheckpointEntry> list_checkpoints(const std::string& root);
+// Keeps the newest `keep` complete checkpoints; removes older ones and incomplete ones
+// older than the newest complete one.  Never touches `in_progress` (an epoch being
+// written).
+void prune_checkpoints(const std::string& root, int keep, std::uint64_t in_progress);
+
+}  // namespace ftmpi
