@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 
 #include "ckpt/criu.hpp"
+#include "ckpt/manifest.hpp"
 #include "hostfile.hpp"
 #include "install_layout.hpp"
 #include "job_launcher.hpp"
@@ -165,6 +166,14 @@ int launch(const std::vector<std::string>& args) {
       env.push_back(fmt::format("{}={}", name, value));
     }
   }
+  std::string job_ckpt_dir;
+  ftmpi::ScopeGuard close_ckpt_dir([&] {
+    if (!job_ckpt_dir.empty()) {
+      std::error_code ec;
+      std::filesystem::remove(std::filesystem::path(job_ckpt_dir) / ftmpi::k_job_file, ec);
+      std::filesystem::remove(job_ckpt_dir, ec);  // only if no checkpoint is in it
+    }
+  });
   std::string channel_dir;
   ftmpi::ScopeGuard remove_channel_dir([&] {
     if (!channel_dir.empty()) {
@@ -206,6 +215,19 @@ int launch(const std::vector<std::string>& args) {
             .lexically_normal()
             .string();
     env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_dir, ckpt_dir));
+    if (!options.dry_run) {
+      // Made now, so that ftmpi-ctl finds the running job there; removed at the end if
+      // no checkpoint was taken.
+      fs::create_directories(ckpt_dir, ec);
+      std::ofstream job(fs::path(ckpt_dir) / ftmpi::k_job_file);
+      job << "launcher_pid " << ::getpid() << "\nranks " << options.spec.ranks << "\n";
+      if (!job || ec) {
+        log->error("cannot create the checkpoint directory {}; choose another --ckpt-dir",
+                   ckpt_dir);
+        return ftmpi::k_exit_cannot_create;
+      }
+      job_ckpt_dir = ckpt_dir;
+    }
     env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_keep, options.ckpt_keep));
     env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_interval, options.ckpt_interval));
   } else {

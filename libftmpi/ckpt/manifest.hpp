@@ -18,6 +18,10 @@ namespace ftmpi {
 
 inline constexpr int k_manifest_version = 1;
 inline constexpr const char* k_manifest_name = "MANIFEST.json";
+// In the checkpoint root: the running job ("key value" lines: launcher_pid, ranks,
+// command), and a request for a checkpoint (ftmpi-ctl writes it, proxy 0 takes it).
+inline constexpr const char* k_job_file = "job.txt";
+inline constexpr const char* k_checkpoint_request_file = "request-checkpoint";
 
 struct CheckpointFile {
   std::string path;  // relative to the checkpoint's directory

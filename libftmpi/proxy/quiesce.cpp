@@ -1,5 +1,7 @@
 #include "proxy/quiesce.hpp"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -262,6 +264,15 @@ void Control::look() {
       }
       PMPI_Recv(nullptr, 0, MPI_BYTE, status.MPI_SOURCE, k_tag_request, m_comm, MPI_STATUS_IGNORE);
       m_requested = true;
+    }
+    // ftmpi-ctl checkpoint: a file in the checkpoint directory, looked for every 100 ms.
+    if (!m_root.empty() && !m_stopping && wall_seconds() - m_last_request_look >= 0.1) {
+      m_last_request_look = wall_seconds();
+      const std::string request =
+          (std::filesystem::path(m_root) / k_checkpoint_request_file).string();
+      if (::unlink(request.c_str()) == 0) {
+        m_requested = true;
+      }
     }
     // Not while stopping: another proxy may already have left (requests are still
     // served: whoever asked waits for the answer before it stops).

@@ -140,9 +140,10 @@ class Control {
   bool m_stopping = false;  // in stop(): no timed checkpoints any more
   std::uint64_t m_completed = 0;
   unsigned m_calls = 0;
-  double m_interval = 0;      // seconds; 0: no timer
-  double m_last = 0;          // wall time of the last checkpoint (or the start)
-  std::size_t m_drained = 0;  // by the last quiesce
+  double m_interval = 0;           // seconds; 0: no timer
+  double m_last = 0;               // wall time of the last checkpoint (or the start)
+  double m_last_request_look = 0;  // when the request file was last looked for
+  std::size_t m_drained = 0;       // by the last quiesce
   pid_t m_app = 0;
   std::string m_channel;
   std::string m_root;  // checkpoint directory; "" for none

@@ -1,0 +1,186 @@
+// ftmpi-ctl: talks to a running ftmpi job, and looks at its checkpoints.  See
+// docs/ftmpi-ctl.md.
+//
+//   ftmpi-ctl checkpoint --job DIR [--wait SECONDS]
+//   ftmpi-ctl list --job DIR
+//   ftmpi-ctl verify CHECKPOINT
+//
+// DIR is the job's checkpoint directory (ftmpi-launch --ckpt-dir).
+#include <signal.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "ckpt/manifest.hpp"
+#include "ftmpi/version.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int k_exit_usage = 64;
+constexpr int k_exit_corrupt = 65;
+constexpr int k_exit_no_input = 66;
+constexpr int k_exit_unavailable = 69;
+constexpr int k_exit_temporary = 75;
+
+std::uint64_t newest_complete(const std::string& dir) {
+  std::uint64_t newest = 0;
+  for (const ftmpi::CheckpointEntry& c : ftmpi::list_checkpoints(dir)) {
+    if (c.complete) {
+      newest = c.epoch;
+    }
+  }
+  return newest;
+}
+
+// The launcher that runs the job writing into `dir`, if it is still running.
+bool job_running(const std::string& dir) {
+  std::ifstream in(fs::path(dir) / ftmpi::k_job_file);
+  std::string key;
+  long pid = 0;
+  while (in >> key) {
+    if (key == "launcher_pid") {
+      in >> pid;
+    }
+  }
+  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
+}
+
+int checkpoint(const std::string& dir, double wait) {
+  if (!fs::is_directory(dir)) {
+    std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
+    return k_exit_no_input;
+  }
+  if (!job_running(dir)) {
+    std::fprintf(stderr,
+                 "ftmpi-ctl: no running job writes checkpoints to %s (it has ended, or it "
+                 "was not started with --mode transparent)\n",
+                 dir.c_str());
+    return k_exit_unavailable;
+  }
+  const std::uint64_t before = newest_complete(dir);
+  const fs::path request = fs::path(dir) / ftmpi::k_checkpoint_request_file;
+  {
+    std::ofstream out(request.string() + ".tmp");
+    out << "checkpoint\n";
+  }
+  fs::rename(request.string() + ".tmp", request);
+  if (wait <= 0) {
+    std::printf("checkpoint requested\n");
+    return 0;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const ftmpi::CheckpointEntry& c : ftmpi::list_checkpoints(dir)) {
+      if (c.complete && c.epoch > before) {
+        std::printf("%s\n", c.path.c_str());
+        return 0;
+      }
+    }
+    if (!job_running(dir)) {
+      std::fprintf(stderr, "ftmpi-ctl: the job ended before the checkpoint was taken\n");
+      return k_exit_unavailable;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "ftmpi-ctl: no checkpoint completed within %g s\n", wait);
+  return k_exit_temporary;
+}
+
+int list(const std::string& dir) {
+  if (!fs::is_directory(dir)) {
+    std::fprintf(stderr, "ftmpi-ctl: %s does not exist\n", dir.c_str());
+    return k_exit_no_input;
+  }
+  std::printf("%-8s %-10s %12s %10s %10s  %s\n", "epoch", "state", "bytes", "quiesce", "dump",
+              "path");
+  for (const ftmpi::CheckpointEntry& c : ftmpi::list_checkpoints(dir)) {
+    auto manifest = ftmpi::read_manifest(c.path);
+    if (manifest.ok()) {
+      const ftmpi::Manifest& m = manifest.value();
+      std::printf("%-8llu %-10s %12llu %8.1fms %8.1fms  %s\n",
+                  static_cast<unsigned long long>(c.epoch), "complete",
+                  static_cast<unsigned long long>(m.bytes), m.quiesce_ms, m.dump_ms,
+                  c.path.c_str());
+    } else {
+      std::printf("%-8llu %-10s %12s %10s %10s  %s\n", static_cast<unsigned long long>(c.epoch),
+                  "incomplete", "-", "-", "-", c.path.c_str());
+    }
+  }
+  return 0;
+}
+
+int verify(const std::string& dir) {
+  auto manifest = ftmpi::read_manifest(dir);
+  if (!manifest.ok()) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", manifest.status().message().c_str());
+    return manifest.status().code() == ftmpi::StatusCode::not_found ? k_exit_no_input
+                                                                    : k_exit_corrupt;
+  }
+  const ftmpi::Status ok = ftmpi::verify_checkpoint(dir, manifest.value());
+  if (!ok.ok()) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", ok.message().c_str());
+    return k_exit_corrupt;
+  }
+  std::size_t files = 0;
+  for (const auto& r : manifest.value().ranks) {
+    files += r.files.size();
+  }
+  std::printf("%s: checkpoint %llu is valid (%zu ranks, %zu files, %llu bytes)\n", dir.c_str(),
+              static_cast<unsigned long long>(manifest.value().epoch),
+              manifest.value().ranks.size(), files,
+              static_cast<unsigned long long>(manifest.value().bytes));
+  return 0;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app("Controls a running ftmpi job and inspects its checkpoints.", "ftmpi-ctl");
+  app.set_version_flag("--version", fmt::format("ftmpi-ctl {}", FTMPI_VERSION_STRING));
+  app.require_subcommand(1);
+  std::string job;
+  double wait = 0;
+  auto* ckpt = app.add_subcommand("checkpoint", "Ask a running job for a checkpoint now");
+  ckpt->add_option("--job", job, "The job's checkpoint directory (its --ckpt-dir)")
+      ->required()
+      ->type_name("DIR");
+  ckpt->add_option("--wait", wait, "Wait up to SECONDS for it and print its directory")
+      ->type_name("SECONDS");
+  auto* ls = app.add_subcommand("list", "List a job's checkpoints");
+  ls->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");
+  std::string target;
+  auto* check = app.add_subcommand("verify", "Check a checkpoint against its manifest");
+  check->add_option("CHECKPOINT", target, "A checkpoint directory (DIR/ckpt-NNNNNN)")->required();
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : k_exit_usage;
+  }
+  if (ckpt->parsed()) {
+    return checkpoint(job, wait);
+  }
+  if (ls->parsed()) {
+    return list(job);
+  }
+  return verify(target);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ftmpi-ctl: internal error: %s\n", e.what());
+  }
+  return 70;
+}

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Checkpoints of transparent mode, as a user meets them:
+#  - every example application, checkpointed every 0.3 s while it runs on 3 ranks,
+#    ends with the serial reference's checksum; the last --ckpt-keep checkpoints are
+#    kept, each complete, and each verifies (ftmpi-ctl verify, and independently here:
+#    every file's size and CRC-32 against the manifest);
+#  - ftmpi-ctl checkpoint --wait asks a running job for one;
+#  - a truncated image, a flipped byte, a missing manifest are refused;
+#  - a full disk during a checkpoint leaves the previous one intact and the job going.
+# Needs root (CRIU, and a small tmpfs for the full disk).
+source "$(dirname "$0")/lib.sh"
+L=("$BIN/ftmpi-launch" --oversubscribe --no-trace --mode transparent)
+[[ $(id -u) -eq 0 ]] || fail "checkpoint.sh needs root (CRIU and mount)"
+L+=(--allow-run-as-root)
+CTL="$BIN/ftmpi-ctl"
+
+# verify_independently DIR: sizes and CRC-32s of the manifest's files, with Python's zlib.
+verify_independently() {
+  /usr/bin/python3 - "$1" <<'PY' || fail "$1 does not match its manifest"
+import json, os, sys, zlib
+d = sys.argv[1]
+m = json.load(open(os.path.join(d, "MANIFEST.json")))
+assert m["format"] == "ftmpi-checkpoint" and m["version"] == 1
+n = 0
+for r in m["ranks"]:
+    assert any(f["path"].endswith("pages-1.img") for f in r["files"]), "no memory pages"
+    for f in r["files"]:
+        data = open(os.path.join(d, f["path"]), "rb").read()
+        assert len(data) == f["size"], f["path"]
+        assert zlib.crc32(data) & 0xffffffff == f["crc32"], f["path"]
+        n += 1
+print(f"{d}: {len(m['ranks'])} ranks, {n} files verified")
+PY
+}
+
+declare -A args=(
+  [jacobi2d]="-n 72 -i 60 --sleep-ms 25"
+  [cg]="-n 56 -i 40 --sleep-ms 40"
+  [farm]="-t 37 -n 3000 -i 4 --sleep-ms 400"
+  [memhog]="-m 8 -i 30 --sleep-ms 50"
+)
+for app in jacobi2d cg farm memhog; do
+  read -r -a a <<<"${args[$app]}"
+  rm -rf "ck-$app"
+  FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir "ck-$app" --ckpt-interval 0.3 --ckpt-keep 2 \
+    -np 3 "$BIN/$app" "${a[@]}" >"$app.out" 2>"$app.err" ||
+    { cat "$app.out" "$app.err"; fail "$app with checkpoints exited with $?"; }
+  got=$(checksum_of "$app.out")
+  want=$(reference_checksum "$app" 3 "${a[@]}")
+  [[ $got == "$want" ]] || fail "$app: checksum $got with checkpoints, reference $want"
+  taken=$(grep -c "checkpoint [0-9]* written" "$app.err")
+  [[ $taken -ge 2 ]] || { cat "$app.err"; fail "$app: only $taken checkpoints taken"; }
+  kept=("ck-$app"/ckpt-*)
+  [[ ${#kept[@]} -eq 2 ]] || fail "$app: ${#kept[@]} checkpoints kept, --ckpt-keep 2"
+  for c in "${kept[@]}"; do
+    expect_exit 0 "$CTL" verify "$c"
+    expect_in cmd.out "is valid (3 ranks"
+    verify_independently "$c"
+  done
+  [[ -e "ck-$app/job.txt" ]] && fail "$app: job.txt left behind"
+done
+
+# On request, from outside.
+rm -rf ck-ctl
+"${L[@]}" --ckpt-dir ck-ctl -np 2 "$BIN/jacobi2d" -n 72 -i 200 --sleep-ms 20 >ctl.out 2>ctl.err &
+job=$!
+for _ in $(seq 50); do [[ -e ck-ctl/job.txt ]] && break; sleep 0.1; done
+expect_exit 0 "$CTL" checkpoint --job ck-ctl --wait 30
+expect_in cmd.out "ck-ctl/ckpt-000001"
+expect_exit 0 "$CTL" list --job ck-ctl
+expect_in cmd.out "complete"
+wait "$job" || { cat ctl.out ctl.err; fail "job asked for a checkpoint failed"; }
+[[ $(checksum_of ctl.out) == "$(reference_checksum jacobi2d 2 -n 72 -i 200 --sleep-ms 20)" ]] ||
+  fail "checksum after an ftmpi-ctl checkpoint"
+expect_exit 69 "$CTL" checkpoint --job ck-ctl
+expect_in cmd.err "no running job"
+
+# Damaged checkpoints are refused, naming what is wrong.
+good=(ck-jacobi2d/ckpt-*)
+good=${good[-1]}
+cp -r "$good" damaged
+pages=$(find damaged -name 'pages-*.img' | head -1)
+truncate -s -4096 "$pages"
+expect_exit 65 "$CTL" verify damaged
+expect_in cmd.err "truncated"
+rm -rf damaged && cp -r "$good" damaged
+printf '\xff' | dd of="$pages" bs=1 seek=100 conv=notrunc status=none
+expect_exit 65 "$CTL" verify damaged
+expect_in cmd.err "checksum"
+rm damaged/MANIFEST.json
+expect_exit 66 "$CTL" verify damaged
+expect_in cmd.err "incomplete"
+
+# A full disk: a tmpfs with room for one checkpoint and a half.
+bytes=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['bytes'])" \
+  "$good/MANIFEST.json")
+mkdir -p full
+mount -t tmpfs -o size=$((bytes * 3 / 2 / 1024 + 64))k tmpfs full
+trap 'umount full 2>/dev/null' EXIT
+FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir full/ck --ckpt-interval 0.3 --ckpt-keep 2 -np 3 \
+  "$BIN/jacobi2d" ${args[jacobi2d]} >full.out 2>full.err ||
+  { cat full.out full.err; fail "a full disk stopped the job"; }
+[[ $(checksum_of full.out) == "$(reference_checksum jacobi2d 3 ${args[jacobi2d]})" ]] ||
+  fail "checksum with a full checkpoint disk"
+grep -q "failed, the job goes on (the previous checkpoint is intact)" full.err ||
+  { cat full.err; fail "the disk never filled"; }
+complete=0
+for c in full/ck/ckpt-*; do
+  [[ -e $c/MANIFEST.json ]] || fail "$c: an incomplete checkpoint was left behind"
+  expect_exit 0 "$CTL" verify "$c"
+  complete=$((complete + 1))
+done
+[[ $complete -ge 1 ]] || fail "no checkpoint survived the full disk"
+pass "checkpoints: 4 applications with reference checksums, kept and verified; ftmpi-ctl; damage refused; full disk survived"
