@@ -23,7 +23,7 @@ if(NOT nlohmann_json_FOUND)
   message(FATAL_ERROR "nlohmann-json not found: install nlohmann-json3-dev (scripts/setup.sh does)")
 endif()
 # Boost's header-only CRC for checkpoint manifests.
-find_package(Boost 1.74 QUIET)
+find_package(Boost 1.74 QUIET COMPONENTS serialization)
 if(NOT Boost_FOUND)
   message(FATAL_ERROR "Boost not found: install libboost-serialization-dev (scripts/setup.sh does)")
 endif()

@@ -101,12 +101,45 @@ int launch(const std::vector<std::string>& args) {
 
   const char* path_env = std::getenv("PATH");
   const std::string search_path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
-  auto program = find_program(options.spec.program, search_path);
-  if (!program.ok()) {
-    log->error("{}", program.status().message());
-    return k_exit_no_program;
+  std::string restart_from;
+  if (!options.restart.empty()) {
+    // The newest valid checkpoint; its manifest gives the ranks and the command.
+    std::vector<std::string> skipped;
+    auto chosen = ftmpi::choose_checkpoint(options.restart, skipped);
+    for (const std::string& why : skipped) {
+      log->warn("skipping a checkpoint: {}", why);
+    }
+    if (!chosen.ok()) {
+      log->error("cannot restart: {}", chosen.status().message());
+      return chosen.status().code() == ftmpi::StatusCode::not_found ? k_exit_no_program
+                                                                    : ftmpi::k_exit_corrupt;
+    }
+    auto manifest = ftmpi::read_manifest(chosen.value());
+    const int ranks = static_cast<int>(manifest.value().ranks.size());
+    if (options.spec.ranks != 0 && options.spec.ranks != ranks) {
+      log->error("{} holds {} ranks, not {}: a job restarts on as many ranks as it had",
+                 chosen.value(), ranks, options.spec.ranks);
+      return k_exit_usage;
+    }
+    options.spec.ranks = ranks;
+    const std::string& command = manifest.value().command;
+    options.spec.program = command.substr(0, command.find(' '));
+    if (options.spec.program.empty()) {
+      options.spec.program = "restarted";
+    }
+    restart_from = std::filesystem::absolute(chosen.value()).lexically_normal().string();
+    if (options.ckpt_dir.empty()) {
+      options.ckpt_dir = std::filesystem::path(restart_from).parent_path().string();
+    }
+    log->info("restarting from {}", restart_from);
+  } else {
+    auto program = find_program(options.spec.program, search_path);
+    if (!program.ok()) {
+      log->error("{}", program.status().message());
+      return k_exit_no_program;
+    }
+    options.spec.program = program.value();
   }
-  options.spec.program = program.value();
 
   auto mpirun = find_program(options.mpirun, search_path);
   if (!mpirun.ok()) {
@@ -195,6 +228,9 @@ int launch(const std::vector<std::string>& args) {
       env.push_back(fmt::format("{}={}", ftmpi::k_env_channel_dir, channel_dir));
     }
     options.spec.rank_wrapper = {layout.value().proxy, "--"};
+    if (!restart_from.empty()) {
+      options.spec.rank_wrapper = {layout.value().proxy, "--restore", restart_from, "--"};
+    }
     // Checkpoints: a working CRIU first, so a job that cannot be checkpointed does not
     // start as if it could.
     if (!options.dry_run) {

@@ -98,9 +98,13 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
 
   int ranks = 0;
   app.add_option("-n,--np", ranks, "Number of ranks the program runs on (also: -np N)")
-      ->required()
       ->check(CLI::PositiveNumber)
       ->type_name("N");
+  app.add_option("--restart", options.restart,
+                 "Restart a job from CHECKPOINT (a ckpt-NNNNNN directory, or a checkpoint\n"
+                 "directory: its newest valid checkpoint); implies --mode transparent;\n"
+                 "-np and PROGRAM come from the checkpoint")
+      ->type_name("CHECKPOINT");
   const std::map<std::string, LaunchMode> modes{{"native", LaunchMode::native},
                                                 {"transparent", LaunchMode::transparent}};
   app.add_option("--mode", options.mode,
@@ -172,6 +176,26 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   if (options.no_trace && !options.trace.empty()) {
     return EarlyExit{k_exit_usage,
                      "ftmpi-launch: error: --trace and --no-trace exclude each other\n", true};
+  }
+  if (!options.restart.empty()) {
+    options.mode = LaunchMode::transparent;
+    if (!rest.empty()) {
+      options.spec.program = rest.front();
+      options.spec.program_args.assign(rest.begin() + 1, rest.end());
+    }
+    options.spec.ranks = ranks;
+    if (!parse_log_level(log_level, options.log_level)) {
+      return EarlyExit{k_exit_usage,
+                       fmt::format("ftmpi-launch: error: unknown log level '{}'\n", log_level),
+                       true};
+    }
+    return options;
+  }
+  if (ranks < 1) {
+    return EarlyExit{k_exit_usage,
+                     "ftmpi-launch: error: --np is required\n"
+                     "Run 'ftmpi-launch --help' for the options.\n",
+                     true};
   }
   if (rest.empty()) {
     return EarlyExit{k_exit_usage,

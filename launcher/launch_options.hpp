@@ -29,6 +29,7 @@ struct LaunchOptions {
   double ckpt_interval = 0;  // seconds between timed checkpoints; 0: none
   std::string ckpt_dir;      // "" = PROGRAM-DATE-TIME.ftmpi-ckpt here
   int ckpt_keep = 2;         // complete checkpoints kept
+  std::string restart;       // a checkpoint (or checkpoint directory) to restart from
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
@@ -42,6 +43,7 @@ struct EarlyExit {
 // Exit codes of ftmpi-launch itself (the application's own exit code is passed through
 // otherwise).  From sysexits.h, so they rarely collide with an application's codes.
 inline constexpr int k_exit_usage = 64;          // bad command line
+inline constexpr int k_exit_corrupt = 65;        // a checkpoint is damaged
 inline constexpr int k_exit_no_program = 66;     // the program does not exist
 inline constexpr int k_exit_unavailable = 69;    // a requested feature is not available
 inline constexpr int k_exit_cannot_create = 73;  // an output file cannot be created

@@ -124,5 +124,9 @@ FTMPI_API int ftmpi_checkpoint(void) noexcept {
     return FTMPI_ERR_UNSUPPORTED;
   }
   const auto id = static_cast<ftmpi::CallId>(ftmpi::k_call_checkpoint);
-  return ftmpi::forward_words(id, nullptr, 0) == MPI_SUCCESS ? FTMPI_SUCCESS : FTMPI_ERR_INTERNAL;
+  const auto rc = static_cast<int>(ftmpi::forward_words(id, nullptr, 0));
+  if (rc == MPI_SUCCESS) {
+    return FTMPI_SUCCESS;
+  }
+  return rc == MPI_ERR_PENDING ? FTMPI_ERR_TIMEOUT : FTMPI_ERR_INTERNAL;
 }

@@ -29,8 +29,11 @@ struct Output {
   std::string text;
 };
 
-// Runs argv with stdin from /dev/null, capturing stdout and stderr together.
-Result<Output> capture(const std::vector<std::string>& argv) {
+// Runs argv with stdin from /dev/null, capturing stdout and stderr together; `keep`
+// gives the child descriptors: each source is dup2'ed to its target number (which
+// survives the exec).
+Result<Output> capture(const std::vector<std::string>& argv,
+                       const std::vector<std::pair<int, int>>& keep = {}) {
   int pipe_fds[2] = {-1, -1};
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return errno_status("pipe", errno);
@@ -47,6 +50,9 @@ Result<Output> capture(const std::vector<std::string>& argv) {
     ::dup2(null, 0);
     ::dup2(pipe_fds[1], 1);
     ::dup2(pipe_fds[1], 2);
+    for (const auto& [from, to] : keep) {
+      ::dup2(from, to);  // dup2 clears close-on-exec on `to`
+    }
     std::vector<char*> args;
     for (const auto& a : argv) {
       args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: execv takes char*
@@ -195,20 +201,35 @@ Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) 
 }
 
 Result<pid_t> Criu::restore(const std::string& images_dir) const {
+  return restore(images_dir, images_dir, {});
+}
+
+Result<pid_t> Criu::restore(const std::string& images_dir, const std::string& work_dir,
+                            const std::vector<InheritFd>& inherit) const {
   std::error_code ec;
   if (!fs::exists(fs::path(images_dir) / "inventory.img", ec)) {
     return corrupt(fmt::format("{} holds no CRIU images (no inventory.img)", images_dir));
   }
-  const fs::path pidfile = fs::absolute(fs::path(images_dir) / "restored.pid", ec);
+  const fs::path pidfile = fs::absolute(fs::path(work_dir) / "restored.pid", ec);
   fs::remove(pidfile, ec);
-  auto run = capture({m_info.path, "restore", "-D", images_dir, "-o", "restore.log", "-v4", "-d",
-                      "--pidfile", pidfile.string()});
+  std::vector<std::string> argv{m_info.path, "restore", "-D",        images_dir,
+                                "-W",        work_dir,  "-o",        "restore.log",
+                                "-v4",       "-d",      "--pidfile", pidfile.string()};
+  std::vector<std::pair<int, int>> keep;
+  int next = 100;  // descriptor numbers criu gets them under
+  for (const InheritFd& i : inherit) {
+    keep.emplace_back(i.fd, next);
+    argv.emplace_back("--inherit-fd");
+    argv.push_back(fmt::format("fd[{}]:{}", next, i.key));
+    ++next;
+  }
+  auto run = capture(argv, keep);
   if (!run.ok()) {
     return run.status();
   }
   if (run.value().exit_code != 0) {
     return io_error(fmt::format("criu restore from {} failed: {}", images_dir,
-                                last_error(fs::path(images_dir) / "restore.log")));
+                                last_error(fs::path(work_dir) / "restore.log")));
   }
   std::ifstream in(pidfile);
   long pid = 0;

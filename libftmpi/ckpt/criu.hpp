@@ -38,6 +38,16 @@ class Criu {
   // Restores the tree in `images_dir`, detached; returns the restored root's PID.
   // CRIU's log goes to images_dir/restore.log.
   Result<pid_t> restore(const std::string& images_dir) const;
+  // A descriptor of this process that replaces one the dumped process had: `key` names
+  // the old one as CRIU does ("pipe:[1234]").
+  struct InheritFd {
+    int fd;
+    std::string key;
+  };
+  // The same with CRIU's log and pid file in `work_dir` (the images stay untouched) and
+  // `inherit` descriptors put in place of the old ones.
+  Result<pid_t> restore(const std::string& images_dir, const std::string& work_dir,
+                        const std::vector<InheritFd>& inherit) const;
 
  private:
   CriuInfo m_info;

@@ -214,6 +214,37 @@ std::vector<CheckpointEntry> list_checkpoints(const std::string& root) {
   return out;
 }
 
+Result<std::string> choose_checkpoint(const std::string& path, std::vector<std::string>& skipped) {
+  std::error_code ec;
+  if (!fs::is_directory(path, ec)) {
+    return not_found(fmt::format("{} does not exist", path));
+  }
+  const auto usable = [](const std::string& dir) -> Status {
+    auto manifest = read_manifest(dir);
+    if (!manifest.ok()) {
+      return manifest.status();
+    }
+    return verify_checkpoint(dir, manifest.value());
+  };
+  if (fs::exists(fs::path(path) / k_manifest_name, ec) ||
+      fs::path(path).filename().string().rfind("ckpt-", 0) == 0) {
+    const Status ok = usable(path);
+    if (!ok.ok()) {
+      return ok;
+    }
+    return path;
+  }
+  const auto all = list_checkpoints(path);
+  for (auto it = all.rbegin(); it != all.rend(); ++it) {
+    const Status ok = usable(it->path);
+    if (ok.ok()) {
+      return it->path;
+    }
+    skipped.push_back(ok.message());
+  }
+  return not_found(fmt::format("{} holds no valid checkpoint", path));
+}
+
 void prune_checkpoints(const std::string& root, int keep, std::uint64_t in_progress) {
   const auto all = list_checkpoints(root);
   int complete_seen = 0;

@@ -66,6 +66,10 @@ struct CheckpointEntry {
   bool complete = false;
 };
 std::vector<CheckpointEntry> list_checkpoints(const std::string& root);
+// The checkpoint to restart from: `path` itself if it is one (it must verify), else the
+// newest checkpoint below it that verifies; `skipped` gets a line for each newer one
+// that did not (incomplete, truncated, corrupted).
+Result<std::string> choose_checkpoint(const std::string& path, std::vector<std::string>& skipped);
 // Keeps the newest `keep` complete checkpoints; removes older ones and incomplete ones
 // older than the newest complete one.  Never touches `in_progress` (an epoch being
 // written).

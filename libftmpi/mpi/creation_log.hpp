@@ -41,6 +41,7 @@ struct LogRecord {
   CallId call = CallId::count_;
   std::vector<LogValue> args;  // one per parameter of the call, in order
 
+  LogRecord() = default;
   explicit LogRecord(CallId id) : call(id) {}
 
   void add_none() { args.push_back({}); }

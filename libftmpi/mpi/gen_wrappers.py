@@ -471,6 +471,7 @@ def executor(fn):
     if entry == 'comm' and fn.name not in COLLECTIVE_ENTRY and nonblocking in ALL_NAMES:
         # The collective itself is carried out as its non-blocking twin, polled, so this
         # proxy keeps answering a quiesce while the other members catch up.
+        out.append('  ftmpi::call_progress().in_collective = true;')
         out.append('  MPI_Request collective_ = MPI_REQUEST_NULL;')
         out.append(f'  int rc = {nonblocking}({", ".join(args + ["&collective_"])});')
         out.append('  if (rc == MPI_SUCCESS) {')
@@ -496,6 +497,75 @@ def executor(fn):
     out.append('  return x.finish(rc == MPI_SUCCESS) ? rc : MPI_ERR_BUFFER;')
     out.append('}')
     return '\n'.join(out)
+
+
+def replay(fn):
+    """The rank proxy's replay of one creation-log record after a restart: the call again,
+    on the new MPI, with the handles it created bound to their old virtual values."""
+    lines = [f'int replay_{fn.name}(ftmpi::ReplayContext& c, const ftmpi::LogRecord& r) {{',
+             f'  if (r.args.size() != {len(fn.params)}) {{', '    return MPI_ERR_ARG;', '  }']
+    args, post, waits = [], [], []
+    for i, p in enumerate(fn.params):
+        v, n, t, role = f'r.args[{i}]', f'a{i}', p.base, p.handle_role
+        if role == 'in':
+            lines.append(f'  const {t} {n} = c.handle<{t}>({v});')
+            args.append(n)
+        elif role == 'new':
+            lines.append(f'  {t} {n} = ftmpi::HandleTraits<{t}>::null();')
+            args.append(f'&{n}')
+            post.append(f'    c.bind({v}, {n});')
+        elif role == 'temp':
+            lines.append(f'  MPI_Request {n} = MPI_REQUEST_NULL;')
+            args.append(f'&{n}')
+            waits.append(f'    PMPI_Wait(&{n}, MPI_STATUS_IGNORE);')
+        elif role == 'inout':
+            lines.append(f'  {t} {n} = c.handle<{t}>({v});')
+            args.append(f'&{n}')
+            post.append(f'    c.rebind({v}, {n});')
+        elif role == 'in_array':
+            lines.append(f'  std::vector<{t}> {n} = c.handles<{t}>({v});')
+            args.append(f'{n}.data()')
+        elif role is not None:
+            raise NotForwardable(f'cannot replay {p.decl}')
+        elif p.annotation == 'weights':
+            lines.append(f'  std::vector<int> {n}_values;')
+            lines.append(f'  const int* {n} = c.weights({v}, {n}_values);')
+            args.append(n)
+        elif p.annotation in ('len',) and p.dims.count('[') == 2:
+            lines.append(f'  std::vector<int> {n} = c.array<int>({v});')
+            args.append(f'reinterpret_cast<int(*)[3]>({n}.data())')
+        elif p.annotation == 'len' or (p.is_array and p.base in INT_TYPES):
+            lines.append(f'  std::vector<{t}> {n} = c.array<{t}>({v});')
+            args.append(f'{n}.empty() ? nullptr : {n}.data()')
+        elif p.base in INT_TYPES and p.pointers == 0 and not p.is_array:
+            lines.append(f'  const {t} {n} = c.integer<{t}>({v});')
+            args.append(n)
+        elif p.base in INT_TYPES and p.pointers == 1:
+            # keyvals and sizes: the value the call gave (or was given) last time
+            lines.append(f'  {t} {n} = c.integer<{t}>({v});')
+            args.append(f'&{n}')
+            if fn.name.endswith('create_keyval') or fn.name == 'MPI_Keyval_create':
+                post.append(f'    if (!c.same_keyval({v}, {n})) {{ return MPI_ERR_KEYVAL; }}')
+        elif p.base.endswith('_function') or p.base.endswith('_fn'):
+            lines.append(f'  auto* {n} = c.function<{t}*>({v});')
+            args.append(n)
+        elif p.base == 'char' and p.pointers == 1 and p.is_const:
+            lines.append(f'  const std::string {n} = c.text({v});')
+            args.append(f'{n}.c_str()')
+        elif p.base == 'void' and p.pointers == 1:
+            lines.append(f'  void* {n} = c.pointer({v});')
+            args.append(n)
+        elif p.base == 'MPI_Status':
+            args.append('MPI_STATUS_IGNORE')
+        else:
+            raise NotForwardable(f'cannot replay {p.decl}')
+    lines.append(f'  const int rc = P{fn.name}({", ".join(args)});')
+    lines.append('  if (rc == MPI_SUCCESS) {')
+    lines += waits + post
+    lines.append('  }')
+    lines.append('  return rc;')
+    lines.append('}')
+    return '\n'.join(lines)
 
 
 def log_arg(fn, p):
@@ -618,6 +688,29 @@ def main():
            '}  // namespace ftmpi', '// NOLINTEND', '']
     with open(os.path.join(outdir, 'mpi_executors.cpp'), 'w') as f:
         f.write('\n'.join(ex))
+
+    rp = [banner, '// Replays of the creation log after a restart (transparent mode).',
+          '// NOLINTBEGIN', '#include <mpi.h>', '', '#include <array>', '#include <string>',
+          '#include <vector>', '', '#include "mpi/mpi_calls.hpp"', '#include "proxy/replay.hpp"', '',
+          'namespace ftmpi {', 'namespace {', '']
+    replayable = []
+    for fn in functions:
+        if fn.logged and 'custom' not in fn.flags:
+            try:
+                rp.append(replay(fn))
+                rp.append('')
+                replayable.append(fn.name)
+            except NotForwardable:
+                pass
+    rp += ['}  // namespace', '',
+           'Replayer replayer(CallId call) noexcept {',
+           '  static const std::array<Replayer, k_call_count> table = {']
+    for fn in functions:
+        rp.append(f'      &replay_{fn.name},' if fn.name in replayable else '      nullptr,')
+    rp += ['  };', '  return static_cast<std::size_t>(call) < table.size() ? table[static_cast<std::size_t>(call)] : nullptr;',
+           '}', '', '}  // namespace ftmpi', '// NOLINTEND', '']
+    with open(os.path.join(outdir, 'mpi_replay.cpp'), 'w') as f:
+        f.write('\n'.join(rp))
     refused = sorted(f'{fn.name}: {fn.executor_error}' for fn in functions if fn.executor_error)
     with open(os.path.join(outdir, 'transparent_refused.txt'), 'w') as f:
         f.write('\n'.join(refused) + '\n')

@@ -52,9 +52,21 @@ struct Receive {
     const int rc = MPI_Irecv(buf, count, type, source, tag, comm, &request);
     if (rc == MPI_SUCCESS) {
       traffic().recv_posted(request, to_real(comm));
+      CallProgress& p = call_progress();
+      p.receive = request;
+      p.buf = buf;
+      p.count = count;
+      p.type = type;
+      p.comm = comm;
     }
     return rc;
   }
+  ~Receive() { call_progress().receive = MPI_REQUEST_NULL; }
+  Receive() = default;
+  Receive(const Receive&) = delete;
+  Receive& operator=(const Receive&) = delete;
+  Receive(Receive&&) = delete;
+  Receive& operator=(Receive&&) = delete;
 };
 
 int wait_all(int count, MPI_Request* requests, MPI_Status* statuses) {
@@ -84,6 +96,16 @@ int first_error(int rc, const MPI_Status* statuses) {
 
 }  // namespace
 
+CallProgress& call_progress() noexcept {
+  static CallProgress progress;
+  return progress;
+}
+
+bool& skip_sends_once() noexcept {
+  static bool skip = false;
+  return skip;
+}
+
 void proxy_poll() noexcept {
   control().poll(false);
 }
@@ -91,7 +113,13 @@ void proxy_poll() noexcept {
 int enter_collective(MPI_Comm comm) {
   MPI_Request request = MPI_REQUEST_NULL;
   const int rc = MPI_Ibarrier(comm, &request);
-  return rc != MPI_SUCCESS ? rc : wait_one(&request, MPI_STATUS_IGNORE);
+  if (rc != MPI_SUCCESS) {
+    return rc;
+  }
+  call_progress().barrier = request;
+  const int done = wait_one(&request, MPI_STATUS_IGNORE);
+  call_progress().barrier = MPI_REQUEST_NULL;
+  return done;
 }
 
 namespace {
@@ -100,9 +128,15 @@ using StartSend = int (*)(const void*, int, MPI_Datatype, int, int, MPI_Comm, MP
 
 int post_send(StartSend start, const void* buf, int count, MPI_Datatype type, int dest, int tag,
               MPI_Comm comm, MPI_Request* request) {
+  if (skip_sends_once()) {
+    // Carried out again after a restart: this send was delivered before the checkpoint.
+    *request = MPI_REQUEST_NULL;
+    return MPI_SUCCESS;
+  }
   const int rc = start(buf, count, type, dest, tag, comm, request);
   if (rc == MPI_SUCCESS) {
     traffic().sent(to_real(comm), dest);
+    call_progress().sent = true;
   }
   return rc;
 }

@@ -24,6 +24,25 @@ namespace ftmpi {
 // Called from every polling loop; returns at once unless a control request is pending.
 void proxy_poll() noexcept;
 
+// What the call being carried out has done that other ranks can see; reset by the proxy
+// before each call.  A checkpoint saves enough to carry the call out again after a
+// restart without doing it twice:
+struct CallProgress {
+  bool sent = false;                       // its sends are posted (a restart skips them: delivered)
+  bool in_collective = false;              // past the barrier of a collective: no checkpoint now
+  MPI_Request barrier = MPI_REQUEST_NULL;  // the barrier it waits in (virtual), if any
+  // The receive it waits in (virtual request and arguments as the application gave
+  // them): a message it already took is saved with the drained ones.
+  MPI_Request receive = MPI_REQUEST_NULL;
+  void* buf = nullptr;
+  int count = 0;
+  MPI_Datatype type = MPI_DATATYPE_NULL;
+  MPI_Comm comm = MPI_COMM_NULL;
+};
+CallProgress& call_progress() noexcept;
+// After a restart, the first call carried out again posts no sends (set from the state).
+bool& skip_sends_once() noexcept;
+
 // The first phase of a blocking collective on `comm`.
 int enter_collective(MPI_Comm comm);
 

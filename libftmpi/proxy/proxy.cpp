@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <mpi.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <exception>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <thread>
@@ -24,13 +26,18 @@
 #include <fmt/format.h>
 
 #include "channel/channel.hpp"
+#include "ckpt/criu.hpp"
+#include "ckpt/manifest.hpp"
 #include "mpi/call_stats.hpp"
 #include "mpi/mpi_calls.hpp"
 #include "mpi/mpi_library.hpp"
 #include "mpi/runtime.hpp"
 #include "proxy/custom_exec.hpp"
 #include "proxy/exec.hpp"
+#include "proxy/progress.hpp"
 #include "proxy/quiesce.hpp"
+#include "proxy/replay.hpp"
+#include "proxy/state.hpp"
 #include "util/env.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
@@ -39,8 +46,10 @@
 namespace ftmpi {
 namespace {
 
-constexpr const char* k_usage = "usage: ftmpi-proxy [--] PROGRAM [ARGS...]\n";
-constexpr std::uint64_t k_idle_wake_ns = 100'000'000;  // check the application, send samples
+constexpr const char* k_usage =
+    "usage: ftmpi-proxy [--] PROGRAM [ARGS...]\n"
+    "       ftmpi-proxy --restore CHECKPOINT [-- PROGRAM...]\n";
+constexpr std::uint64_t k_idle_wake_ns = 10'000'000;  // check the application, control, samples
 
 std::atomic<pid_t> g_child{0};
 char g_channel_file[4096];  // for the signal handler
@@ -220,6 +229,7 @@ class Proxy {
   }
 
   void remove_channel() { remove_channel_file(m_channel.path()); }
+  [[nodiscard]] std::size_t pending_requests() const noexcept { return m_requests.size(); }
 
  private:
   static bool MPI_is_live() {
@@ -247,8 +257,11 @@ class Proxy {
     } else if (app_mpi_state().finalized && static_cast<CallId>(call) != CallId::MPI_Finalize) {
       error = "called after MPI_Finalize";
     } else {
+      call_progress() = CallProgress{};
       Exec x(m_memory, m_handles, m_requests);
       rc = entry.run(x, l.words, result);
+      call_progress() = CallProgress{};
+      skip_sends_once() = false;
       error = x.error();
     }
     if (!error.empty()) {
@@ -285,59 +298,153 @@ class Proxy {
   std::unordered_map<std::uint64_t, RequestRecord> m_requests;
 };
 
+// Where a restarted rank's application comes from.
+struct Restore {
+  std::string dir;   // the checkpoint (DIR/ckpt-NNNNNN)
+  ProxyState state;  // this rank's saved proxy state
+  std::string channel;
+};
+
+// The application process: started fresh, or restored by CRIU from a checkpoint (its
+// channel file recreated first, its stdio pipes put in place of the old ones).
+Result<pid_t> start_application(const std::vector<std::string>& program, const std::string& path,
+                                const Restore* restore, StdioRelay& stdio) {
+  if (restore == nullptr) {
+    SpawnOptions options;
+    const char* old_preload = std::getenv("LD_PRELOAD");  // NOLINT(concurrency-mt-unsafe)
+    std::string preload = own_library();
+    if (old_preload != nullptr && *old_preload != '\0') {
+      preload += std::string(":") + old_preload;
+    }
+    options.environment = {std::string(k_env_channel) + "=" + path, "LD_PRELOAD=" + preload};
+    options.allow_without_namespace = true;
+    std::copy(stdio.child_fds(), stdio.child_fds() + 3, options.stdio);
+    auto spawned = spawn_process(program, options);
+    if (!spawned.ok()) {
+      return spawned.status();
+    }
+    if (!spawned.value().in_namespace) {
+      logger("proxy")->warn(
+          "no privilege for a PID namespace: {} runs as a plain child and may not be restorable",
+          program[0]);
+    }
+    return spawned.value().pid;
+  }
+  auto criu = find_criu();
+  if (!criu.ok()) {
+    return criu.status();
+  }
+  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  char work[] = "/tmp/ftmpi-restore-XXXXXX";
+  if (::mkdtemp(work) == nullptr) {
+    return errno_status("mkdtemp", errno);
+  }
+  std::vector<Criu::InheritFd> inherit;
+  for (std::size_t fd = 0; fd < 3 && fd < restore->state.stdio.size(); ++fd) {
+    if (restore->state.stdio[fd].rfind("pipe:", 0) == 0) {
+      inherit.push_back({stdio.child_fds()[fd], restore->state.stdio[fd]});
+    }
+  }
+  const std::string images =
+      (std::filesystem::path(restore->dir) / fmt::format("rank-{}", restore->state.rank)).string();
+  auto pid = Criu(criu.value()).restore(images, work, inherit);
+  if (pid.ok()) {
+    std::error_code ec;
+    std::filesystem::remove_all(work, ec);
+  }
+  return pid;
+}
+
+// --restore: this rank's part of a checkpoint, checked against the manifest.
+Result<Restore> read_restore(const std::string& dir) {
+  namespace fs = std::filesystem;
+  const int rank = std::atoi(env_or("OMPI_COMM_WORLD_RANK", "0"));
+  auto manifest = read_manifest(dir);
+  if (!manifest.ok()) {
+    return manifest.status();
+  }
+  const RankCheckpoint* mine = nullptr;
+  for (const RankCheckpoint& r : manifest.value().ranks) {
+    if (r.rank == rank) {
+      mine = &r;
+    }
+  }
+  if (mine == nullptr) {
+    return not_found(fmt::format("{} has no rank {}", dir, rank));
+  }
+  Restore restore;
+  restore.dir = dir;
+  restore.channel = mine->channel;
+  auto state = load_proxy_state(
+      (fs::path(dir) / fmt::format("rank-{}", rank) / k_proxy_state_file).string());
+  if (!state.ok()) {
+    return state.status();
+  }
+  restore.state = std::move(state.value());
+  // The channel as it was: a call the application was waiting on is still in it.
+  std::error_code ec;
+  fs::create_directories(fs::path(restore.channel).parent_path(), ec);
+  fs::copy_file(fs::path(dir) / fmt::format("rank-{}", rank) / "channel.bin", restore.channel,
+                fs::copy_options::overwrite_existing, ec);
+  if (ec) {
+    return io_error(
+        fmt::format("cannot recreate the channel {}: {}", restore.channel, ec.message()));
+  }
+  return restore;
+}
+
 int run(int argc, char** argv) {
   int i = 1;
   if (i < argc && (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0)) {
     std::fputs(k_usage, stdout);
     return 0;
   }
+  std::optional<Restore> restore;
+  if (i + 1 < argc && std::strcmp(argv[i], "--restore") == 0) {
+    auto read = read_restore(argv[i + 1]);
+    if (!read.ok()) {
+      std::fprintf(stderr, "ftmpi-proxy: cannot restart from %s: %s\n", argv[i + 1],
+                   read.status().message().c_str());
+      return 70;
+    }
+    restore = std::move(read.value());
+    i += 2;
+  }
   if (i < argc && std::strcmp(argv[i], "--") == 0) {
     ++i;
   }
-  if (i >= argc) {
+  if (i >= argc && !restore) {
     std::fputs(k_usage, stderr);
     return 64;
   }
-  const std::vector<std::string> program(argv + i, argv + argc);
+  const std::vector<std::string> program = i < argc
+                                               ? std::vector<std::string>(argv + i, argv + argc)
+                                               : std::vector<std::string>{"restored program"};
 
-  const std::string path = channel_path();
+  const std::string path = restore ? restore->channel : channel_path();
   auto channel = Channel::create(path);
   std::snprintf(g_channel_file, sizeof g_channel_file, "%s", path.c_str());
   if (!channel.ok()) {
     std::fprintf(stderr, "ftmpi-proxy: %s\n", channel.status().message().c_str());
     return 70;
   }
-  SpawnOptions options;
-  const char* old_preload = std::getenv("LD_PRELOAD");  // NOLINT(concurrency-mt-unsafe)
-  std::string preload = own_library();
-  if (old_preload != nullptr && *old_preload != '\0') {
-    preload += std::string(":") + old_preload;
-  }
-  options.environment = {std::string(k_env_channel) + "=" + path, "LD_PRELOAD=" + preload};
-  options.allow_without_namespace = true;
   StdioRelay stdio;
   if (const Status opened = stdio.open(); !opened.ok()) {
     std::fprintf(stderr, "ftmpi-proxy: %s\n", opened.message().c_str());
     return 70;
   }
-  std::copy(stdio.child_fds(), stdio.child_fds() + 3, options.stdio);
-  auto spawned = spawn_process(program, options);
+  auto started = start_application(program, path, restore ? &*restore : nullptr, stdio);
   stdio.start();
-  if (!spawned.ok()) {
+  if (!started.ok()) {
     remove_channel_file(path);
-    std::fprintf(stderr, "ftmpi-proxy: cannot start %s: %s\n", program[0].c_str(),
-                 spawned.status().message().c_str());
+    std::fprintf(stderr, "ftmpi-proxy: cannot %s %s: %s\n", restore ? "restore" : "start",
+                 program[0].c_str(), started.status().message().c_str());
     return 127;
   }
-  const pid_t child = spawned.value().pid;
+  const pid_t child = started.value();
   g_child.store(child);
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
     ::signal(sig, &on_terminate);
-  }
-  if (!spawned.value().in_namespace) {
-    logger("proxy")->warn(
-        "no privilege for a PID namespace: {} runs as a plain child and may not be restorable",
-        program[0]);
   }
   Proxy proxy(std::move(channel.value()), child);
   set_sampled_process(child);
@@ -350,6 +457,26 @@ int run(int argc, char** argv) {
     return 70;
   }
   control().start(child, path);
+  control().set_pending_requests([&proxy] { return proxy.pending_requests(); });
+  if (restore) {
+    // Every handle the application holds, rebuilt on this MPI; drained messages back.
+    const Status replayed = replay_log(restore->state.log, restore->state.predefined);
+    if (!replayed.ok()) {
+      std::fprintf(stderr, "ftmpi-proxy: cannot restart: %s\n", replayed.message().c_str());
+      std::fflush(stderr);
+      ::kill(child, SIGKILL);
+      PMPI_Abort(MPI_COMM_WORLD, 70);
+    }
+    const ReplayContext context(restore->state.predefined);
+    drain_queue().restore(restore->state.drained,
+                          [&context](std::uint64_t bits) { return context.translate(bits); });
+    app_mpi_state().initialized = restore->state.app_initialized;
+    app_mpi_state().finalized = restore->state.app_finalized;
+    control().restored(restore->state.epoch);
+    skip_sends_once() = restore->state.call_sent;
+    logger("proxy")->info("rank {}: restarted from {} ({} creation-log records replayed)",
+                          restore->state.rank, restore->dir, restore->state.log.size());
+  }
   const Served served = proxy.serve();
   g_child.store(0);
   stdio.finish();

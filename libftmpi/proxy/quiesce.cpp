@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 
@@ -11,6 +12,10 @@
 
 #include "ckpt/manifest.hpp"
 #include "mpi/handles.hpp"
+#include "mpi/mpi_library.hpp"
+#include "proxy/custom_exec.hpp"
+#include "proxy/progress.hpp"
+#include "proxy/state.hpp"
 #include "util/clock.hpp"
 #include "util/env.hpp"
 #include "util/job_env.hpp"
@@ -22,6 +27,7 @@ namespace {
 constexpr int k_tag_request = 101;  // to proxy 0: a checkpoint is wanted
 constexpr int k_tag_quiesce = 102;  // from proxy 0: quiesce now (payload: the epoch)
 constexpr unsigned k_look_every = 128;
+constexpr double k_retry_seconds = 0.05;  // after a deferred timed checkpoint
 
 bool matches(const DrainedMessage& m, MPI_Comm comm, int source, int tag) {
   return m.comm == comm && (source == MPI_ANY_SOURCE || source == m.source) &&
@@ -105,6 +111,12 @@ void Traffic::recv_completed(MPI_Request request, const MPI_Status* status, bool
   }
 }
 
+bool Traffic::holds_unreported_receive(MPI_Request except) const {
+  return std::any_of(m_recvs.begin(), m_recvs.end(), [except](const auto& entry) {
+    return entry.second.counted && entry.first != handle_bits(except);
+  });
+}
+
 void Traffic::observe_pending() {
   for (auto& [bits, pending] : m_recvs) {
     if (pending.counted) {
@@ -169,6 +181,33 @@ const DrainedMessage* DrainQueue::find(MPI_Comm comm, int source, int tag) const
     }
   }
   return nullptr;
+}
+
+std::vector<SavedMessage> DrainQueue::saved() const {
+  std::vector<SavedMessage> out;
+  for (const DrainedMessage& m : m_messages) {
+    SavedMessage s;
+    s.comm = handle_bits(m.comm);
+    s.source = m.source;
+    s.tag = m.tag;
+    s.packed.resize(m.packed.size());
+    std::memcpy(s.packed.data(), m.packed.data(), m.packed.size());
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+void DrainQueue::restore(const std::vector<SavedMessage>& messages,
+                         const std::function<std::uint64_t(std::uint64_t)>& translate) {
+  for (const SavedMessage& s : messages) {
+    DrainedMessage m;
+    m.comm = handle_from_bits<MPI_Comm>(translate(s.comm));
+    m.source = s.source;
+    m.tag = s.tag;
+    m.packed.resize(s.packed.size());
+    std::memcpy(m.packed.data(), s.packed.data(), s.packed.size());
+    m_messages.push_back(std::move(m));
+  }
 }
 
 void drained_status(const DrainedMessage& message, MPI_Status* status) {
@@ -272,6 +311,7 @@ void Control::look() {
           (std::filesystem::path(m_root) / k_checkpoint_request_file).string();
       if (::unlink(request.c_str()) == 0) {
         m_requested = true;
+        m_ctl_retries = 100;
       }
     }
     // Not while stopping: another proxy may already have left (requests are still
@@ -279,7 +319,11 @@ void Control::look() {
     if (m_interval > 0 && !m_stopping && wall_seconds() - m_last >= m_interval) {
       m_requested = true;
     }
-    if (m_requested) {
+    // Start only where this proxy can itself be checkpointed: not in the middle of a
+    // collective or after its sends (it would only be deferred); the request waits.
+    const CallProgress& progress = call_progress();
+    const bool busy = progress.in_collective || progress.sent;
+    if (m_requested && !busy) {
       m_requested = false;
       const std::uint64_t epoch = m_completed + 1;
       std::vector<MPI_Request> sends(static_cast<std::size_t>(m_size), MPI_REQUEST_NULL);
@@ -313,7 +357,7 @@ int Control::checkpoint_and_wait() {
   while (m_completed < target) {
     look();
   }
-  return MPI_SUCCESS;
+  return m_last_written ? MPI_SUCCESS : MPI_ERR_PENDING;
 }
 
 void Control::drain() {
@@ -377,15 +421,47 @@ void Control::quiesce(std::uint64_t epoch) {
   logger("proxy")->info("rank {}: checkpoint {}: quiesced in {:.1f} ms, drained {} messages",
                         m_rank, epoch, ms, m_drained);
   if (!m_root.empty() && m_criu) {
-    write_checkpoint(epoch, ms);
+    m_last_written = write_checkpoint(epoch, ms);
+    if (!m_last_written && m_rank == 0 && m_ctl_retries > 0) {
+      --m_ctl_retries;
+      m_requested = true;  // ftmpi-ctl waits for one: try again shortly
+    }
   }
   m_completed = epoch;
   m_last = wall_seconds();
+  if (!m_last_written && m_interval > 0) {
+    // Deferred (the job was mid-communication): try again soon, not a whole interval on.
+    m_last -= std::max(0.0, m_interval - k_retry_seconds);
+  }
   m_in_quiesce = false;
 }
 
 bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
   namespace fs = std::filesystem;
+  // Only a state a restart can bring back: no request of the application pending in
+  // MPI, no message taken by a receive the application has not seen, no call half done.
+  std::string busy;
+  const CallProgress& progress = call_progress();
+  int barrier_done = 0;
+  if (progress.barrier != MPI_REQUEST_NULL) {
+    PMPI_Request_get_status(to_real(progress.barrier), &barrier_done, MPI_STATUS_IGNORE);
+  }
+  if (m_pending_requests && m_pending_requests() > 0) {
+    busy = "the application has non-blocking or persistent requests pending";
+  } else if (traffic().holds_unreported_receive(progress.receive)) {
+    busy = "a receive holds a message the application has not seen yet";
+  } else if (progress.in_collective || barrier_done != 0) {
+    busy = "a collective is under way";
+  }
+  int quiet = busy.empty() ? 1 : 0;
+  int all_quiet = 0;
+  PMPI_Allreduce(&quiet, &all_quiet, 1, MPI_INT, MPI_MIN, m_comm);
+  if (all_quiet == 0) {
+    if (!busy.empty()) {
+      logger("proxy")->info("rank {}: checkpoint {} deferred: {}", m_rank, epoch, busy);
+    }
+    return false;
+  }
   const std::string dir = (fs::path(m_root) / checkpoint_name(epoch)).string();
   const std::string rank_dir = fmt::format("rank-{}", m_rank);
   std::error_code ec;
@@ -404,9 +480,17 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
   } else {
     const std::uint64_t t0 = monotonic_ns();
     fs::create_directories(fs::path(dir) / rank_dir, ec);
+    m_stdio_keys.clear();
+    for (int fd = 0; fd < 3; ++fd) {
+      m_stdio_keys.push_back(
+          fs::read_symlink(fmt::format("/proc/{}/fd/{}", m_app, fd), ec).string());
+    }
     Status dumped = ec ? errno_status("cannot create " + rank_dir, ec.value())
                        : m_criu->dump(m_app, (fs::path(dir) / rank_dir).string(), true);
     dump_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6;
+    if (dumped.ok()) {
+      dumped = save_state(epoch, (fs::path(dir) / rank_dir / k_proxy_state_file).string());
+    }
     if (dumped.ok()) {
       // The channel's state (a call the application waits on) goes with it.
       fs::copy_file(m_channel, fs::path(dir) / rank_dir / "channel.bin",
@@ -490,6 +574,48 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
   }
   PMPI_Bcast(&written, 1, MPI_INT, 0, m_comm);
   return written != 0;
+}
+
+Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
+  ProxyState state;
+  state.epoch = epoch;
+  state.rank = m_rank;
+  const AppIdentity local = local_mpi_library();
+  state.predefined.assign(local.predefined, local.predefined + local.predefined_count);
+  state.log = creation_log().records();
+  // A message the call in progress already received goes first (it is the oldest):
+  // carried out again after a restart, the call takes it from there.
+  const CallProgress& progress = call_progress();
+  if (progress.receive != MPI_REQUEST_NULL) {
+    int done = 0;
+    MPI_Status status{};
+    PMPI_Request_get_status(to_real(progress.receive), &done, &status);
+    if (done != 0 && status.MPI_SOURCE >= 0) {
+      const MPI_Datatype type = to_real(progress.type);
+      const MPI_Comm comm = to_real(progress.comm);
+      int elements = 0;
+      PMPI_Get_count(&status, type, &elements);
+      int size = 0;
+      PMPI_Pack_size(elements, type, comm, &size);
+      SavedMessage m;
+      m.comm = handle_bits(progress.comm);
+      m.source = status.MPI_SOURCE;
+      m.tag = status.MPI_TAG;
+      m.packed.resize(static_cast<std::size_t>(size));
+      int position = 0;
+      PMPI_Pack(progress.buf, elements, type, m.packed.data(), size, &position, comm);
+      m.packed.resize(static_cast<std::size_t>(position));
+      state.drained.push_back(std::move(m));
+    }
+  }
+  for (SavedMessage& m : drain_queue().saved()) {
+    state.drained.push_back(std::move(m));
+  }
+  state.call_sent = progress.sent;
+  state.stdio = m_stdio_keys;
+  state.app_initialized = app_mpi_state().initialized;
+  state.app_finalized = app_mpi_state().finalized;
+  return save_proxy_state(path, state);
 }
 
 Traffic& traffic() noexcept {

@@ -22,6 +22,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -45,6 +46,9 @@ class Traffic {
   void received(MPI_Comm comm, int source);
   // Observes the receives still pending (MPI_Request_get_status): completed ones count.
   void observe_pending();
+  // A receive (posted, not yet reported to the application) took a message: its data
+  // is in this proxy only.
+  [[nodiscard]] bool holds_unreported_receive(MPI_Request except) const;
   // A persistent request's start that a drained message served (MPI_Start must skip it).
   void served_from_drain(MPI_Request request) { m_served.push_back(handle_bits_of(request)); }
   // True (once) if `request`'s current start was served from the drain queue.
@@ -85,8 +89,15 @@ struct DrainedMessage {
   std::vector<std::byte> packed;
 };
 
+struct SavedMessage;
+
 class DrainQueue {
  public:
+  // For a checkpoint, and back after a restart (`translate` maps the old proxy's
+  // predefined communicator addresses to this one's).
+  [[nodiscard]] std::vector<SavedMessage> saved() const;
+  void restore(const std::vector<SavedMessage>& messages,
+               const std::function<std::uint64_t(std::uint64_t)>& translate);
   void push(DrainedMessage message) { m_messages.push_back(std::move(message)); }
   // The oldest message matching a receive's envelope (MPI_ANY_SOURCE / MPI_ANY_TAG
   // understood), removed, or none.
@@ -123,6 +134,15 @@ class Control {
   // request has completed.
   int checkpoint_and_wait();
   [[nodiscard]] std::uint64_t completed() const noexcept { return m_completed; }
+  // The proxy's answer to "does the application hold requests a restart cannot bring
+  // back" (set by the proxy, which owns them).
+  void set_pending_requests(std::function<std::size_t()> count) {
+    m_pending_requests = std::move(count);
+  }
+  // A restarted job: checkpoints go on from `epoch`.
+  void restored(std::uint64_t epoch) { m_completed = epoch; }
+  // ftmpi_checkpoint(): whether the last checkpoint was written.
+  [[nodiscard]] bool last_written() const noexcept { return m_last_written; }
 
  private:
   void look();
@@ -131,6 +151,7 @@ class Control {
   // After the drain: every application process dumped (left running), the manifest
   // written by proxy 0, older checkpoints pruned.  False if it failed anywhere.
   bool write_checkpoint(std::uint64_t epoch, double quiesce_ms);
+  Status save_state(std::uint64_t epoch, const std::string& path) const;
 
   MPI_Comm m_comm = MPI_COMM_NULL;
   int m_rank = -1;
@@ -149,6 +170,10 @@ class Control {
   std::string m_root;  // checkpoint directory; "" for none
   int m_keep = 2;
   std::unique_ptr<Criu> m_criu;
+  std::function<std::size_t()> m_pending_requests;
+  bool m_last_written = true;
+  int m_ctl_retries = 0;                  // ftmpi-ctl's request, tried again while deferred
+  std::vector<std::string> m_stdio_keys;  // the application's fds 0-2 ("pipe:[N]")
 };
 
 Traffic& traffic() noexcept;

@@ -33,11 +33,12 @@ print(f"{d}: {len(m['ranks'])} ranks, {n} files verified")
 PY
 }
 
+# Runs of 3-4 s: several checkpoints even when some are deferred on a loaded machine.
 declare -A args=(
-  [jacobi2d]="-n 72 -i 60 --sleep-ms 25"
-  [cg]="-n 56 -i 40 --sleep-ms 40"
-  [farm]="-t 37 -n 3000 -i 4 --sleep-ms 400"
-  [memhog]="-m 8 -i 30 --sleep-ms 50"
+  [jacobi2d]="-n 72 -i 120 --sleep-ms 25"
+  [cg]="-n 56 -i 80 --sleep-ms 40"
+  [farm]="-t 37 -n 3000 -i 8 --sleep-ms 400"
+  [memhog]="-m 8 -i 60 --sleep-ms 50"
 )
 for app in jacobi2d cg farm memhog; do
   read -r -a a <<<"${args[$app]}"
@@ -49,7 +50,7 @@ for app in jacobi2d cg farm memhog; do
   want=$(reference_checksum "$app" 3 "${a[@]}")
   [[ $got == "$want" ]] || fail "$app: checksum $got with checkpoints, reference $want"
   taken=$(grep -c "checkpoint [0-9]* written" "$app.err")
-  [[ $taken -ge 2 ]] || { cat "$app.err"; fail "$app: only $taken checkpoints taken"; }
+  [[ $taken -ge 3 ]] || { cat "$app.err"; fail "$app: only $taken checkpoints taken"; }
   kept=("ck-$app"/ckpt-*)
   [[ ${#kept[@]} -eq 2 ]] || fail "$app: ${#kept[@]} checkpoints kept, --ckpt-keep 2"
   for c in "${kept[@]}"; do

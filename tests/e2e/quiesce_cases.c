@@ -20,7 +20,10 @@ static int size = -1;
 
 static void checkpoint(void) {
   const int rc = ftmpi_checkpoint();
-  CHECK(rc == FTMPI_SUCCESS, "ftmpi_checkpoint: %s", ftmpi_status_string(rc));
+  /* The quiesce always happens; the checkpoint itself is deferred while requests are
+   * pending (several cases hold some on purpose). */
+  CHECK(rc == FTMPI_SUCCESS || rc == FTMPI_ERR_TIMEOUT, "ftmpi_checkpoint: %s",
+        ftmpi_status_string(rc));
 }
 
 /* Let messages reach their destination's MPI before the checkpoint. */

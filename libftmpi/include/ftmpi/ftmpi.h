@@ -58,8 +58,10 @@ FTMPI_API const char* ftmpi_status_string(int status) FTMPI_NOEXCEPT;
 /* Asks for a checkpoint of the whole job and returns when one that started after the
  * call has completed (the calling rank takes part in it; the other ranks are
  * interrupted wherever they are).  Not collective: any rank may call it, at any time
- * after MPI_Init and before MPI_Finalize.  FTMPI_ERR_UNSUPPORTED unless the program
- * runs under `ftmpi-launch --mode transparent`. */
+ * after MPI_Init and before MPI_Finalize.  FTMPI_ERR_TIMEOUT when the job was quiesced
+ * but could not be checkpointed at that moment (a rank held non-blocking requests or was
+ * half-way through a send or collective; the job goes on; try again later).
+ * FTMPI_ERR_UNSUPPORTED unless the program runs under `ftmpi-launch --mode transparent`. */
 FTMPI_API int ftmpi_checkpoint(void) FTMPI_NOEXCEPT;
 
 /* --- Introspection of the MPI interposition (for tools, debugging and tests) ------- */

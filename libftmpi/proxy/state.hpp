@@ -1,0 +1,43 @@
+// What a rank proxy saves beside its application's CRIU images, and a new proxy reads
+// back at a restart: the creation log (replayed to rebuild every handle), the old
+// proxy's table of MPI's predefined objects (to translate the handles in it), the
+// messages the quiesce drained (served first after the restart), and how far the
+// application got with MPI.  Boost.Serialization, binary, versioned.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "mpi/creation_log.hpp"
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+inline constexpr std::uint32_t k_proxy_state_version = 1;
+inline constexpr const char* k_proxy_state_file = "proxy.state";
+
+struct SavedMessage {
+  std::uint64_t comm = 0;  // as the application names it (old proxy's predefined address)
+  int source = 0;
+  int tag = 0;
+  std::vector<char> packed;
+};
+
+struct ProxyState {
+  std::uint32_t version = k_proxy_state_version;
+  std::uint64_t epoch = 0;
+  int rank = 0;
+  std::vector<std::uint64_t> predefined;
+  std::vector<LogRecord> log;
+  std::vector<SavedMessage> drained;
+  std::vector<std::string> stdio;  // the application's descriptors 0-2 ("pipe:[N]")
+  bool call_sent = false;          // the call in progress had posted its sends (delivered)
+  bool app_initialized = false;
+  bool app_finalized = false;
+};
+
+Status save_proxy_state(const std::string& path, const ProxyState& state);
+Result<ProxyState> load_proxy_state(const std::string& path);
+
+}  // namespace ftmpi

@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Restart from a checkpoint after the whole job was killed with SIGKILL: every example
+# application, checkpointed every 0.3 s on 3 ranks, is killed (launcher, mpirun, rank
+# proxies, application processes) once a checkpoint exists, restarted with
+# ftmpi-launch --restart, killed again after a checkpoint of the restarted job, restarted
+# again, and ends with the serial reference's checksum.  Also: a damaged newest
+# checkpoint is skipped for the one before; a directory without a valid one is refused.
+# Needs root (CRIU).
+source "$(dirname "$0")/lib.sh"
+[[ $(id -u) -eq 0 ]] || fail "restart.sh needs root (CRIU)"
+L=("$BIN/ftmpi-launch" --oversubscribe --no-trace --allow-run-as-root)
+
+# kill_job DIR: SIGKILL the launcher (its session) and every process of the job (the
+# application processes live in sessions of their own; they carry DIR in their
+# environment).
+kill_job() {
+  local dir pid
+  dir=$(readlink -f "$1")
+  kill -9 -- "-$2" 2>/dev/null || true
+  for e in /proc/[0-9]*/environ; do
+    pid=${e#/proc/}
+    pid=${pid%/environ}
+    tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir" && kill -9 "$pid" 2>/dev/null
+  done 2>/dev/null
+  sleep 0.5
+  true
+}
+
+# wait_for_checkpoint DIR BEYOND: until a complete checkpoint newer than BEYOND exists.
+wait_for_checkpoint() {
+  local newest
+  for _ in $(seq 300); do
+    newest=$(ls -d "$1"/ckpt-*/MANIFEST.json 2>/dev/null | sed 's|.*/ckpt-0*\([0-9]*\)/.*|\1|' | sort -n | tail -1)
+    [[ -n $newest && $newest -gt $2 ]] && { echo "$newest"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}
+
+declare -A args=(
+  [jacobi2d]="-n 72 -i 150 --sleep-ms 25"
+  [cg]="-n 56 -i 100 --sleep-ms 50"
+  [farm]="-t 37 -n 3000 -i 8 --sleep-ms 400"
+  [memhog]="-m 8 -i 80 --sleep-ms 60"
+)
+for app in jacobi2d cg farm memhog; do
+  read -r -a a <<<"${args[$app]}"
+  dir="ck-$app"
+  rm -rf "$dir"
+  setsid "${L[@]}" --mode transparent --ckpt-dir "$dir" --ckpt-interval 0.3 -np 3 \
+    "$BIN/$app" "${a[@]}" >"$app.1.out" 2>"$app.1.err" &
+  first=$(wait_for_checkpoint "$dir" 0) || { cat "$app.1.err"; fail "$app: no checkpoint"; }
+  kill_job "$dir" $!
+  # The restarted job is killed in its turn after a checkpoint of its own.
+  setsid "${L[@]}" --restart "$dir" --ckpt-interval 0.3 >"$app.2.out" 2>"$app.2.err" &
+  wait_for_checkpoint "$dir" "$first" >/dev/null ||
+    { cat "$app.2.out" "$app.2.err"; fail "$app: the restarted job took no checkpoint"; }
+  kill_job "$dir" $!
+  "${L[@]}" --restart "$dir" >"$app.3.out" 2>"$app.3.err" ||
+    { cat "$app.3.out" "$app.3.err"; fail "$app: the second restart failed"; }
+  got=$(checksum_of "$app.3.out")
+  want=$(reference_checksum "$app" 3 "${a[@]}")
+  [[ $got == "$want" ]] || fail "$app: checksum $got after two kills and restarts, reference $want"
+  echo "$app: restarted twice, checksum $got"
+done
+
+# The newest checkpoint damaged: the one before is used, with a warning.
+newest=$(ls -d ck-jacobi2d/ckpt-* | tail -1)
+pages=$(find "$newest" -name 'pages-*.img' | head -1)
+truncate -s -4096 "$pages"
+"${L[@]}" --restart ck-jacobi2d >damaged.out 2>damaged.err ||
+  { cat damaged.out damaged.err; fail "restart past a damaged checkpoint failed"; }
+expect_in damaged.err "skipping a checkpoint"
+[[ $(checksum_of damaged.out) == "$(reference_checksum jacobi2d 3 ${args[jacobi2d]})" ]] ||
+  fail "checksum after restarting past a damaged checkpoint"
+
+mkdir -p empty
+expect_exit 66 "${L[@]}" --restart empty
+expect_in cmd.err "holds no valid checkpoint"
+pass "restart: 4 applications killed and restarted twice with reference checksums; damaged checkpoint skipped"
