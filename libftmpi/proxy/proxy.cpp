@@ -334,6 +334,23 @@ Result<pid_t> start_application(const std::vector<std::string>& program, const s
   if (!criu.ok()) {
     return criu.status();
   }
+  // Files it was writing go back to their size at the checkpoint (CRIU refuses a file
+  // whose size changed; the restarted program writes the rest again).
+  for (std::size_t f = 0; f < restore->state.file_paths.size(); ++f) {
+    const std::string& file = restore->state.file_paths[f];
+    const std::uint64_t size = restore->state.file_sizes[f];
+    std::error_code ec;
+    const std::uint64_t now = std::filesystem::file_size(file, ec);
+    if (ec || now < size) {
+      return io_error(fmt::format(
+          "{} had {} bytes at the checkpoint and now {}: it was changed outside the job; "
+          "restore it or restart from a later checkpoint",
+          file, size, ec ? std::string("is missing") : std::to_string(now)));
+    }
+    if (now > size && ::truncate(file.c_str(), static_cast<off_t>(size)) != 0) {
+      return errno_status("cannot cut " + file + " back to its size at the checkpoint", errno);
+    }
+  }
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   char work[] = "/tmp/ftmpi-restore-XXXXXX";
   if (::mkdtemp(work) == nullptr) {
@@ -436,6 +453,7 @@ int run(int argc, char** argv) {
   auto started = start_application(program, path, restore ? &*restore : nullptr, stdio);
   stdio.start();
   if (!started.ok()) {
+    stdio.finish();
     remove_channel_file(path);
     std::fprintf(stderr, "ftmpi-proxy: cannot %s %s: %s\n", restore ? "restore" : "start",
                  program[0].c_str(), started.status().message().c_str());

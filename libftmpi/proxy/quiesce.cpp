@@ -1,11 +1,13 @@
 #include "proxy/quiesce.hpp"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include <fmt/format.h>
@@ -270,6 +272,7 @@ void Control::stop() {
   // Every proxy passes this barrier, looking for quiesce requests while it waits, so a
   // checkpoint proxy 0 started before it got here is completed by all.
   m_stopping = true;
+  m_ctl_retries = 0;
   MPI_Request barrier = MPI_REQUEST_NULL;
   PMPI_Ibarrier(m_comm, &barrier);
   for (int done = 0; done == 0;) {
@@ -302,7 +305,7 @@ void Control::look() {
         break;
       }
       PMPI_Recv(nullptr, 0, MPI_BYTE, status.MPI_SOURCE, k_tag_request, m_comm, MPI_STATUS_IGNORE);
-      m_requested = true;
+      m_waited_for = true;
     }
     // ftmpi-ctl checkpoint: a file in the checkpoint directory, looked for every 100 ms.
     if (!m_root.empty() && !m_stopping && wall_seconds() - m_last_request_look >= 0.1) {
@@ -323,8 +326,12 @@ void Control::look() {
     // collective or after its sends (it would only be deferred); the request waits.
     const CallProgress& progress = call_progress();
     const bool busy = progress.in_collective || progress.sent;
-    if (m_requested && !busy) {
+    // While stopping, only a checkpoint a rank waits for (that rank cannot have left):
+    // the timer and ftmpi-ctl's requests could start one another proxy never joins.
+    const bool due = m_waited_for || (m_requested && !m_stopping);
+    if (due && !busy) {
       m_requested = false;
+      m_waited_for = false;
       const std::uint64_t epoch = m_completed + 1;
       std::vector<MPI_Request> sends(static_cast<std::size_t>(m_size), MPI_REQUEST_NULL);
       for (int r = 1; r < m_size; ++r) {
@@ -350,7 +357,7 @@ int Control::checkpoint_and_wait() {
   }
   const std::uint64_t target = m_completed + 1;
   if (m_rank == 0) {
-    m_requested = true;
+    m_waited_for = true;
   } else {
     PMPI_Send(nullptr, 0, MPI_BYTE, 0, k_tag_request, m_comm);
   }
@@ -435,6 +442,40 @@ void Control::quiesce(std::uint64_t epoch) {
   }
   m_in_quiesce = false;
 }
+
+namespace {
+
+// The regular files process `pid` has open for writing, and their sizes now.
+void writable_files(pid_t pid, std::vector<std::string>& paths, std::vector<std::uint64_t>& sizes) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const fs::path fd_dir = fmt::format("/proc/{}/fd", pid);
+  for (const auto& entry : fs::directory_iterator(fd_dir, ec)) {
+    const fs::path target = fs::read_symlink(entry.path(), ec);
+    if (ec || !target.is_absolute() || !fs::is_regular_file(target, ec)) {
+      continue;
+    }
+    std::ifstream info(fmt::format("/proc/{}/fdinfo/{}", pid, entry.path().filename().string()));
+    std::string key;
+    std::string value;
+    unsigned long flags = 0;
+    while (info >> key >> value) {
+      if (key == "flags:") {
+        flags = std::stoul(value, nullptr, 8);
+      }
+    }
+    if ((flags & (O_WRONLY | O_RDWR)) == 0) {
+      continue;
+    }
+    const auto size = fs::file_size(target, ec);
+    if (!ec && std::find(paths.begin(), paths.end(), target.string()) == paths.end()) {
+      paths.push_back(target.string());
+      sizes.push_back(size);
+    }
+  }
+}
+
+}  // namespace
 
 bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
   namespace fs = std::filesystem;
@@ -612,6 +653,7 @@ Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
     state.drained.push_back(std::move(m));
   }
   state.call_sent = progress.sent;
+  writable_files(m_app, state.file_paths, state.file_sizes);
   state.stdio = m_stdio_keys;
   state.app_initialized = app_mpi_state().initialized;
   state.app_finalized = app_mpi_state().finalized;

@@ -156,7 +156,8 @@ class Control {
   MPI_Comm m_comm = MPI_COMM_NULL;
   int m_rank = -1;
   int m_size = 0;
-  bool m_requested = false;  // proxy 0: a checkpoint is due
+  bool m_requested = false;   // proxy 0: a checkpoint is due (timer, ftmpi-ctl)
+  bool m_waited_for = false;  // proxy 0: a rank waits for a checkpoint (ftmpi_checkpoint)
   bool m_in_quiesce = false;
   bool m_stopping = false;  // in stop(): no timed checkpoints any more
   std::uint64_t m_completed = 0;

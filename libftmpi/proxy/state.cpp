@@ -68,7 +68,8 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
     const bool initialized = state.app_initialized;
     const bool finalized = state.app_finalized;
     archive << magic << state.version << state.epoch << state.rank << state.predefined << records
-            << messages << state.stdio << state.call_sent << initialized << finalized;
+            << messages << state.stdio << state.call_sent << state.file_paths << state.file_sizes
+            << initialized << finalized;
     out.flush();
     if (!out) {
       return io_error("cannot write " + path);
@@ -100,7 +101,8 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
     std::vector<StoredRecord> records;
     std::vector<StoredMessage> messages;
     archive >> state.epoch >> state.rank >> state.predefined >> records >> messages >>
-        state.stdio >> state.call_sent >> state.app_initialized >> state.app_finalized;
+        state.stdio >> state.call_sent >> state.file_paths >> state.file_sizes >>
+        state.app_initialized >> state.app_finalized;
     for (const StoredRecord& s : records) {
       if (s.call >= k_call_count) {
         return corrupt(fmt::format("{}: a creation-log record names call {}", path, s.call));

@@ -33,6 +33,11 @@ struct ProxyState {
   std::vector<SavedMessage> drained;
   std::vector<std::string> stdio;  // the application's descriptors 0-2 ("pipe:[N]")
   bool call_sent = false;          // the call in progress had posted its sends (delivered)
+  // Regular files the application had open for writing, with their sizes at the
+  // checkpoint: a restart cuts them back to that size (what was written after the
+  // checkpoint is written again by the restarted program).
+  std::vector<std::string> file_paths;
+  std::vector<std::uint64_t> file_sizes;
   bool app_initialized = false;
   bool app_finalized = false;
 };
