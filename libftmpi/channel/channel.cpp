@@ -236,7 +236,7 @@ bool Channel::call(std::uint64_t grace_ns) noexcept {
       return true;
     }
   }
-  constexpr std::uint64_t check_every_ns = 1000000000U;
+  constexpr std::uint64_t k_check_every_ns = 1000000000U;
   std::uint64_t orphaned_since = 0;
   for (;;) {
     reply = l.reply_seq.load(std::memory_order_acquire);
@@ -245,7 +245,7 @@ bool Channel::call(std::uint64_t grace_ns) noexcept {
     }
     l.app_sleeping.store(1, std::memory_order_seq_cst);
     if (l.reply_seq.load(std::memory_order_seq_cst) != seq) {
-      futex_wait(&l.reply_seq, reply, check_every_ns);
+      futex_wait(&l.reply_seq, reply, k_check_every_ns);
     }
     l.app_sleeping.store(0, std::memory_order_relaxed);
     if (l.reply_seq.load(std::memory_order_acquire) != seq) {

@@ -35,12 +35,12 @@ int get_attribute(MPI_Comm comm, int keyval, void* value, int* flag) {
     // A predefined attribute's value is a pointer to an int MPI owns: the proxy copies
     // the int into this process, into a slot per attribute that lives as long as it.
     static int values[8];
-    static constexpr int keyvals[] = {MPI_TAG_UB,          MPI_HOST,   MPI_IO,
-                                      MPI_WTIME_IS_GLOBAL, MPI_APPNUM, MPI_UNIVERSE_SIZE,
-                                      MPI_LASTUSEDCODE};
+    static constexpr int k_keyvals[] = {MPI_TAG_UB,          MPI_HOST,   MPI_IO,
+                                        MPI_WTIME_IS_GLOBAL, MPI_APPNUM, MPI_UNIVERSE_SIZE,
+                                        MPI_LASTUSEDCODE};
     int* slot = nullptr;
-    for (std::size_t i = 0; i < std::size(keyvals); ++i) {
-      if (keyvals[i] == keyval) {
+    for (std::size_t i = 0; i < std::size(k_keyvals); ++i) {
+      if (k_keyvals[i] == keyval) {
         slot = &values[i];
       }
     }

@@ -13,6 +13,8 @@
 #include "mpi/mpi_library.hpp"
 #include "util/job_env.hpp"
 
+// Functions named after the MPI call they stand for (NAME_MPI_Call).
+// NOLINTBEGIN(readability-identifier-naming)
 namespace ftmpi {
 
 bool g_forwarding = false;
@@ -139,4 +141,5 @@ bool forwarding_finalized() noexcept {
   return g_finalized.load();
 }
 
+// NOLINTEND(readability-identifier-naming)
 }  // namespace ftmpi

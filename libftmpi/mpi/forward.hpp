@@ -15,6 +15,8 @@
 
 #include "mpi/mpi_calls.hpp"
 
+// Functions named after the MPI call they stand for (NAME_MPI_Call).
+// NOLINTBEGIN(readability-identifier-naming)
 namespace ftmpi {
 
 // True in an application process whose MPI calls go to a rank proxy.  Set before main
@@ -60,4 +62,5 @@ int appside_MPI_Free_mem(void* base) noexcept;
 [[nodiscard]] bool forwarding_initialized() noexcept;
 [[nodiscard]] bool forwarding_finalized() noexcept;
 
+// NOLINTEND(readability-identifier-naming)
 }  // namespace ftmpi

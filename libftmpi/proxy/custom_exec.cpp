@@ -4,6 +4,8 @@
 
 #include "proxy/quiesce.hpp"
 
+// Functions named after the MPI call they stand for (NAME_MPI_Call).
+// NOLINTBEGIN(readability-identifier-naming)
 namespace ftmpi {
 
 AppMpiState& app_mpi_state() noexcept {
@@ -72,4 +74,5 @@ int exec_custom_MPI_Attr_get(Exec& x, const std::uint64_t* w, std::uint64_t& res
   return exec_custom_MPI_Comm_get_attr(x, w, result);
 }
 
+// NOLINTEND(readability-identifier-naming)
 }  // namespace ftmpi

@@ -9,6 +9,8 @@
 #include "mpi/handles.hpp"
 #include "proxy/exec.hpp"
 
+// Functions named after the MPI call they stand for (NAME_MPI_Call).
+// NOLINTBEGIN(readability-identifier-naming)
 namespace ftmpi {
 
 int exec_custom_MPI_Init(Exec& x, const std::uint64_t* w, std::uint64_t& result);
@@ -36,4 +38,5 @@ struct AppMpiState {
 };
 AppMpiState& app_mpi_state() noexcept;
 
+// NOLINTEND(readability-identifier-naming)
 }  // namespace ftmpi

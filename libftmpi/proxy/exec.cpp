@@ -13,6 +13,8 @@
 #include "mpi/handles.hpp"
 #include "proxy/quiesce.hpp"
 
+// Addresses of the application process and handle values travel as integers here.
+// NOLINTBEGIN(performance-no-int-to-ptr)
 namespace ftmpi {
 namespace {
 
@@ -31,6 +33,11 @@ constexpr std::size_t k_pool_limit = std::size_t{512} << 20;
 
 // Free large blocks by size class (the next power of two); executors run on one thread.
 struct ScratchPool {
+  ScratchPool() = default;
+  ScratchPool(const ScratchPool&) = delete;
+  ScratchPool& operator=(const ScratchPool&) = delete;
+  ScratchPool(ScratchPool&&) = delete;
+  ScratchPool& operator=(ScratchPool&&) = delete;
   std::unordered_map<std::size_t, std::vector<std::byte*>> free;
   std::size_t held = 0;
   ~ScratchPool() {
@@ -567,9 +574,9 @@ void Exec::forget(MPI_Request request) {
 bool Exec::finish(bool success) {
   if (success) {
     for (const DeferredCopy& c : m_outputs) {
-      constexpr std::size_t string_flag = std::size_t{1} << 62;
-      if ((c.len & string_flag) != 0) {
-        const std::size_t max = c.len & ~string_flag;
+      constexpr std::size_t k_string_flag = std::size_t{1} << 62;
+      if ((c.len & k_string_flag) != 0) {
+        const std::size_t max = c.len & ~k_string_flag;
         const auto* text = reinterpret_cast<const char*>(c.local);
         m_memory.queue_write(c.app, c.local, ::strnlen(text, max - 1) + 1);
       } else {
@@ -591,4 +598,5 @@ bool Exec::finish(bool success) {
   return written;
 }
 
+// NOLINTEND(performance-no-int-to-ptr)
 }  // namespace ftmpi

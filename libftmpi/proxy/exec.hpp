@@ -28,6 +28,8 @@
 #include "channel/channel.hpp"
 #include "util/status.hpp"
 
+// Addresses of the application process and handle values travel as integers here.
+// NOLINTBEGIN(performance-no-int-to-ptr)
 namespace ftmpi {
 
 // The application's memory, seen from the proxy.
@@ -282,7 +284,9 @@ class Exec {
 
   template <class T>
   T* scratch(long count) {
-    const std::size_t bytes = sizeof(T) * static_cast<std::size_t>(count > 0 ? count : 1);
+    // T may be a handle type (a pointer): its size is what is wanted.
+    constexpr std::size_t element = sizeof(T);  // NOLINT(bugprone-sizeof-expression)
+    const std::size_t bytes = element * static_cast<std::size_t>(count > 0 ? count : 1);
     m_storage.push_back(scratch_block(bytes));
     return reinterpret_cast<T*>(m_storage.back().get());
   }
@@ -338,4 +342,5 @@ struct ExecutorEntry {
 // The generated table.
 const ExecutorEntry& executor(std::uint16_t call) noexcept;
 
+// NOLINTEND(performance-no-int-to-ptr)
 }  // namespace ftmpi

@@ -19,6 +19,8 @@
 
 #include <mpi.h>
 
+// Functions named after the MPI call they stand for (NAME_MPI_Call).
+// NOLINTBEGIN(readability-identifier-naming)
 namespace ftmpi {
 
 // Called from every polling loop; returns at once unless a control request is pending.
@@ -79,4 +81,5 @@ int progressive_MPI_Barrier(MPI_Comm comm);
 int progressive_MPI_Start(MPI_Request* request);
 int progressive_MPI_Startall(int count, MPI_Request requests[]);
 
+// NOLINTEND(readability-identifier-naming)
 }  // namespace ftmpi

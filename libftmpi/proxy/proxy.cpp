@@ -189,10 +189,10 @@ class Proxy {
     for (;;) {
       const std::uint32_t seq = m_channel.wait_call(seen, k_idle_wake_ns);
       if (seq == seen) {
-        if (MPI_is_live() && !app_mpi_state().finalized) {
+        if (mpi_is_live() && !app_mpi_state().finalized) {
           control().poll(true);
         }
-        if (g_samples_pending.load(std::memory_order_relaxed) && MPI_is_live()) {
+        if (g_samples_pending.load(std::memory_order_relaxed) && mpi_is_live()) {
           if (auto* deliver = g_deliver_samples.load(std::memory_order_acquire)) {
             deliver();
           }
@@ -232,7 +232,7 @@ class Proxy {
   [[nodiscard]] std::size_t pending_requests() const noexcept { return m_requests.size(); }
 
  private:
-  static bool MPI_is_live() {
+  static bool mpi_is_live() {
     int initialized = 0;
     int finalized = 0;
     PMPI_Initialized(&initialized);

@@ -6,6 +6,8 @@
 #include "mpi/mpi_library.hpp"
 #include "util/log.hpp"
 
+// Addresses of the application process and handle values travel as integers here.
+// NOLINTBEGIN(performance-no-int-to-ptr)
 namespace ftmpi {
 
 ReplayContext::ReplayContext(const std::vector<std::uint64_t>& old_predefined) {
@@ -68,4 +70,5 @@ Status replay_log(const std::vector<LogRecord>& log,
   return {};
 }
 
+// NOLINTEND(performance-no-int-to-ptr)
 }  // namespace ftmpi
