@@ -285,8 +285,8 @@ class Exec {
   template <class T>
   T* scratch(long count) {
     // T may be a handle type (a pointer): its size is what is wanted.
-    constexpr std::size_t element = sizeof(T);  // NOLINT(bugprone-sizeof-expression)
-    const std::size_t bytes = element * static_cast<std::size_t>(count > 0 ? count : 1);
+    constexpr std::size_t k_element = sizeof(T);  // NOLINT(bugprone-sizeof-expression)
+    const std::size_t bytes = k_element * static_cast<std::size_t>(count > 0 ? count : 1);
     m_storage.push_back(scratch_block(bytes));
     return reinterpret_cast<T*>(m_storage.back().get());
   }
