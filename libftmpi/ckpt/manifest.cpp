@@ -112,6 +112,7 @@ Status write_manifest(const std::string& dir, const Manifest& m) {
                {"command", m.command},
                {"quiesce_ms", m.quiesce_ms},
                {"dump_ms", m.dump_ms},
+               {"total_ms", m.total_ms},
                {"bytes", m.bytes},
                {"ranks", ranks}};
   const std::string text = j.dump(2) + "\n";
@@ -164,6 +165,7 @@ Result<Manifest> read_manifest(const std::string& dir) {
     m.command = j.at("command").get<std::string>();
     m.quiesce_ms = j.at("quiesce_ms").get<double>();
     m.dump_ms = j.at("dump_ms").get<double>();
+    m.total_ms = j.value("total_ms", 0.0);
     m.bytes = j.at("bytes").get<std::uint64_t>();
     for (const json& r : j.at("ranks")) {
       m.ranks.push_back(rank_of(r));

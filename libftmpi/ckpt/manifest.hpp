@@ -41,6 +41,7 @@ struct Manifest {
   std::string command;
   double quiesce_ms = 0;
   double dump_ms = 0;
+  double total_ms = 0;  // from the quiesce's start to the manifest, on rank 0
   std::uint64_t bytes = 0;
   std::vector<RankCheckpoint> ranks;
 };

@@ -428,7 +428,7 @@ void Control::quiesce(std::uint64_t epoch) {
   logger("proxy")->info("rank {}: checkpoint {}: quiesced in {:.1f} ms, drained {} messages",
                         m_rank, epoch, ms, m_drained);
   if (!m_root.empty() && m_criu) {
-    m_last_written = write_checkpoint(epoch, ms);
+    m_last_written = write_checkpoint(epoch, ms, start);
     if (!m_last_written && m_rank == 0 && m_ctl_retries > 0) {
       --m_ctl_retries;
       m_requested = true;  // ftmpi-ctl waits for one: try again shortly
@@ -477,7 +477,7 @@ void writable_files(pid_t pid, std::vector<std::string>& paths, std::vector<std:
 
 }  // namespace
 
-bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
+bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint64_t start_ns) {
   namespace fs = std::filesystem;
   // Only a state a restart can bring back: no request of the application pending in
   // MPI, no message taken by a receive the application has not seen, no call half done.
@@ -595,6 +595,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms) {
     }
     if (failure.empty()) {
       manifest.time = wall_seconds();
+      manifest.total_ms = static_cast<double>(monotonic_ns() - start_ns) * 1e-6;
       const Status status = write_manifest(dir, manifest);
       if (!status.ok()) {
         failure = status.message();

@@ -150,7 +150,7 @@ class Control {
   void drain();
   // After the drain: every application process dumped (left running), the manifest
   // written by proxy 0, older checkpoints pruned.  False if it failed anywhere.
-  bool write_checkpoint(std::uint64_t epoch, double quiesce_ms);
+  bool write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint64_t start_ns);
   Status save_state(std::uint64_t epoch, const std::string& path) const;
 
   MPI_Comm m_comm = MPI_COMM_NULL;
