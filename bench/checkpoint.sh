@@ -20,7 +20,15 @@ shift $((OPTIND - 1))
 build=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
 bin=$build/bin
 work=$(mktemp -d)
-trap 'kill -9 -- -$job 2>/dev/null || true; rm -rf "$work"' EXIT
+job=0
+# The job, and its application processes (in sessions of their own).
+stop_job() {
+  [[ $job -gt 0 ]] && kill -9 -- "-$job" 2>/dev/null
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null; done
+  rm -rf "$work"
+}
+pids=()
+trap 'stop_job || true' EXIT
 cd "$work"
 criu=$(FTMPI_LOG_LEVEL=debug "$bin/ftmpi-launch" --allow-run-as-root --mode transparent --dry-run -np 1 /bin/true 2>&1 >/dev/null | sed -n 's/.*CRIU: \([^ ]*\) .*/\1/p')
 [[ -n $criu ]] || criu=/opt/ftmpi/criu/bin/criu
