@@ -215,12 +215,6 @@ Result<Channel> Channel::open(const std::string& path) {
   return channel;
 }
 
-void Channel::remove() const noexcept {
-  if (!m_path.empty()) {
-    ::unlink(m_path.c_str());
-  }
-}
-
 bool Channel::call(std::uint64_t grace_ns) noexcept {
   ChannelLayout& l = *m_layout;
   const std::uint32_t seq = l.call_seq.load(std::memory_order_relaxed) + 1;

@@ -96,8 +96,6 @@ class Channel {
 
   [[nodiscard]] ChannelLayout& layout() noexcept { return *m_layout; }
   [[nodiscard]] const std::string& path() const noexcept { return m_path; }
-  // Unlinks the file (the proxy, when the application has gone).
-  void remove() const noexcept;
 
   // --- application side ---
   // Posts the call written into the slot and waits for its reply; false if the proxy

@@ -270,12 +270,6 @@ class Exec {
   // Writes the outputs (all of them if `success`, else only handles the call may have
   // freed); false if the application's memory could not be written.
   bool finish(bool success);
-  // Output handles are written whether or not the call succeeded (inout handles).
-  template <class H>
-  void put_handle_always(std::uint64_t address, H value) {
-    put_handle(address, value);
-  }
-
   // A handle or pointer this process returns, as the application must see it.
   template <class H>
   [[nodiscard]] std::uint64_t app_word(H value) const noexcept {

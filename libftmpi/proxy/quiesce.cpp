@@ -137,8 +137,12 @@ void Traffic::observe_pending() {
   }
 }
 
+void Traffic::served_from_drain(MPI_Request request) {
+  m_served.push_back(handle_bits(request));
+}
+
 bool Traffic::take_served(MPI_Request request) {
-  const auto it = std::find(m_served.begin(), m_served.end(), handle_bits_of(request));
+  const auto it = std::find(m_served.begin(), m_served.end(), handle_bits(request));
   if (it == m_served.end()) {
     return false;
   }

@@ -50,7 +50,7 @@ class Traffic {
   // is in this proxy only.
   [[nodiscard]] bool holds_unreported_receive(MPI_Request except) const;
   // A persistent request's start that a drained message served (MPI_Start must skip it).
-  void served_from_drain(MPI_Request request) { m_served.push_back(handle_bits_of(request)); }
+  void served_from_drain(MPI_Request request);
   // True (once) if `request`'s current start was served from the drain queue.
   bool take_served(MPI_Request request);
 
@@ -72,9 +72,6 @@ class Traffic {
   std::vector<std::int64_t> m_sent;
   std::vector<std::int64_t> m_received;
   std::unordered_map<std::uintptr_t, PendingRecv> m_recvs;
-  static std::uintptr_t handle_bits_of(MPI_Request r) noexcept {
-    return reinterpret_cast<std::uintptr_t>(r);
-  }
   std::unordered_map<MPI_Comm, std::vector<int>> m_ranks;
   std::vector<std::uintptr_t> m_served;
   MPI_Group m_world_group = MPI_GROUP_NULL;
@@ -133,7 +130,6 @@ class Control {
   // The application asked for a checkpoint: returns when one that started after the
   // request has completed.
   int checkpoint_and_wait();
-  [[nodiscard]] std::uint64_t completed() const noexcept { return m_completed; }
   // The proxy's answer to "does the application hold requests a restart cannot bring
   // back" (set by the proxy, which owns them).
   void set_pending_requests(std::function<std::size_t()> count) {
