@@ -68,6 +68,9 @@ COLLECTIVE_ENTRY = {
 # The calls that complete requests (a persistent request keeps its handle).
 WAITS = {'MPI_Wait', 'MPI_Test', 'MPI_Waitall', 'MPI_Testall', 'MPI_Waitany', 'MPI_Testany',
          'MPI_Waitsome', 'MPI_Testsome'}
+# Calls that free a communicator: its entry in the quiesce's rank cache goes with it (MPI
+# may give a later communicator the same address).
+FREED_COMMS = {'MPI_Comm_free': 'comm'}
 # Blocking receives: the status trims what is written back.
 RECEIVED = {'MPI_Recv', 'MPI_Sendrecv', 'MPI_Mrecv'}
 STARTS = {
@@ -457,6 +460,8 @@ def executor(fn):
     out.append('  }')
     if fn.name in STARTS:
         out.append('  ' + STARTS[fn.name])
+    if fn.name in FREED_COMMS:
+        out.append(f'  const MPI_Comm freed_ = ftmpi::to_real({FREED_COMMS[fn.name]}_before);')
     entry = COLLECTIVE_ENTRY.get(fn.name)
     if entry is None and fn.cls == 'coll' and not temp_request and fn.name not in PROGRESSIVE \
             and any(p.name == 'comm' and p.handle_role == 'in' for p in fn.params):
@@ -486,6 +491,8 @@ def executor(fn):
         out.append(f'  result_ = static_cast<std::uint64_t>(static_cast<std::int64_t>({call}));')
         out.append('  const int rc = MPI_SUCCESS;')
     out += always
+    if fn.name in FREED_COMMS:
+        success.append('    ftmpi::traffic().forget_comm(freed_);')
     if success or fn.name in COMPLETIONS or fn.name in RECEIVED:
         out.append('  if (rc == MPI_SUCCESS) {')
         out += success

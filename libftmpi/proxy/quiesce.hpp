@@ -42,6 +42,8 @@ class Traffic {
   // A receive request completed (a wait or test, or a drain noticed it); counted once.
   // `forget`: the request is gone (else, persistent or only observed, it stays known).
   void recv_completed(MPI_Request request, const MPI_Status* status, bool forget);
+  // A communicator was freed: forget its ranks (a new one may get its address).
+  void forget_comm(MPI_Comm comm) { m_ranks.erase(comm); }
   // A message was taken out of MPI by a probe that matched it, or by the drain.
   void received(MPI_Comm comm, int source);
   // Observes the receives still pending (MPI_Request_get_status): completed ones count.
