@@ -81,7 +81,13 @@ mkdir -p np-ref np-ft
   kill_job ck $!
   "${L[@]}" --restart ck >np.2 2>&1 || { cat np.2; fail "NetPIPE: the restart failed"; }
 )
-integrity() { grep -o "[0-9]*: *[0-9]* bytes *[0-9]* times --> *Integrity check passed" "$@" | tr -s ' '; }
+# NetPIPE's stdout and stderr interleave: a line's "-->" and its verdict may be split.
+integrity() {
+  /usr/bin/python3 -c 'import re, sys
+text = open(sys.argv[1]).read()
+for m in re.finditer(r"(\d+): *(\d+) bytes *(\d+) times -->(?:(?!-->).)*?Integrity check passed", text, re.S):
+    print(f"{m[1]}: {m[2]} bytes {m[3]} times --> Integrity check passed")' "$1"
+}
 [[ $(integrity np-ft/np.2 | wc -l) -ge 1 ]] || fail "NetPIPE: the restarted run went on with nothing"
 # What it printed before the kill is a prefix of the undisturbed output, what the
 # restarted program printed its suffix (lines still in mpirun's pipes when the job was
