@@ -193,6 +193,8 @@ int launch(const std::vector<std::string>& args) {
   program_words.insert(program_words.end(), options.spec.program_args.begin(),
                        options.spec.program_args.end());
   env.push_back(fmt::format("{}={}", ftmpi::k_env_command, shell_join(program_words)));
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_mode,
+                            options.mode == LaunchMode::transparent ? "transparent" : "native"));
   for (const char* name :
        {ftmpi::k_env_sysroot, ftmpi::k_env_node_cgroup, ftmpi::k_env_node_dir, "FTMPI_LOG_LEVEL"}) {
     if (const char* value = std::getenv(name); value != nullptr) {  // NOLINT(concurrency-mt-unsafe)

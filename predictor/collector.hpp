@@ -12,6 +12,7 @@ namespace ftmpi {
 struct CollectorConfig {
   std::string trace_path;  // "" for no trace
   std::string command;     // for the trace header
+  std::string mode = "native";
   double sample_interval = 1;
   double flush_interval = 2;  // seconds between trace flushes
 };

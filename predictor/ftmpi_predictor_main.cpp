@@ -24,6 +24,7 @@ int run(int argc, char** argv) {
   ftmpi::CollectorConfig config;
   config.trace_path = ftmpi::env_or(ftmpi::k_env_trace, "");
   config.command = ftmpi::env_or(ftmpi::k_env_command, "");
+  config.mode = ftmpi::env_or(ftmpi::k_env_mode, "native");
   config.sample_interval = std::atof(ftmpi::env_or(ftmpi::k_env_sample_interval, "1"));
   const ftmpi::Status served = ftmpi::run_collector(world, config);
   if (!served.ok()) {

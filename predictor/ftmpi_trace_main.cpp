@@ -1,7 +1,7 @@
 // ftmpi-trace: reads a job trace (also while the job runs) and shows it.
 //
 //   ftmpi-trace summary TRACE                      tables per node and per rank, events
-//   ftmpi-trace export TRACE [--table T] [-o CSV]  CSV of ranks, nodes or events
+//   ftmpi-trace export TRACE [--table T] [-o CSV]  CSV of ranks, nodes, events or checkpoints
 //   ftmpi-trace plot TRACE -o FILE.svg             time series of the metrics and events
 //
 // See docs/ftmpi-trace.md.
@@ -59,10 +59,11 @@ int run(int argc, char** argv) {
 
   auto* summary = app.add_subcommand("summary", "Tables per node and per rank, and the events");
   summary->add_option("TRACE", trace_path, "The job trace (.ftmpi.h5)")->required();
-  auto* exporter = app.add_subcommand("export", "CSV of the rank samples, node samples or events");
+  auto* exporter = app.add_subcommand(
+      "export", "CSV of the rank samples, node samples, events or checkpoint records");
   exporter->add_option("TRACE", trace_path, "The job trace")->required();
-  exporter->add_option("--table", table, "ranks, nodes or events")
-      ->check(CLI::IsMember({"ranks", "nodes", "events"}))
+  exporter->add_option("--table", table, "ranks, nodes, events or checkpoints")
+      ->check(CLI::IsMember({"ranks", "nodes", "events", "checkpoints"}))
       ->default_str("ranks");
   exporter->add_option("-o,--output", output, "CSV file (default: standard output)");
   auto* plot = app.add_subcommand("plot", "SVG time series of rank and node metrics with events");
@@ -92,7 +93,8 @@ int run(int argc, char** argv) {
   if (exporter->parsed()) {
     const std::map<std::string, ftmpi::ExportTable> tables{{"ranks", ftmpi::ExportTable::ranks},
                                                            {"nodes", ftmpi::ExportTable::nodes},
-                                                           {"events", ftmpi::ExportTable::events}};
+                                                           {"events", ftmpi::ExportTable::events},
+                                                           {"checkpoints", ftmpi::ExportTable::checkpoints}};
     return write_output(output, ftmpi::trace_csv(trace.value(), tables.at(table)));
   }
   return write_output(output, ftmpi::trace_svg(trace.value()));

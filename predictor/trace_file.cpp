@@ -93,6 +93,9 @@ Hid node_sample_type() {
 Hid event_type() {
   return compound_type(sizeof(Event), event_fields());
 }
+Hid checkpoint_type() {
+  return compound_type(sizeof(CheckpointRecord), checkpoint_fields());
+}
 Hid rank_info_type() {
   static const Field fields[] = {{"rank", offsetof(RankInfo, rank), FieldType::int32, 4},
                                  {"node", offsetof(RankInfo, node), FieldType::int32, 4},
@@ -186,12 +189,15 @@ struct TraceWriter::Impl {
   Hid rank_type = rank_sample_type();
   Hid node_type = node_sample_type();
   Hid event_type_id = event_type();
+  Hid checkpoint_type_id = checkpoint_type();
   Hid rank_samples;
   Hid node_samples;
   Hid events;
+  Hid checkpoints;
   hsize_t rank_rows = 0;
   hsize_t node_rows = 0;
   hsize_t event_rows = 0;
+  hsize_t checkpoint_rows = 0;
 };
 
 TraceWriter::TraceWriter(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
@@ -237,12 +243,15 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::create(const std::string& path
   auto rank_samples = create_growing(ranks.get(), "samples", impl->rank_type);
   auto node_samples = create_growing(nodes.get(), "samples", impl->node_type);
   auto events = create_growing(file, "events", impl->event_type_id);
-  for (const Status& s : {rank_samples.status(), node_samples.status(), events.status()}) {
+  auto checkpoints = create_growing(file, "checkpoints", impl->checkpoint_type_id);
+  for (const Status& s :
+       {rank_samples.status(), node_samples.status(), events.status(), checkpoints.status()}) {
     FTMPI_RETURN_IF_ERROR(s);
   }
   impl->rank_samples = std::move(rank_samples).value();
   impl->node_samples = std::move(node_samples).value();
   impl->events = std::move(events).value();
+  impl->checkpoints = std::move(checkpoints).value();
   if (H5Fstart_swmr_write(file) < 0) {
     return hdf5_error(fmt::format("cannot start SWMR writing of {}", path));
   }
@@ -264,11 +273,17 @@ Status TraceWriter::append(std::span<const Event> rows) {
                      m_impl->event_rows);
 }
 
+Status TraceWriter::append(std::span<const CheckpointRecord> rows) {
+  return append_rows(m_impl->checkpoints, m_impl->checkpoint_type_id, rows.data(), rows.size(),
+                     m_impl->checkpoint_rows);
+}
+
 Status TraceWriter::flush() {
   if (!m_impl || !m_impl->file.valid()) {
     return {};
   }
-  for (const Hid* set : {&m_impl->rank_samples, &m_impl->node_samples, &m_impl->events}) {
+  for (const Hid* set :
+       {&m_impl->rank_samples, &m_impl->node_samples, &m_impl->events, &m_impl->checkpoints}) {
     if (H5Dflush(set->get()) < 0) {
       return hdf5_error("cannot flush the trace");
     }
@@ -287,6 +302,7 @@ Status TraceWriter::close() {
   m_impl->rank_samples.reset();
   m_impl->node_samples.reset();
   m_impl->events.reset();
+  m_impl->checkpoints.reset();
   m_impl->file.reset();
   return status;
 }
@@ -375,9 +391,11 @@ Result<TraceContents> read_trace(const std::string& path) {
   if (!version.ok()) {
     return corrupt(fmt::format("{} is not an ftmpi trace (no schema version)", path));
   }
-  if (version.value() != k_trace_schema_version) {
-    return unsupported(fmt::format("{} has trace schema version {}; this ftmpi reads version {}",
-                                   path, version.value(), k_trace_schema_version));
+  // Version 1 is version 2 without /checkpoints.
+  if (version.value() < 1 || version.value() > k_trace_schema_version) {
+    return unsupported(
+        fmt::format("{} has trace schema version {}; this ftmpi reads versions 1 to {}", path,
+                    version.value(), k_trace_schema_version));
   }
   TraceContents trace;
   TraceHeader& h = trace.header;
@@ -415,6 +433,13 @@ Result<TraceContents> read_trace(const std::string& path) {
   trace.rank_samples = std::move(rank_samples).value();
   trace.node_samples = std::move(node_samples).value();
   trace.events = std::move(events).value();
+  if (version.value() >= 2) {
+    auto checkpoints = read_rows<CheckpointRecord>(file.get(), "checkpoints", checkpoint_type());
+    if (!checkpoints.ok()) {
+      return corrupt(fmt::format("{}: {}", path, checkpoints.status().message()));
+    }
+    trace.checkpoints = std::move(checkpoints).value();
+  }
   return trace;
 }
 

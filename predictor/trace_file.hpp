@@ -1,7 +1,7 @@
 // The job trace: one HDF5 file per job, written by the predictor rank alone in SWMR
 // mode (readers may open it while the job runs), read by ftmpi-trace and the tests.
 // docs/trace-format.md is the schema's reference; /job's schema_version attribute is
-// k_trace_schema_version, and readers refuse any other.
+// k_trace_schema_version; readers refuse newer versions.
 #pragma once
 
 #include <cstdint>
@@ -54,6 +54,7 @@ class TraceWriter {
   Status append(std::span<const RankSample> rows);
   Status append(std::span<const NodeSample> rows);
   Status append(std::span<const Event> rows);
+  Status append(std::span<const CheckpointRecord> rows);
   // Makes everything appended so far visible to readers and durable against a crash.
   Status flush();
   // Flushes and closes; the destructor does the same, ignoring errors.
@@ -70,6 +71,7 @@ struct TraceContents {
   std::vector<RankSample> rank_samples;
   std::vector<NodeSample> node_samples;
   std::vector<Event> events;
+  std::vector<CheckpointRecord> checkpoints;  // empty in version-1 traces
 };
 
 // Reads a whole trace, also one that is being written (SWMR) or whose writer was

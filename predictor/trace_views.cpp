@@ -150,6 +150,18 @@ std::string trace_summary(const TraceContents& t) {
         rows.size() > 1 ? 100 * mpi_time / span : 0.0, sum_array(last.mpi_calls, k_mpi_classes),
         static_cast<double>(sum_array(last.mpi_bytes, k_mpi_classes)) / k_mib);
   }
+  if (!t.checkpoints.empty()) {
+    out += "\ncheckpoints and restarts (per rank, ms)\n";
+    out += fmt::format("{:<10} {:>6} {:>5} {:>9} {:>9} {:>9} {:>9} {:>9} {:>9} {:>10}\n", "kind",
+                       "epoch", "rank", "quiesce", "dump", "write", "restore", "rebuild", "total",
+                       "MiB");
+    for (const CheckpointRecord& c : t.checkpoints) {
+      out += fmt::format(
+          "{:<10} {:>6} {:>5} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.1f}\n",
+          c.kind, c.epoch, c.rank, c.quiesce_ms, c.dump_ms, c.write_ms, c.restore_ms,
+          c.rebuild_ms, c.total_ms, static_cast<double>(c.bytes) / k_mib);
+    }
+  }
   out += "\nevents\n";
   for (const Event& e : t.events) {
     std::string who;
@@ -229,6 +241,8 @@ std::string trace_csv(const TraceContents& t, ExportTable table) {
       return csv_table(t.node_samples, node_sample_fields(), t.header.start_time);
     case ExportTable::events:
       return csv_table(t.events, event_fields(), t.header.start_time);
+    case ExportTable::checkpoints:
+      return csv_table(t.checkpoints, checkpoint_fields(), t.header.start_time);
   }
   return {};
 }

@@ -9,10 +9,11 @@
 
 namespace ftmpi {
 
-// The summary: the job, a table per node and per rank, and the events.
+// The summary: the job, a table per node and per rank, the checkpoints and restarts,
+// and the events.
 std::string trace_summary(const TraceContents& trace);
 
-enum class ExportTable { ranks, nodes, events };
+enum class ExportTable { ranks, nodes, events, checkpoints };
 // CSV with a header row of column names (docs/trace-format.md); times in seconds since
 // the job started.
 std::string trace_csv(const TraceContents& trace, ExportTable table);

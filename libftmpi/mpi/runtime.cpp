@@ -33,6 +33,7 @@ struct PendingSend {
   std::vector<std::byte> bytes;
 };
 std::mutex g_send_mutex;
+std::vector<CheckpointRecord> g_checkpoints;  // not yet sent; under g_send_mutex
 std::deque<PendingSend>& pending_sends() {
   static std::deque<PendingSend> pending;
   return pending;
@@ -70,8 +71,9 @@ void deliver_samples() {
     return;
   }
   SampleBatch batch = g_sampler->take();
+  batch.checkpoints.swap(g_checkpoints);
   reap_sends(false);
-  if (batch.ranks.empty() && batch.nodes.empty()) {
+  if (batch.ranks.empty() && batch.nodes.empty() && batch.checkpoints.empty()) {
     return;
   }
   PendingSend& send = pending_sends().emplace_back();
@@ -124,6 +126,14 @@ Status start_telemetry() {
 
 }  // namespace
 
+void record_checkpoint(const CheckpointRecord& record) {
+  const std::lock_guard lock(g_send_mutex);
+  if (g_sampler) {
+    g_checkpoints.push_back(record);
+    g_samples_pending.store(true, std::memory_order_relaxed);
+  }
+}
+
 void set_sampled_process(pid_t pid) noexcept {
   g_sampled_pid = pid;
 }
@@ -151,7 +161,8 @@ Status runtime_stop() {
     g_sampler->stop();
     const std::lock_guard lock(g_send_mutex);
     reap_sends(true);
-    const SampleBatch last = g_sampler->take();
+    SampleBatch last = g_sampler->take();
+    last.checkpoints.swap(g_checkpoints);
     const std::vector<std::byte> bytes = encode_batch(last);
     PMPI_Send(bytes.data(), static_cast<int>(bytes.size()), MPI_BYTE, g_world.predictor_rank,
               k_tag_samples, g_world.control);

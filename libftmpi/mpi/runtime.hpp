@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include "telemetry/samples.hpp"
 #include "util/job_env.hpp"
 #include "util/status.hpp"
 
@@ -14,6 +15,10 @@ namespace ftmpi {
 // The process whose counters this rank samples and reports (the application process a
 // rank proxy serves); by default this one.  Before MPI_Init.
 void set_sampled_process(pid_t pid) noexcept;
+
+// A checkpoint or restart of this rank for the trace: sent to the predictor with the
+// next samples (at the latest at MPI_Finalize); dropped without a predictor.
+void record_checkpoint(const CheckpointRecord& record);
 
 // After a successful PMPI_Init/PMPI_Init_thread.  On failure the caller aborts the job.
 Status runtime_start();

@@ -15,6 +15,7 @@
 #include "ckpt/manifest.hpp"
 #include "mpi/handles.hpp"
 #include "mpi/mpi_library.hpp"
+#include "mpi/runtime.hpp"
 #include "proxy/custom_exec.hpp"
 #include "proxy/progress.hpp"
 #include "proxy/state.hpp"
@@ -519,6 +520,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   PMPI_Bcast(&ok, 1, MPI_INT, 0, m_comm);
   std::string mine;
   double dump_ms = 0;
+  double write_ms = 0;
   std::uint64_t bytes = 0;
   if (ok == 0) {
     mine = fmt::format("ERROR: cannot create {}", dir);
@@ -546,6 +548,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     }
     auto files =
         dumped.ok() ? describe_files(dir, rank_dir) : Result<std::vector<CheckpointFile>>(dumped);
+    write_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6 - dump_ms;
     if (files.ok()) {
       RankCheckpoint r{m_rank, m_channel, files.value()};
       for (const CheckpointFile& f : r.files) {
@@ -619,6 +622,20 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     }
   }
   PMPI_Bcast(&written, 1, MPI_INT, 0, m_comm);
+  if (written != 0) {
+    CheckpointRecord record;
+    record.time = wall_seconds();
+    record.rank = m_rank;
+    set_text(record.kind, "checkpoint");
+    record.epoch = static_cast<std::int64_t>(epoch);
+    record.quiesce_ms = quiesce_ms;
+    record.dump_ms = dump_ms;
+    record.write_ms = write_ms;
+    record.total_ms = static_cast<double>(monotonic_ns() - start_ns) * 1e-6;
+    record.bytes = static_cast<std::int64_t>(bytes);
+    record.drained = static_cast<std::int64_t>(m_drained);
+    record_checkpoint(record);
+  }
   return written != 0;
 }
 

@@ -12,7 +12,27 @@ struct Header {
   std::uint32_t version = k_trace_schema_version;
   std::uint32_t rank_count = 0;
   std::uint32_t node_count = 0;
+  std::uint32_t checkpoint_count = 0;
+  std::uint32_t reserved = 0;
 };
+
+template <class T>
+void put(std::vector<std::byte>& bytes, std::size_t& at, const std::vector<T>& rows) {
+  if (!rows.empty()) {
+    std::memcpy(bytes.data() + at, rows.data(), rows.size() * sizeof(T));
+    at += rows.size() * sizeof(T);
+  }
+}
+
+template <class T>
+void take(std::span<const std::byte> bytes, std::size_t& at, std::vector<T>& rows,
+          std::uint32_t count) {
+  rows.resize(count);
+  if (count != 0) {
+    std::memcpy(rows.data(), bytes.data() + at, rows.size() * sizeof(T));
+    at += rows.size() * sizeof(T);
+  }
+}
 
 }  // namespace
 
@@ -20,16 +40,15 @@ std::vector<std::byte> encode_batch(const SampleBatch& batch) {
   Header header;
   header.rank_count = static_cast<std::uint32_t>(batch.ranks.size());
   header.node_count = static_cast<std::uint32_t>(batch.nodes.size());
-  const std::size_t rank_bytes = batch.ranks.size() * sizeof(RankSample);
-  const std::size_t node_bytes = batch.nodes.size() * sizeof(NodeSample);
-  std::vector<std::byte> bytes(sizeof(Header) + rank_bytes + node_bytes);
+  header.checkpoint_count = static_cast<std::uint32_t>(batch.checkpoints.size());
+  std::vector<std::byte> bytes(sizeof(Header) + batch.ranks.size() * sizeof(RankSample) +
+                               batch.nodes.size() * sizeof(NodeSample) +
+                               batch.checkpoints.size() * sizeof(CheckpointRecord));
   std::memcpy(bytes.data(), &header, sizeof header);
-  if (rank_bytes != 0) {
-    std::memcpy(bytes.data() + sizeof header, batch.ranks.data(), rank_bytes);
-  }
-  if (node_bytes != 0) {
-    std::memcpy(bytes.data() + sizeof header + rank_bytes, batch.nodes.data(), node_bytes);
-  }
+  std::size_t at = sizeof header;
+  put(bytes, at, batch.ranks);
+  put(bytes, at, batch.nodes);
+  put(bytes, at, batch.checkpoints);
   return bytes;
 }
 
@@ -43,20 +62,16 @@ Result<SampleBatch> decode_batch(std::span<const std::byte> bytes) {
   if (header.magic != k_magic || header.version != k_trace_schema_version) {
     return corrupt("sample batch from a different ftmpi version");
   }
-  const std::size_t rank_bytes = std::size_t{header.rank_count} * sizeof(RankSample);
-  const std::size_t node_bytes = std::size_t{header.node_count} * sizeof(NodeSample);
-  if (bytes.size() != sizeof header + rank_bytes + node_bytes) {
+  if (bytes.size() != sizeof header + std::size_t{header.rank_count} * sizeof(RankSample) +
+                          std::size_t{header.node_count} * sizeof(NodeSample) +
+                          std::size_t{header.checkpoint_count} * sizeof(CheckpointRecord)) {
     return corrupt("sample batch size does not match its header");
   }
   SampleBatch batch;
-  batch.ranks.resize(header.rank_count);
-  batch.nodes.resize(header.node_count);
-  if (rank_bytes != 0) {
-    std::memcpy(batch.ranks.data(), bytes.data() + sizeof header, rank_bytes);
-  }
-  if (node_bytes != 0) {
-    std::memcpy(batch.nodes.data(), bytes.data() + sizeof header + rank_bytes, node_bytes);
-  }
+  std::size_t at = sizeof header;
+  take(bytes, at, batch.ranks, header.rank_count);
+  take(bytes, at, batch.nodes, header.node_count);
+  take(bytes, at, batch.checkpoints, header.checkpoint_count);
   return batch;
 }
 

@@ -1,6 +1,6 @@
 // A batch of samples as it travels from an application rank to the predictor (one MPI
 // message of MPI_BYTE on the control communicator, tag k_tag_samples): a header, then
-// the rank samples, then the node samples.  Both sides are the same build of ftmpi, so
+// the rank samples, the node samples, then the checkpoint records.  Both sides are the same build of ftmpi, so
 // the structs are copied as they are.
 #pragma once
 
@@ -27,6 +27,7 @@ struct RankHello {
 struct SampleBatch {
   std::vector<RankSample> ranks;
   std::vector<NodeSample> nodes;
+  std::vector<CheckpointRecord> checkpoints;
 };
 
 std::vector<std::byte> encode_batch(const SampleBatch& batch);

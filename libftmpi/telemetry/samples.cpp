@@ -111,4 +111,24 @@ std::span<const Field> event_fields() {
   return fields;
 }
 
+std::span<const Field> checkpoint_fields() {
+  static const Field fields[] = {
+      FTMPI_FIELD(CheckpointRecord, time),
+      FTMPI_FIELD(CheckpointRecord, rank),
+      FTMPI_FIELD(CheckpointRecord, node),
+      Field{"kind", offsetof(CheckpointRecord, kind), FieldType::text,
+            sizeof(CheckpointRecord::kind)},
+      FTMPI_FIELD(CheckpointRecord, epoch),
+      FTMPI_FIELD(CheckpointRecord, quiesce_ms),
+      FTMPI_FIELD(CheckpointRecord, dump_ms),
+      FTMPI_FIELD(CheckpointRecord, write_ms),
+      FTMPI_FIELD(CheckpointRecord, restore_ms),
+      FTMPI_FIELD(CheckpointRecord, rebuild_ms),
+      FTMPI_FIELD(CheckpointRecord, total_ms),
+      FTMPI_FIELD(CheckpointRecord, bytes),
+      FTMPI_FIELD(CheckpointRecord, drained),
+  };
+  return fields;
+}
+
 }  // namespace ftmpi

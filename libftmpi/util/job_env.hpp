@@ -22,6 +22,8 @@ inline constexpr const char* k_env_node_dir = "FTMPI_NODE_DIR";
 inline constexpr const char* k_env_trace = "FTMPI_TRACE";
 // The command line of the job, for the trace.
 inline constexpr const char* k_env_command = "FTMPI_COMMAND";
+// The launch mode ("native" or "transparent"), for the trace.
+inline constexpr const char* k_env_mode = "FTMPI_MODE";
 
 // Transparent mode: the shared-memory channel an application process talks to its rank
 // proxy through (set by the proxy for the process it starts).

@@ -1,11 +1,13 @@
 #!/usr/bin/python3
 """check_trace.py TRACE --ranks N --interval S [--complete | --min-rows K]
+                [--checkpoints K] [--restarts K] [--mode MODE]
 
 Checks an ftmpi job trace with h5py (an independent reader), opening it as a SWMR
 reader so it also works while the job runs or after the job was killed:
 schema version, one info row per rank, per-rank sample counts that fit the duration
 and interval, strictly increasing times, cumulative counters that never decrease,
-sane values, node samples, and (--complete) the job_start/job_end events.
+sane values, node samples, (--complete) the job_start/job_end events, and at least K
+checkpoint (restart) records per rank with their phase timings and bytes.
 Exit 0 when all hold; otherwise 1, printing what failed.
 """
 import argparse
@@ -29,11 +31,17 @@ def main():
     p.add_argument("--interval", type=float, required=True)
     p.add_argument("--complete", action="store_true", help="the job ended normally")
     p.add_argument("--min-rows", type=int, default=2, help="samples each rank must have")
+    p.add_argument("--checkpoints", type=int, default=0, help="checkpoints each rank must show")
+    p.add_argument("--restarts", type=int, default=0, help="restarts each rank must show")
+    p.add_argument("--mode", help="the /job mode attribute")
     a = p.parse_args()
 
     with h5py.File(a.trace, "r", libver="latest", swmr=True) as f:
         job = f["job"].attrs
-        check(int(job["schema_version"]) == 1, f"schema_version {job['schema_version']}")
+        check(int(job["schema_version"]) == 2, f"schema_version {job['schema_version']}")
+        if a.mode:
+            mode = job["mode"].decode() if isinstance(job["mode"], bytes) else str(job["mode"])
+            check(mode == a.mode, f"/job mode {mode}, expected {a.mode}")
         check(int(job["ranks"]) == a.ranks, f"/job ranks {job['ranks']}")
         check(abs(float(job["sample_interval"]) - a.interval) < 1e-9, "sample_interval")
         start = float(job["start_time"])
@@ -82,8 +90,26 @@ def main():
         check(kinds[:1] == ["job_start"], f"events {kinds}")
         if a.complete:
             check(kinds[-1:] == ["job_end"], f"events {kinds}")
+        ckpt = f["checkpoints"]
+        ckpt.refresh()
+        crows = ckpt[:]
+        for kind, want, phases in (("checkpoint", a.checkpoints, ("dump_ms", "write_ms")),
+                                   ("restart", a.restarts, ("restore_ms", "rebuild_ms"))):
+            if want == 0:
+                continue
+            of_kind = crows[np.array([k.decode() == kind for k in crows["kind"]], dtype=bool)]
+            for rank in range(a.ranks):
+                r = of_kind[of_kind["rank"] == rank]
+                check(len(r) >= want, f"rank {rank}: {len(r)} {kind} records, expected >= {want}")
+                check(np.all(r["bytes"] > 0), f"rank {rank}: {kind} without bytes")
+                for phase in phases:
+                    check(np.all(r[phase] > 0), f"rank {rank}: {kind} without {phase}")
+                check(np.all(r["total_ms"] >= r[phases[0]]), f"rank {rank}: {kind} total_ms")
+                check(np.all(np.diff(r["epoch"]) >= 0) if kind == "checkpoint" else True,
+                      f"rank {rank}: checkpoint epochs go back")
+            check(kinds.count(kind) >= want, f"{kinds.count(kind)} {kind} events, expected {want}")
         print(f"check_trace: {a.trace}: {len(rows)} rank samples, {len(nrows)} node samples, "
-              f"events {kinds}")
+              f"{len(crows)} checkpoint records, events {kinds}")
     if failures:
         for message in failures:
             print("check_trace: FAIL:", message, file=sys.stderr)

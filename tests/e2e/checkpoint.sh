@@ -6,10 +6,11 @@
 #    every file's size and CRC-32 against the manifest);
 #  - ftmpi-ctl checkpoint --wait asks a running job for one;
 #  - a truncated image, a flipped byte, a missing manifest are refused;
-#  - a full disk during a checkpoint leaves the previous one intact and the job going.
+#  - a full disk during a checkpoint leaves the previous one intact and the job going;
+#  - the trace holds each checkpoint: per rank, its phase timings and bytes.
 # Needs root (CRIU, and a small tmpfs for the full disk).
 source "$(dirname "$0")/lib.sh"
-L=("$BIN/ftmpi-launch" --oversubscribe --no-trace --mode transparent)
+L=("$BIN/ftmpi-launch" --oversubscribe --mode transparent --sample-interval 0.5)
 [[ $(id -u) -eq 0 ]] || fail "checkpoint.sh needs root (CRIU and mount)"
 L+=(--allow-run-as-root)
 CTL="$BIN/ftmpi-ctl"
@@ -44,13 +45,16 @@ for app in jacobi2d cg farm memhog; do
   read -r -a a <<<"${args[$app]}"
   rm -rf "ck-$app"
   FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir "ck-$app" --ckpt-interval 0.3 --ckpt-keep 2 \
-    -np 3 "$BIN/$app" "${a[@]}" >"$app.out" 2>"$app.err" ||
+    --trace "$app.h5" -np 3 "$BIN/$app" "${a[@]}" >"$app.out" 2>"$app.err" ||
     { cat "$app.out" "$app.err"; fail "$app with checkpoints exited with $?"; }
   got=$(checksum_of "$app.out")
   want=$(reference_checksum "$app" 3 "${a[@]}")
   [[ $got == "$want" ]] || fail "$app: checksum $got with checkpoints, reference $want"
   taken=$(grep -c "checkpoint [0-9]* written" "$app.err")
   [[ $taken -ge 3 ]] || { cat "$app.err"; fail "$app: only $taken checkpoints taken"; }
+  # Every checkpoint in the trace, each rank's part with its phases and bytes.
+  "${CHECK_TRACE[@]}" "$app.h5" --ranks 3 --interval 0.5 --complete --mode transparent \
+    --checkpoints "$taken" || fail "$app: the trace of a checkpointed job"
   kept=("ck-$app"/ckpt-*)
   [[ ${#kept[@]} -eq 2 ]] || fail "$app: ${#kept[@]} checkpoints kept, --ckpt-keep 2"
   for c in "${kept[@]}"; do

@@ -7,6 +7,8 @@ set -euo pipefail
 : "${FTMPI_SOURCE_DIR:?run through ctest, or set FTMPI_SOURCE_DIR}"
 BIN="$FTMPI_BUILD_DIR/bin"
 TEST_BIN="$FTMPI_BUILD_DIR/tests/bin"
+# An independent reader of job traces (h5py).
+CHECK_TRACE=(/usr/bin/python3 "$FTMPI_SOURCE_DIR/tests/e2e/check_trace.py")
 MPIRUN=(mpirun --oversubscribe)
 [[ $(id -u) -eq 0 ]] && MPIRUN+=(--allow-run-as-root)
 

@@ -8,7 +8,7 @@
 # Needs root (CRIU).
 source "$(dirname "$0")/lib.sh"
 [[ $(id -u) -eq 0 ]] || fail "restart.sh needs root (CRIU)"
-L=("$BIN/ftmpi-launch" --oversubscribe --no-trace --allow-run-as-root)
+L=("$BIN/ftmpi-launch" --oversubscribe --allow-run-as-root)
 
 # kill_job DIR: SIGKILL the launcher (its session) and every process of the job (the
 # application processes live in sessions of their own; they carry DIR in their
@@ -56,8 +56,11 @@ for app in jacobi2d cg farm memhog; do
   wait_for_checkpoint "$dir" "$first" >/dev/null ||
     { cat "$app.2.out" "$app.2.err"; fail "$app: the restarted job took no checkpoint"; }
   kill_job "$dir" $!
-  "${L[@]}" --restart "$dir" >"$app.3.out" 2>"$app.3.err" ||
-    { cat "$app.3.out" "$app.3.err"; fail "$app: the second restart failed"; }
+  "${L[@]}" --restart "$dir" --trace "$app.3.h5" --sample-interval 0.5 >"$app.3.out" \
+    2>"$app.3.err" || { cat "$app.3.out" "$app.3.err"; fail "$app: the second restart failed"; }
+  # The restart in the restarted job's trace: each rank's restore and rebuild, and bytes.
+  "${CHECK_TRACE[@]}" "$app.3.h5" --ranks 3 --interval 0.5 --complete --mode transparent \
+    --restarts 1 --min-rows 1 || fail "$app: the trace of a restarted job"
   got=$(checksum_of "$app.3.out")
   want=$(reference_checksum "$app" 3 "${a[@]}")
   [[ $got == "$want" ]] || fail "$app: checksum $got after two kills and restarts, reference $want"

@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 L=("$BIN/ftmpi-launch" --oversubscribe)
 [[ $(id -u) -eq 0 ]] && L+=(--allow-run-as-root)
-CHECK=(/usr/bin/python3 "$(dirname "$0")/check_trace.py")
 app=("$BIN/jacobi2d" -n 64 -s 100)
 
 # kill_tree PID: SIGKILL a process and all its descendants at once.
@@ -26,7 +25,7 @@ kill_tree() {
 [[ $(checksum_of run.out) == "$(reference_checksum jacobi2d 3 -n 64 -i 25)" ]] ||
   fail "checksum under tracing differs from the reference"
 expect_in run.err "trace: $PWD/complete.h5"
-"${CHECK[@]}" complete.h5 --ranks 3 --interval 0.2 --complete --min-rows 10 ||
+"${CHECK_TRACE[@]}" complete.h5 --ranks 3 --interval 0.2 --complete --min-rows 10 ||
   fail "complete trace"
 
 # 2. A reader while the job runs (SWMR), then after it ended.
@@ -34,9 +33,9 @@ expect_in run.err "trace: $PWD/complete.h5"
 job=$!
 sleep 3
 kill -0 "$job" 2>/dev/null || fail "the live job ended too early to be read live"
-"${CHECK[@]}" live.h5 --ranks 2 --interval 0.2 --min-rows 5 || fail "live read of a running job"
+"${CHECK_TRACE[@]}" live.h5 --ranks 2 --interval 0.2 --min-rows 5 || fail "live read of a running job"
 wait "$job" || { cat live.out; fail "live job failed"; }
-"${CHECK[@]}" live.h5 --ranks 2 --interval 0.2 --complete --min-rows 20 || fail "live trace after the end"
+"${CHECK_TRACE[@]}" live.h5 --ranks 2 --interval 0.2 --complete --min-rows 20 || fail "live trace after the end"
 
 # 3. A job killed with SIGKILL keeps everything up to its last flush.
 "${L[@]}" --trace killed.h5 --sample-interval 0.2 -np 2 "$BIN/memhog" -m 8 -i 1000 -s 100 \
@@ -46,7 +45,7 @@ sleep 4
 kill_tree "$job"
 wait "$job" 2>/dev/null || true
 sleep 1
-"${CHECK[@]}" killed.h5 --ranks 2 --interval 0.2 --min-rows 5 || fail "trace of a killed job"
+"${CHECK_TRACE[@]}" killed.h5 --ranks 2 --interval 0.2 --min-rows 5 || fail "trace of a killed job"
 # Ordinary (non-SWMR) readers need the file's open-for-writing flag cleared first.
 h5clear -s killed.h5 || fail "h5clear -s on the killed job's trace"
 h5dump -H killed.h5 >/dev/null || fail "h5dump after h5clear"

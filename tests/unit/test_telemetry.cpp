@@ -226,6 +226,9 @@ TEST(SampleBatch, RoundTripsAndRefusesDamage) {
   batch.ranks[2].mpi_bytes[3] = 99;
   batch.nodes.resize(1);
   batch.nodes[0].temperature_max = 55.5;
+  batch.checkpoints.resize(2);
+  batch.checkpoints[1].epoch = 12;
+  set_text(batch.checkpoints[1].kind, "restart");
   const auto bytes = encode_batch(batch);
   auto decoded = decode_batch(bytes);
   ASSERT_TRUE(decoded.ok());
@@ -233,6 +236,9 @@ TEST(SampleBatch, RoundTripsAndRefusesDamage) {
   EXPECT_EQ(decoded.value().ranks[2].rank, 7);
   EXPECT_EQ(decoded.value().ranks[2].mpi_bytes[3], 99);
   EXPECT_EQ(decoded.value().nodes[0].temperature_max, 55.5);
+  ASSERT_EQ(decoded.value().checkpoints.size(), 2U);
+  EXPECT_EQ(decoded.value().checkpoints[1].epoch, 12);
+  EXPECT_STREQ(decoded.value().checkpoints[1].kind, "restart");
   EXPECT_EQ(decode_batch(std::span(bytes).first(bytes.size() - 1)).status().code(),
             StatusCode::corrupt);
   auto wrong = bytes;
@@ -241,7 +247,8 @@ TEST(SampleBatch, RoundTripsAndRefusesDamage) {
 }
 
 TEST(SampleFields, DescribeEveryColumnOnce) {
-  for (auto fields : {rank_sample_fields(), node_sample_fields(), event_fields()}) {
+  for (auto fields :
+       {rank_sample_fields(), node_sample_fields(), event_fields(), checkpoint_fields()}) {
     std::set<std::string_view> names;
     for (const Field& f : fields) {
       EXPECT_TRUE(names.insert(f.name).second) << f.name;

@@ -61,6 +61,13 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
     set_text(e.kind, "job_start");
     set_text(e.detail, "hello");
     ASSERT_TRUE(writer.value()->append(std::span<const Event>(&e, 1)).ok());
+    CheckpointRecord c;
+    c.rank = 1;
+    set_text(c.kind, "restart");
+    c.epoch = 4;
+    c.restore_ms = 12.5;
+    c.bytes = 1 << 20;
+    ASSERT_TRUE(writer.value()->append(std::span<const CheckpointRecord>(&c, 1)).ok());
     ASSERT_TRUE(writer.value()->close().ok());
   }
   auto trace = read_trace(path);
@@ -84,6 +91,11 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
   ASSERT_EQ(t.events.size(), 1U);
   EXPECT_STREQ(t.events[0].kind, "job_start");
   EXPECT_STREQ(t.events[0].detail, "hello");
+  ASSERT_EQ(t.checkpoints.size(), 1U);
+  EXPECT_STREQ(t.checkpoints[0].kind, "restart");
+  EXPECT_EQ(t.checkpoints[0].epoch, 4);
+  EXPECT_EQ(t.checkpoints[0].restore_ms, 12.5);
+  EXPECT_EQ(t.checkpoints[0].bytes, 1 << 20);
 }
 
 TEST(TraceFile, ReadersSeeFlushedRowsWhileTheWriterRuns) {
