@@ -102,6 +102,7 @@ int launch(const std::vector<std::string>& args) {
   const char* path_env = std::getenv("PATH");
   const std::string search_path = path_env != nullptr ? path_env : "/usr/local/bin:/usr/bin:/bin";
   std::string restart_from;
+  std::string restart_command;  // the checkpointed job's command line
   if (!options.restart.empty()) {
     // The newest valid checkpoint; its manifest gives the ranks and the command.
     std::vector<std::string> skipped;
@@ -123,6 +124,7 @@ int launch(const std::vector<std::string>& args) {
     }
     options.spec.ranks = ranks;
     const std::string& command = manifest.value().command;
+    restart_command = command;
     options.spec.program = command.substr(0, command.find(' '));
     if (options.spec.program.empty()) {
       options.spec.program = "restarted";
@@ -192,7 +194,8 @@ int launch(const std::vector<std::string>& args) {
   std::vector<std::string> program_words{options.spec.program};
   program_words.insert(program_words.end(), options.spec.program_args.begin(),
                        options.spec.program_args.end());
-  env.push_back(fmt::format("{}={}", ftmpi::k_env_command, shell_join(program_words)));
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_command,
+                            restart_command.empty() ? shell_join(program_words) : restart_command));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_mode,
                             options.mode == LaunchMode::transparent ? "transparent" : "native"));
   for (const char* name :
@@ -238,7 +241,7 @@ int launch(const std::vector<std::string>& args) {
     if (!options.dry_run) {
       auto criu = ftmpi::find_criu();
       if (!criu.ok()) {
-        log->error("transparent mode needs CRIU: {}", criu.status().message());
+        log->error("transparent mode (the default) needs CRIU: {}", criu.status().message());
         return k_exit_unavailable;
       }
       log->debug("CRIU: {} ({}, {})", criu.value().path, criu.value().origin, criu.value().version);

@@ -108,10 +108,11 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   const std::map<std::string, LaunchMode> modes{{"native", LaunchMode::native},
                                                 {"transparent", LaunchMode::transparent}};
   app.add_option("--mode", options.mode,
-                 "native: the program calls MPI itself (telemetry, no checkpoints);\n"
-                 "transparent: each rank runs beside a rank proxy; checkpoints")
+                 "transparent: each rank runs beside a rank proxy; checkpoints and\n"
+                 "restart (needs CRIU); native: the program calls MPI itself\n"
+                 "(telemetry only, no CRIU needed)")
       ->transform(CLI::CheckedTransformer(modes, CLI::ignore_case))
-      ->default_str("native");
+      ->default_str("transparent");
   app.add_option("--trace", options.trace,
                  "Write the job trace to FILE (default: PROGRAM-DATE-TIME.ftmpi.h5 here)")
       ->type_name("FILE");

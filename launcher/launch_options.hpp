@@ -18,7 +18,7 @@ enum class LaunchMode {
 };
 
 struct LaunchOptions {
-  LaunchMode mode = LaunchMode::native;
+  LaunchMode mode = LaunchMode::transparent;
   LaunchSpec spec;               // program is the name as given; main() resolves it
   std::string mpirun;            // mpirun to use
   bool dry_run = false;          // print the launcher command instead of running it

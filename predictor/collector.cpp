@@ -50,13 +50,15 @@ Event make_event(const char* kind, const std::string& detail) {
 std::string checkpoint_summary(const CheckpointRecord& c) {
   const double mb = static_cast<double>(c.bytes) / 1e6;
   if (std::string_view(c.kind) == "restart") {
-    return fmt::format("from checkpoint {}: rank 0 restored {:.1f} MB in {:.1f} ms (restore {:.1f} "
-                       "ms, rebuild {:.1f} ms)",
-                       c.epoch, mb, c.total_ms, c.restore_ms, c.rebuild_ms);
+    return fmt::format(
+        "from checkpoint {}: rank 0 restored {:.1f} MB in {:.1f} ms (restore {:.1f} "
+        "ms, rebuild {:.1f} ms)",
+        c.epoch, mb, c.total_ms, c.restore_ms, c.rebuild_ms);
   }
-  return fmt::format("checkpoint {}: {:.1f} ms, rank 0 dumped {:.1f} MB (quiesce {:.1f} ms, dump "
-                     "{:.1f} ms, write {:.1f} ms)",
-                     c.epoch, c.total_ms, mb, c.quiesce_ms, c.dump_ms, c.write_ms);
+  return fmt::format(
+      "checkpoint {}: {:.1f} ms, rank 0 dumped {:.1f} MB (quiesce {:.1f} ms, dump "
+      "{:.1f} ms, write {:.1f} ms)",
+      c.epoch, c.total_ms, mb, c.quiesce_ms, c.dump_ms, c.write_ms);
 }
 
 class Collector {

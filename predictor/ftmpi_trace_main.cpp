@@ -91,10 +91,11 @@ int run(int argc, char** argv) {
     return write_output("", ftmpi::trace_summary(trace.value()));
   }
   if (exporter->parsed()) {
-    const std::map<std::string, ftmpi::ExportTable> tables{{"ranks", ftmpi::ExportTable::ranks},
-                                                           {"nodes", ftmpi::ExportTable::nodes},
-                                                           {"events", ftmpi::ExportTable::events},
-                                                           {"checkpoints", ftmpi::ExportTable::checkpoints}};
+    const std::map<std::string, ftmpi::ExportTable> tables{
+        {"ranks", ftmpi::ExportTable::ranks},
+        {"nodes", ftmpi::ExportTable::nodes},
+        {"events", ftmpi::ExportTable::events},
+        {"checkpoints", ftmpi::ExportTable::checkpoints}};
     return write_output(output, ftmpi::trace_csv(trace.value(), tables.at(table)));
   }
   return write_output(output, ftmpi::trace_svg(trace.value()));

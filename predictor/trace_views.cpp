@@ -158,8 +158,8 @@ std::string trace_summary(const TraceContents& t) {
     for (const CheckpointRecord& c : t.checkpoints) {
       out += fmt::format(
           "{:<10} {:>6} {:>5} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>10.1f}\n",
-          c.kind, c.epoch, c.rank, c.quiesce_ms, c.dump_ms, c.write_ms, c.restore_ms,
-          c.rebuild_ms, c.total_ms, static_cast<double>(c.bytes) / k_mib);
+          c.kind, c.epoch, c.rank, c.quiesce_ms, c.dump_ms, c.write_ms, c.restore_ms, c.rebuild_ms,
+          c.total_ms, static_cast<double>(c.bytes) / k_mib);
     }
   }
   out += "\nevents\n";

@@ -1,7 +1,7 @@
 // A batch of samples as it travels from an application rank to the predictor (one MPI
 // message of MPI_BYTE on the control communicator, tag k_tag_samples): a header, then
-// the rank samples, the node samples, then the checkpoint records.  Both sides are the same build of ftmpi, so
-// the structs are copied as they are.
+// the rank samples, the node samples, then the checkpoint records.  Both sides are the same build
+// of ftmpi, so the structs are copied as they are.
 #pragma once
 
 #include <cstddef>

@@ -80,19 +80,19 @@ struct Event {
 // One rank's part of a checkpoint or a restart: how long each phase took on this rank
 // and how many bytes its images hold.  Phases a kind does not have are 0.
 struct CheckpointRecord {
-  double time = 0;          // when the rank finished its part
-  std::int32_t rank = -1;   // in the application's MPI_COMM_WORLD
-  std::int32_t node = -1;   // set by the predictor
-  char kind[16] = {};       // "checkpoint" or "restart"
-  std::int64_t epoch = 0;   // the checkpoint's number (ckpt-NNNNNN)
-  double quiesce_ms = 0;    // checkpoint: from the request to a quiet job
-  double dump_ms = 0;       // checkpoint: CRIU dump of the application process
-  double write_ms = 0;      // checkpoint: proxy state, channel, sizes and checksums
-  double restore_ms = 0;    // restart: manifest and checksums checked, CRIU restore
-  double rebuild_ms = 0;    // restart: communicators, datatypes, ... rebuilt on the new MPI
-  double total_ms = 0;      // the whole of it; at rank 0 of a checkpoint up to the manifest
-  std::int64_t bytes = 0;   // this rank's image files
-  std::int64_t drained = 0; // checkpoint: messages drained from the network by this rank
+  double time = 0;           // when the rank finished its part
+  std::int32_t rank = -1;    // in the application's MPI_COMM_WORLD
+  std::int32_t node = -1;    // set by the predictor
+  char kind[16] = {};        // "checkpoint" or "restart"
+  std::int64_t epoch = 0;    // the checkpoint's number (ckpt-NNNNNN)
+  double quiesce_ms = 0;     // checkpoint: from the request to a quiet job
+  double dump_ms = 0;        // checkpoint: CRIU dump of the application process
+  double write_ms = 0;       // checkpoint: proxy state, channel, sizes and checksums
+  double restore_ms = 0;     // restart: manifest and checksums checked, CRIU restore
+  double rebuild_ms = 0;     // restart: communicators, datatypes, ... rebuilt on the new MPI
+  double total_ms = 0;       // the whole of it; at rank 0 of a checkpoint up to the manifest
+  std::int64_t bytes = 0;    // this rank's image files
+  std::int64_t drained = 0;  // checkpoint: messages drained from the network by this rank
 };
 
 enum class FieldType : std::uint8_t { int32, int64, float64, text };

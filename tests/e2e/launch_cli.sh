@@ -68,6 +68,16 @@ TMPDIR=$PWD/tmp expect_exit 0 "$L" "${root[@]}" --no-trace --hostfile hosts -np 
   fail "hostfile run: wrong checksum"
 [[ -z $(ls tmp) ]] || fail "temporary hostfile left behind: $(ls tmp)"
 
+# Transparent mode is the default: each rank is a rank proxy; without a working CRIU it
+# stops before anything starts, naming the fixes and --mode native.
+expect_exit 0 "$L" --dry-run -np 1 /bin/true
+expect_in cmd.out "/ftmpi-proxy -- /bin/true"
+FTMPI_CRIU=/nonexistent/criu expect_exit 69 "$L" "${root[@]}" -np 1 /bin/true
+expect_in cmd.err "transparent mode (the default) needs CRIU"
+expect_in cmd.err "CAP_CHECKPOINT_RESTORE"
+expect_in cmd.err "--mode native"
+FTMPI_CRIU=/nonexistent/criu expect_exit 0 "$L" "${root[@]}" --mode native --no-trace -np 1 /bin/true
+
 # A missing mpirun is reported as such.
 expect_exit 69 "$L" --mpirun /nonexistent/mpirun -np 1 /bin/true
 expect_in cmd.err "mpirun '/nonexistent/mpirun' not found"

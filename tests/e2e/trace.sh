@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# The job trace end to end: a complete run, a reader while the job runs, a job killed
+# trace.sh MODE: the job trace end to end, with ftmpi-launch --mode MODE: a complete run, a reader while the job runs, a job killed
 # with SIGKILL, and trace paths that cannot be written.  The trace is read by h5py
 # (check_trace.py), an independent reader; the application's checksum must still equal
 # the serial reference's.
 source "$(dirname "$0")/lib.sh"
-L=("$BIN/ftmpi-launch" --oversubscribe)
+mode=${1:?trace.sh MODE (native or transparent)}
+L=("$BIN/ftmpi-launch" --oversubscribe --mode "$mode")
 [[ $(id -u) -eq 0 ]] && L+=(--allow-run-as-root)
 app=("$BIN/jacobi2d" -n 64 -s 100)
 
@@ -25,7 +26,7 @@ kill_tree() {
 [[ $(checksum_of run.out) == "$(reference_checksum jacobi2d 3 -n 64 -i 25)" ]] ||
   fail "checksum under tracing differs from the reference"
 expect_in run.err "trace: $PWD/complete.h5"
-"${CHECK_TRACE[@]}" complete.h5 --ranks 3 --interval 0.2 --complete --min-rows 10 ||
+"${CHECK_TRACE[@]}" complete.h5 --ranks 3 --interval 0.2 --complete --min-rows 10 --mode "$mode" ||
   fail "complete trace"
 
 # 2. A reader while the job runs (SWMR), then after it ended.
@@ -92,4 +93,4 @@ expect_exit 65 "$T" summary foreign.h5
 expect_in cmd.err "not an ftmpi trace"
 expect_exit 64 "$T" frobnicate complete.h5
 expect_exit 73 "$T" plot complete.h5 -o /nonexistent/dir/p.svg
-pass "job trace: complete, live, killed, unwritable; ftmpi-trace summary, export, plot"
+pass "job trace ($mode mode): complete, live, killed, unwritable; ftmpi-trace summary, export, plot"
