@@ -466,6 +466,12 @@ void Exec::defer(MPI_Request request, bool persistent, RequestKind kind, MPI_Com
   record.write_back = std::move(m_buffers);
   m_buffers.clear();
   record.persistent = persistent;
+  record.call = m_call;
+  if (m_words != nullptr) {
+    std::copy(m_words, m_words + k_call_words, record.words.begin());
+  }
+  static std::uint64_t made = 0;
+  record.order = ++made;
   if (persistent) {
     record.reread = std::move(m_send_copies);
     record.persistent_real = to_real(request);
@@ -485,6 +491,7 @@ void Exec::starting(const MPI_Request* requests, long count) {
       read_into(c.app, c.local, c.len);
     }
     record.written = false;
+    record.active = true;
     if (record.kind == RequestKind::send) {
       traffic().sent(record.comm, record.peer);
     } else if (record.kind == RequestKind::recv) {
@@ -550,6 +557,9 @@ void Exec::completed(MPI_Request request, bool keep, const MPI_Status* status) {
       m_memory.queue_write(c.app, c.local, received_bytes(c, status));
     }
     record.written = true;
+  }
+  if (!keep) {
+    record.active = false;
   }
   if (!keep && !record.persistent) {
     // Its buffers are written at the end of this call: keep them alive until then.

@@ -18,6 +18,7 @@
 #include <mpi.h>
 #include <sys/types.h>
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -123,6 +124,12 @@ struct RequestRecord {
   std::vector<DeferredCopy> reread;      // persistent sends: copied in again at start
   bool persistent = false;
   bool written = false;  // write_back done for the current operation
+  bool active = false;   // persistent: started, not completed yet
+  // The call that made it and its arguments as the application passed them: a restart
+  // makes the request again with them (docs/transparent.md, "Requests at a checkpoint").
+  std::uint16_t call = 0;
+  std::array<std::uint64_t, k_call_words> words{};
+  std::uint64_t order = 0;  // requests are made again in the order they were made
 };
 
 class Exec {
@@ -163,6 +170,10 @@ class Exec {
   }
   template <class H>
   void put_handle(std::uint64_t address, H value) {
+    if (m_captured != nullptr) {
+      m_captured->push_back(to_app(reinterpret_cast<std::uintptr_t>(value)));
+      return;
+    }
     if (address != 0) {
       auto* word = scratch<std::uint64_t>(1);
       *word = to_app(reinterpret_cast<std::uintptr_t>(value));
@@ -246,6 +257,15 @@ class Exec {
   const void* read_bytes(std::uint64_t address, long len);
   void* inout_bytes(std::uint64_t address, long len);
 
+  // The call being carried out (recorded with the requests it makes).
+  void set_call(std::uint16_t call, const std::uint64_t* words) noexcept {
+    m_call = call;
+    m_words = words;
+  }
+  // Handles the call returns are collected in `into` instead of written to the
+  // application (a request made again at a restart keeps the handle it had).
+  void capture_handles(std::vector<std::uint64_t>* into) noexcept { m_captured = into; }
+
   // --- requests ---
   // The call started a non-blocking operation: its buffers belong to `request`.
   void defer(MPI_Request request, bool persistent, RequestKind kind = RequestKind::other,
@@ -324,6 +344,9 @@ class Exec {
   std::vector<DeferredCopy> m_buffers;      // received data: written on success or deferred
   std::vector<DeferredCopy> m_send_copies;  // send data read in (persistent re-reads)
   std::string m_error;
+  std::uint16_t m_call = 0;
+  const std::uint64_t* m_words = nullptr;
+  std::vector<std::uint64_t>* m_captured = nullptr;
 };
 
 // One forwarded call: returns the MPI return value; `result` receives a non-int return

@@ -230,7 +230,106 @@ class Proxy {
   }
 
   void remove_channel() { remove_channel_file(m_channel.path()); }
-  [[nodiscard]] std::size_t pending_requests() const noexcept { return m_requests.size(); }
+
+  // The application's requests for a checkpoint, in the order they were made; an error
+  // (timeout) saying why the state cannot be restarted now (the checkpoint waits).
+  // A request complete in MPI has its data written to the application now.
+  Result<std::vector<SavedRequest>> save_requests() {
+    std::vector<std::pair<std::uint64_t, RequestRecord*>> made;
+    for (auto& [bits, record] : m_requests) {
+      made.emplace_back(bits, &record);
+    }
+    std::sort(made.begin(), made.end(),
+              [](const auto& a, const auto& b) { return a.second->order < b.second->order; });
+    std::vector<SavedRequest> saved;
+    Exec x(m_memory, m_handles, m_requests);
+    for (const auto& [bits, record] : made) {
+      const std::string_view name = call_info(static_cast<CallId>(record->call)).name;
+      SavedRequest s;
+      s.handle = bits;
+      if (record->persistent) {
+        if (record->active) {
+          return Status(StatusCode::timeout,
+                        fmt::format("a persistent request ({}) is active", name));
+        }
+        s.kind = SavedRequest::Kind::remade;
+      } else {
+        int done = 0;
+        MPI_Status status{};
+        PMPI_Request_get_status(to_real(handle_from_bits<MPI_Request>(bits)), &done, &status);
+        if (done != 0) {
+          x.completed(handle_from_bits<MPI_Request>(bits), true, &status);
+          s.kind = SavedRequest::Kind::completed;
+          const auto* raw = reinterpret_cast<const char*>(&status);
+          s.status.assign(raw, raw + sizeof status);
+        } else if (static_cast<CallId>(record->call) == CallId::MPI_Irecv) {
+          s.kind = SavedRequest::Kind::remade;
+        } else {
+          return Status(StatusCode::timeout, fmt::format("a request of {} is pending", name));
+        }
+      }
+      if (s.kind == SavedRequest::Kind::remade) {
+        s.call = record->call;
+        s.words.assign(record->words.begin(), record->words.end());
+      }
+      saved.push_back(std::move(s));
+    }
+    if (!x.finish(true)) {
+      return io_error("cannot write completed receives into the application's memory");
+    }
+    return saved;
+  }
+
+  // After a restart: every saved request under the handle the application holds.
+  Status restore_requests(const std::vector<SavedRequest>& saved) {
+    if (saved.empty()) {
+      return {};
+    }
+    std::string error;
+    if (!check_library(m_channel.layout().app, error)) {
+      return internal_error(error);
+    }
+    HandleTable& table = handle_table(HandleKind::request);
+    for (const SavedRequest& s : saved) {
+      if (s.kind == SavedRequest::Kind::completed) {
+        MPI_Status status{};
+        std::memcpy(&status, s.status.data(), std::min(s.status.size(), sizeof status));
+        table.place(s.handle, completed_request(status));
+        continue;
+      }
+      // Made again by its call, with the arguments the application gave it (its memory
+      // is as it was); the new handle is captured, not written, and renamed.
+      std::array<std::uint64_t, k_call_words> words{};
+      std::copy_n(s.words.begin(), std::min(s.words.size(), words.size()), words.begin());
+      std::vector<std::uint64_t> made;
+      Exec x(m_memory, m_handles, m_requests);
+      x.set_call(s.call, words.data());
+      x.capture_handles(&made);
+      std::uint64_t result = 0;
+      call_progress() = CallProgress{};
+      const ExecutorEntry& entry = executor(s.call);
+      const int rc = entry.run != nullptr ? entry.run(x, words.data(), result) : MPI_ERR_OTHER;
+      call_progress() = CallProgress{};
+      x.finish(rc == MPI_SUCCESS);
+      const std::string_view name = call_info(static_cast<CallId>(s.call)).name;
+      if (rc != MPI_SUCCESS || made.size() != 1) {
+        return internal_error(fmt::format("cannot make a request of {} again: {}", name,
+                                          x.error().empty() ? "MPI error" : x.error()));
+      }
+      void* real = table.real(made[0]);
+      table.release(made[0]);
+      table.place(s.handle, real);
+      auto record = m_requests.extract(made[0]);
+      if (!record.empty()) {
+        record.key() = s.handle;
+        m_requests.insert(std::move(record));
+      }
+      traffic().rename(handle_from_bits<MPI_Request>(made[0]),
+                       handle_from_bits<MPI_Request>(s.handle));
+    }
+    logger("proxy")->debug("{} requests of the application restored", saved.size());
+    return {};
+  }
 
  private:
   static bool mpi_is_live() {
@@ -260,6 +359,7 @@ class Proxy {
     } else {
       call_progress() = CallProgress{};
       Exec x(m_memory, m_handles, m_requests);
+      x.set_call(call, l.words);
       rc = entry.run(x, l.words, result);
       call_progress() = CallProgress{};
       skip_sends_once() = false;
@@ -484,7 +584,7 @@ int run(int argc, char** argv) {
     return 70;
   }
   control().start(child, path);
-  control().set_pending_requests([&proxy] { return proxy.pending_requests(); });
+  control().set_request_saver([&proxy] { return proxy.save_requests(); });
   if (restore) {
     const std::uint64_t rebuild_ns = monotonic_ns();
     // Every handle the application holds, rebuilt on this MPI; drained messages back.
@@ -498,6 +598,12 @@ int run(int argc, char** argv) {
     const ReplayContext context(restore->state.predefined);
     drain_queue().restore(restore->state.drained,
                           [&context](std::uint64_t bits) { return context.translate(bits); });
+    if (const Status requests = proxy.restore_requests(restore->state.requests); !requests.ok()) {
+      std::fprintf(stderr, "ftmpi-proxy: cannot restart: %s\n", requests.message().c_str());
+      std::fflush(stderr);
+      ::kill(child, SIGKILL);
+      PMPI_Abort(MPI_COMM_WORLD, 70);
+    }
     app_mpi_state().initialized = restore->state.app_initialized;
     app_mpi_state().finalized = restore->state.app_finalized;
     control().restored(restore->state.epoch);
@@ -513,8 +619,11 @@ int run(int argc, char** argv) {
     record.total_ms = static_cast<double>(monotonic_ns() - restore->start_ns) * 1e-6;
     record.bytes = static_cast<std::int64_t>(restore->bytes);
     record_checkpoint(record);
-    logger("proxy")->info("rank {}: restarted from {} ({} creation-log records replayed)",
-                          restore->state.rank, restore->dir, restore->state.log.size());
+    logger("proxy")->info(
+        "rank {}: restarted from {} ({} creation-log records replayed; restore {:.1f} ms, "
+        "rebuild {:.1f} ms)",
+        restore->state.rank, restore->dir, restore->state.log.size(), record.restore_ms,
+        record.rebuild_ms);
   }
   const Served served = proxy.serve();
   g_child.store(0);

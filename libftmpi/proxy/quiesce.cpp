@@ -114,12 +114,6 @@ void Traffic::recv_completed(MPI_Request request, const MPI_Status* status, bool
   }
 }
 
-bool Traffic::holds_unreported_receive(MPI_Request except) const {
-  return std::any_of(m_recvs.begin(), m_recvs.end(), [except](const auto& entry) {
-    return entry.second.counted && entry.first != handle_bits(except);
-  });
-}
-
 void Traffic::observe_pending() {
   for (auto& [bits, pending] : m_recvs) {
     if (pending.counted) {
@@ -135,6 +129,14 @@ void Traffic::observe_pending() {
       }
       pending.counted = true;
     }
+  }
+}
+
+void Traffic::rename(MPI_Request made, MPI_Request old) {
+  auto node = m_recvs.extract(handle_bits(made));
+  if (!node.empty()) {
+    node.key() = handle_bits(old);
+    m_recvs.insert(std::move(node));
   }
 }
 
@@ -492,12 +494,16 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   if (progress.barrier != MPI_REQUEST_NULL) {
     PMPI_Request_get_status(to_real(progress.barrier), &barrier_done, MPI_STATUS_IGNORE);
   }
-  if (m_pending_requests && m_pending_requests() > 0) {
-    busy = "the application has non-blocking or persistent requests pending";
-  } else if (traffic().holds_unreported_receive(progress.receive)) {
-    busy = "a receive holds a message the application has not seen yet";
-  } else if (progress.in_collective || barrier_done != 0) {
+  m_saved_requests.clear();
+  if (progress.in_collective || barrier_done != 0) {
     busy = "a collective is under way";
+  } else if (m_save_requests) {
+    auto saved = m_save_requests();
+    if (saved.ok()) {
+      m_saved_requests = std::move(saved.value());
+    } else {
+      busy = saved.status().message();
+    }
   }
   int quiet = busy.empty() ? 1 : 0;
   int all_quiet = 0;
@@ -679,6 +685,7 @@ Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
   state.stdio = m_stdio_keys;
   state.app_initialized = app_mpi_state().initialized;
   state.app_finalized = app_mpi_state().finalized;
+  state.requests = m_saved_requests;
   return save_proxy_state(path, state);
 }
 

@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "ckpt/criu.hpp"
+#include "proxy/state.hpp"
 
 namespace ftmpi {
 
@@ -48,9 +49,8 @@ class Traffic {
   void received(MPI_Comm comm, int source);
   // Observes the receives still pending (MPI_Request_get_status): completed ones count.
   void observe_pending();
-  // A receive (posted, not yet reported to the application) took a message: its data
-  // is in this proxy only.
-  [[nodiscard]] bool holds_unreported_receive(MPI_Request except) const;
+  // A request made again at a restart: `made` is now known as `old`.
+  void rename(MPI_Request made, MPI_Request old);
   // A persistent request's start that a drained message served (MPI_Start must skip it).
   void served_from_drain(MPI_Request request);
   // True (once) if `request`'s current start was served from the drain queue.
@@ -134,8 +134,9 @@ class Control {
   int checkpoint_and_wait();
   // The proxy's answer to "does the application hold requests a restart cannot bring
   // back" (set by the proxy, which owns them).
-  void set_pending_requests(std::function<std::size_t()> count) {
-    m_pending_requests = std::move(count);
+  // How a checkpoint gets the application's requests (or why it must wait).
+  void set_request_saver(std::function<Result<std::vector<SavedRequest>>()> saver) {
+    m_save_requests = std::move(saver);
   }
   // A restarted job: checkpoints go on from `epoch`.
   void restored(std::uint64_t epoch) { m_completed = epoch; }
@@ -169,7 +170,8 @@ class Control {
   std::string m_root;  // checkpoint directory; "" for none
   int m_keep = 2;
   std::unique_ptr<Criu> m_criu;
-  std::function<std::size_t()> m_pending_requests;
+  std::function<Result<std::vector<SavedRequest>>()> m_save_requests;
+  std::vector<SavedRequest> m_saved_requests;  // for the checkpoint being written
   bool m_last_written = true;
   int m_ctl_retries = 0;                  // ftmpi-ctl's request, tried again while deferred
   std::vector<std::string> m_stdio_keys;  // the application's fds 0-2 ("pipe:[N]")

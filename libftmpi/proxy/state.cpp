@@ -43,6 +43,18 @@ struct StoredMessage {
   }
 };
 
+struct StoredRequest {
+  std::uint8_t kind = 0;
+  std::uint64_t handle = 0;
+  std::uint16_t call = 0;
+  std::vector<std::uint64_t> words;
+  std::vector<char> status;
+  template <class Archive>
+  void serialize(Archive& a, unsigned /*version*/) {
+    a& kind& handle& call& words& status;
+  }
+};
+
 constexpr std::uint64_t k_magic = 0x4654'4d50'4953'5431ULL;  // "FTMPIST1"
 
 }  // namespace
@@ -61,6 +73,10 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
   for (const SavedMessage& m : state.drained) {
     messages.push_back({m.comm, m.source, m.tag, m.packed});
   }
+  std::vector<StoredRequest> requests;
+  for (const SavedRequest& r : state.requests) {
+    requests.push_back({static_cast<std::uint8_t>(r.kind), r.handle, r.call, r.words, r.status});
+  }
   try {
     std::ofstream out(path, std::ios::binary);
     boost::archive::binary_oarchive archive(out);
@@ -69,7 +85,7 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
     const bool finalized = state.app_finalized;
     archive << magic << state.version << state.epoch << state.rank << state.predefined << records
             << messages << state.stdio << state.call_sent << state.file_paths << state.file_sizes
-            << initialized << finalized;
+            << initialized << finalized << requests;
     out.flush();
     if (!out) {
       return io_error("cannot write " + path);
@@ -94,8 +110,8 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
       return corrupt(path + " is not a rank proxy's saved state");
     }
     archive >> state.version;
-    if (state.version != k_proxy_state_version) {
-      return unsupported(fmt::format("{} has version {}; this ftmpi reads version {}", path,
+    if (state.version < 1 || state.version > k_proxy_state_version) {
+      return unsupported(fmt::format("{} has version {}; this ftmpi reads versions 1 to {}", path,
                                      state.version, k_proxy_state_version));
     }
     std::vector<StoredRecord> records;
@@ -103,6 +119,18 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
     archive >> state.epoch >> state.rank >> state.predefined >> records >> messages >>
         state.stdio >> state.call_sent >> state.file_paths >> state.file_sizes >>
         state.app_initialized >> state.app_finalized;
+    std::vector<StoredRequest> requests;
+    if (state.version >= 2) {
+      archive >> requests;
+    }
+    for (StoredRequest& s : requests) {
+      if (s.kind > 1 || (s.kind == 1 && s.call >= k_call_count)) {
+        return corrupt(
+            fmt::format("{}: a saved request of kind {} names call {}", path, s.kind, s.call));
+      }
+      state.requests.push_back({static_cast<SavedRequest::Kind>(s.kind), s.handle, s.call,
+                                std::move(s.words), std::move(s.status)});
+    }
     for (const StoredRecord& s : records) {
       if (s.call >= k_call_count) {
         return corrupt(fmt::format("{}: a creation-log record names call {}", path, s.call));

@@ -1,8 +1,9 @@
 // What a rank proxy saves beside its application's CRIU images, and a new proxy reads
 // back at a restart: the creation log (replayed to rebuild every handle), the old
 // proxy's table of MPI's predefined objects (to translate the handles in it), the
-// messages the quiesce drained (served first after the restart), and how far the
-// application got with MPI.  Boost.Serialization, binary, versioned.
+// messages the quiesce drained (served first after the restart), the requests the
+// application holds, and how far it got with MPI.  Boost.Serialization, binary,
+// versioned.
 #pragma once
 
 #include <cstdint>
@@ -14,7 +15,8 @@
 
 namespace ftmpi {
 
-inline constexpr std::uint32_t k_proxy_state_version = 1;
+// Version 2 added the requests; version 1 states are read as holding none.
+inline constexpr std::uint32_t k_proxy_state_version = 2;
 inline constexpr const char* k_proxy_state_file = "proxy.state";
 
 struct SavedMessage {
@@ -22,6 +24,21 @@ struct SavedMessage {
   int source = 0;
   int tag = 0;
   std::vector<char> packed;
+};
+
+// A request the application held at the checkpoint, under its virtual handle.
+struct SavedRequest {
+  enum class Kind : std::uint8_t {
+    completed = 0,  // complete in MPI (its data already in the application): the handle
+                    // stands for a request that reports `status`
+    remade = 1,     // made again by the call that made it: a receive no message matched
+                    // yet, or an inactive persistent request
+  };
+  Kind kind = Kind::completed;
+  std::uint64_t handle = 0;          // the virtual handle the application holds
+  std::uint16_t call = 0;            // remade: the call (MPI_Irecv, MPI_Send_init, ...)
+  std::vector<std::uint64_t> words;  // remade: its arguments as the application passed them
+  std::vector<char> status;          // completed: the MPI_Status, as bytes
 };
 
 struct ProxyState {
@@ -40,6 +57,7 @@ struct ProxyState {
   std::vector<std::uint64_t> file_sizes;
   bool app_initialized = false;
   bool app_finalized = false;
+  std::vector<SavedRequest> requests;  // in the order the application made them
 };
 
 Status save_proxy_state(const std::string& path, const ProxyState& state);

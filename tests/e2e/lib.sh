@@ -51,3 +51,30 @@ expect_exit() {
 expect_in() {
   grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 does not contain '$2'"; }
 }
+
+# kill_job DIR PID: SIGKILL the launcher PID (its session) and every process of the job (the
+# application processes live in sessions of their own; they carry DIR in their
+# environment).
+kill_job() {
+  local dir pid
+  dir=$(readlink -f "$1")
+  kill -9 -- "-$2" 2>/dev/null || true
+  for e in /proc/[0-9]*/environ; do
+    pid=${e#/proc/}
+    pid=${pid%/environ}
+    tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir" && kill -9 "$pid" 2>/dev/null
+  done 2>/dev/null
+  sleep 0.5
+  true
+}
+
+# wait_for_checkpoint DIR BEYOND: until a complete checkpoint newer than BEYOND exists.
+wait_for_checkpoint() {
+  local newest
+  for _ in $(seq 300); do
+    newest=$(ls -d "$1"/ckpt-*/MANIFEST.json 2>/dev/null | sed 's|.*/ckpt-0*\([0-9]*\)/.*|\1|' | sort -n | tail -1)
+    [[ -n $newest && $newest -gt $2 ]] && { echo "$newest"; return 0; }
+    sleep 0.1
+  done
+  return 1
+}

@@ -20,8 +20,8 @@ static int size = -1;
 
 static void checkpoint(void) {
   const int rc = ftmpi_checkpoint();
-  /* The quiesce always happens; the checkpoint itself is deferred while requests are
-   * pending (several cases hold some on purpose). */
+  /* The quiesce always happens; the checkpoint itself is deferred while an operation is
+   * under way in MPI (several cases hold active persistent requests on purpose). */
   CHECK(rc == FTMPI_SUCCESS || rc == FTMPI_ERR_TIMEOUT, "ftmpi_checkpoint: %s",
         ftmpi_status_string(rc));
 }

@@ -10,33 +10,6 @@ source "$(dirname "$0")/lib.sh"
 [[ $(id -u) -eq 0 ]] || fail "restart.sh needs root (CRIU)"
 L=("$BIN/ftmpi-launch" --oversubscribe --allow-run-as-root)
 
-# kill_job DIR: SIGKILL the launcher (its session) and every process of the job (the
-# application processes live in sessions of their own; they carry DIR in their
-# environment).
-kill_job() {
-  local dir pid
-  dir=$(readlink -f "$1")
-  kill -9 -- "-$2" 2>/dev/null || true
-  for e in /proc/[0-9]*/environ; do
-    pid=${e#/proc/}
-    pid=${pid%/environ}
-    tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir" && kill -9 "$pid" 2>/dev/null
-  done 2>/dev/null
-  sleep 0.5
-  true
-}
-
-# wait_for_checkpoint DIR BEYOND: until a complete checkpoint newer than BEYOND exists.
-wait_for_checkpoint() {
-  local newest
-  for _ in $(seq 300); do
-    newest=$(ls -d "$1"/ckpt-*/MANIFEST.json 2>/dev/null | sed 's|.*/ckpt-0*\([0-9]*\)/.*|\1|' | sort -n | tail -1)
-    [[ -n $newest && $newest -gt $2 ]] && { echo "$newest"; return 0; }
-    sleep 0.1
-  done
-  return 1
-}
-
 declare -A args=(
   [jacobi2d]="-n 72 -i 150 --sleep-ms 25"
   [cg]="-n 56 -i 100 --sleep-ms 50"
