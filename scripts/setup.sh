@@ -19,7 +19,7 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git
   clang-format clang-tidy
   openmpi-bin libopenmpi-dev
-  libhdf5-dev hdf5-tools
+  libhdf5-dev hdf5-tools zlib1g-dev
   libboost-serialization-dev
   libpapi-dev papi-tools
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -8,7 +8,7 @@
 #include <fstream>
 
 #include <fmt/format.h>
-#include <boost/crc.hpp>
+#include <zlib.h>
 #include <nlohmann/json.hpp>
 
 namespace ftmpi {
@@ -17,21 +17,25 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
+// CRC-32 (zlib's, the one of gzip and Python's zlib.crc32) and size of a file.
 Result<std::uint32_t> crc_of(const fs::path& file, std::uint64_t& size) {
   std::ifstream in(file, std::ios::binary);
   if (!in) {
     return io_error(fmt::format("cannot read {}", file.string()));
   }
-  boost::crc_32_type crc;
-  std::vector<char> buffer(1 << 20);
+  uLong crc = ::crc32(0L, Z_NULL, 0);
+  std::vector<char> buffer(std::size_t{1} << 20);
   size = 0;
   while (in) {
     in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
     const auto got = static_cast<std::size_t>(in.gcount());
-    crc.process_bytes(buffer.data(), got);
+    crc = ::crc32(crc, reinterpret_cast<const Bytef*>(buffer.data()), static_cast<uInt>(got));
     size += got;
   }
-  return crc.checksum();
+  if (in.bad()) {
+    return io_error(fmt::format("cannot read {}", file.string()));
+  }
+  return static_cast<std::uint32_t>(crc);
 }
 
 json file_json(const CheckpointFile& f) {

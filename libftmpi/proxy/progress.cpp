@@ -113,6 +113,10 @@ void proxy_poll() noexcept {
 }
 
 int enter_collective(MPI_Comm comm) {
+  // A quiesce already asked for is joined before the barrier: once every member passed
+  // it no checkpoint can be taken until the collective is over, and a rank that enters
+  // while the others wait in the barrier for the quiesce to end would defer it each time.
+  control().poll(true);  // not only every k-th time, as in polling loops
   MPI_Request request = MPI_REQUEST_NULL;
   const int rc = MPI_Ibarrier(comm, &request);
   if (rc != MPI_SUCCESS) {
