@@ -1,17 +1,20 @@
 #!/usr/bin/env bash
-# overhead.sh [-r REPEATS] [-n RANKS] [BUILD_DIR]
-# Each example application natively (mpirun) and under ftmpi-launch --mode native
-# (libftmpi interposed, hidden predictor rank, sampling every second, trace written),
-# alternately, REPEATS times; prints the median wall time of each and their ratio.
-# Sizes are compute-bound runs of a few seconds on two cores.  The checksums of both
-# runs must agree.  Target (telemetry issue): ratio <= 1.01.
+# overhead.sh [-r REPEATS] [-n RANKS] [-m MODES] [BUILD_DIR]
+# Each example application natively (mpirun) and under ftmpi-launch in each of MODES
+# (default "native transparent"; libftmpi interposed, hidden predictor rank, sampling
+# every second, trace written; transparent: each rank beside its rank proxy),
+# alternately, REPEATS times; prints the median wall time of each and its ratio to
+# mpirun's.  Sizes are compute-bound runs of about 15 s on two cores.  The checksums of
+# all runs must agree.  Targets: native <= 1.01 (telemetry issue), transparent <= 1.03
+# (checkpoint issue).
 set -euo pipefail
-repeats=3 ranks=2
-while getopts "r:n:h" opt; do
+repeats=3 ranks=2 modes="native transparent"
+while getopts "r:n:m:h" opt; do
   case $opt in
     r) repeats=$OPTARG ;;
     n) ranks=$OPTARG ;;
-    *) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    m) modes=$OPTARG ;;
+    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -46,19 +49,34 @@ seconds() {
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
-printf '%-10s %-24s %10s %10s %8s\n' app arguments "native s" "ftmpi s" ratio
+read -r -a mode_list <<<"$modes"
+header=$(printf '%-10s %-24s %10s' app arguments "mpirun s")
+for m in "${mode_list[@]}"; do
+  header+=$(printf ' %12s %7s' "$m s" ratio)
+done
+echo "$header"
 for app in "${apps[@]}"; do
   read -r -a a <<<"${args[$app]}"
-  native=() ftmpi=()
+  declare -A times=()
   for ((i = 0; i < repeats; i++)); do
-    native+=("$(seconds mpirun "${root[@]}" --oversubscribe -np "$ranks" "$bin/${program[$app]}" "${a[@]}")")
+    times[mpirun]+=" $(seconds mpirun "${root[@]}" --oversubscribe -np "$ranks" "$bin/${program[$app]}" "${a[@]}")"
     want=$(tail -n 1 "$work/out")
-    ftmpi+=("$(seconds "$bin/ftmpi-launch" "${root[@]}" --oversubscribe --mode native \
-      --sample-interval 1 --trace "$work/t.h5" -np "$ranks" "$bin/${program[$app]}" "${a[@]}")")
-    got=$(tail -n 1 "$work/out")
-    [[ $got == "$want" ]] || { echo "overhead.sh: $app checksums differ: $got vs $want" >&2; exit 1; }
+    for m in "${mode_list[@]}"; do
+      times[$m]+=" $(seconds "$bin/ftmpi-launch" "${root[@]}" --oversubscribe --mode "$m" \
+        --sample-interval 1 --trace "$work/t.h5" --ckpt-dir "$work/ck" -np "$ranks" \
+        "$bin/${program[$app]}" "${a[@]}")"
+      got=$(tail -n 1 "$work/out")
+      [[ $got == "$want" ]] || { echo "overhead.sh: $app checksums differ ($m): $got vs $want" >&2; exit 1; }
+    done
   done
-  n=$(median "${native[@]}")
-  f=$(median "${ftmpi[@]}")
-  printf '%-10s %-24s %10.3f %10.3f %8.3f\n' "$app" "${args[$app]}" "$n" "$f" "$(awk -v a="$f" -v b="$n" 'BEGIN { print a / b }')"
+  # shellcheck disable=SC2086
+  n=$(median ${times[mpirun]})
+  line=$(printf '%-10s %-24s %10.3f' "$app" "${args[$app]}" "$n")
+  for m in "${mode_list[@]}"; do
+    # shellcheck disable=SC2086
+    f=$(median ${times[$m]})
+    line+=$(printf ' %12.3f %7.3f' "$f" "$(awk -v a="$f" -v b="$n" 'BEGIN { print a / b }')")
+  done
+  echo "$line"
+  unset times
 done

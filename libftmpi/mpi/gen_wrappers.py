@@ -381,12 +381,19 @@ def executor(fn):
             success.append(f'    x.put_handles({w}, {n}, {p.extent});')
         elif p.annotation in BUFFER_ANNOTATIONS:
             a = p.annotation
+            # A point-to-point buffer whose peer is MPI_PROC_NULL is never touched: copy
+            # nothing (a Cartesian edge's halo column would be copied whole otherwise).
+            peer = {'sbuf': 'dest', 'rbuf': 'source'}.get(a)
+            names = {q.name for q in fn.params}
+            count = ext[0]
+            if fn.cls == 'p2p' and peer in names:
+                count = f'({peer} == MPI_PROC_NULL ? 0 : {ext[0]})'
             if a == 'sbuf':
-                phase3.append(f'  const void* {n} = x.send_buffer({w}, {ext[0]}, r_{ext[1]});')
+                phase3.append(f'  const void* {n} = x.send_buffer({w}, {count}, r_{ext[1]});')
             elif a == 'rbuf':
                 read_first = 'true' if 'eighbor' in fn.name else in_place
                 exact = 'true' if fn.cls == 'p2p' else 'false'
-                phase3.append(f'  void* {n} = x.recv_buffer({w}, {ext[0]}, r_{ext[1]}, {read_first}, {exact});')
+                phase3.append(f'  void* {n} = x.recv_buffer({w}, {count}, r_{ext[1]}, {read_first}, {exact});')
             elif a == 'iobuf':
                 phase3.append(f'  void* {n} = x.inout_buffer({w}, {ext[0]}, r_{ext[1]});')
             elif a == 'sbufv':

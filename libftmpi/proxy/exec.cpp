@@ -109,6 +109,35 @@ bool RemoteMemory::read(std::uint64_t from, void* to, std::size_t len) const noe
   return true;
 }
 
+bool RemoteMemory::read_blocks(std::uint64_t from, std::byte* to,
+                               const std::vector<Block>& blocks) const {
+  iovec local[k_max_iov];
+  iovec remote[k_max_iov];
+  std::size_t i = 0;
+  while (i < blocks.size()) {
+    const std::size_t n = std::min(k_max_iov, blocks.size() - i);
+    std::size_t total = 0;
+    for (std::size_t k = 0; k < n; ++k) {
+      const Block& b = blocks[i + k];
+      local[k] = {to + b.offset, b.len};
+      remote[k] = {reinterpret_cast<void*>(
+                       static_cast<std::uintptr_t>(from + static_cast<std::uint64_t>(b.offset))),
+                   b.len};
+      total += b.len;
+    }
+    if (::process_vm_readv(m_pid, local, n, remote, n, 0) != static_cast<ssize_t>(total)) {
+      for (std::size_t k = 0; k < n; ++k) {  // a partial read: one at a time
+        const Block& b = blocks[i + k];
+        if (!read(from + static_cast<std::uint64_t>(b.offset), to + b.offset, b.len)) {
+          return false;
+        }
+      }
+    }
+    i += n;
+  }
+  return true;
+}
+
 void RemoteMemory::queue_write(std::uint64_t to, const void* from, std::size_t len) {
   if (len > 0) {
     m_writes.push_back({to, from, len});
@@ -212,6 +241,27 @@ void Exec::read_into(std::uint64_t address, void* local, std::size_t len) {
   }
 }
 
+void Exec::copy_in(const DeferredCopy& c) {
+  if (!c.blocks) {
+    read_into(c.app, c.local, c.len);
+    return;
+  }
+  if (m_error.empty() && !m_memory.read_blocks(c.app, c.local, *c.blocks)) {
+    m_error = fmt::format("cannot read a buffer of the application at {:#x}: {}", c.app,
+                          std::strerror(errno));
+  }
+}
+
+void Exec::copy_out(const DeferredCopy& c, std::size_t bytes) {
+  if (!c.blocks) {
+    m_memory.queue_write(c.app, c.local, bytes);
+    return;
+  }
+  for (const Block& b : *c.blocks) {
+    m_memory.queue_write(c.app + static_cast<std::uint64_t>(b.offset), c.local + b.offset, b.len);
+  }
+}
+
 void Exec::refuse_callback(const char* name) {
   if (m_error.empty()) {
     m_error = fmt::format(
@@ -277,8 +327,8 @@ Exec::Span Exec::span_of(long count, MPI_Datatype type) noexcept {
   return span;
 }
 
-void* Exec::local_buffer(std::uint64_t address, const Span& span, bool read_first,
-                         bool write_back) {
+void* Exec::local_buffer(std::uint64_t address, const Span& span, bool read_first, bool write_back,
+                         long count, MPI_Datatype type) {
   if (address == k_in_place) {
     return MPI_IN_PLACE;
   }
@@ -287,12 +337,19 @@ void* Exec::local_buffer(std::uint64_t address, const Span& span, bool read_firs
   }
   auto* local = scratch<std::byte>(static_cast<long>(span.bytes));
   const std::uint64_t first = address + static_cast<std::uint64_t>(span.lower);
+  DeferredCopy copy{first, local, span.bytes};
+  if (!span.dense && type != MPI_DATATYPE_NULL) {
+    // Only the bytes the datatype covers go between the processes (a matrix column).
+    if (auto blocks = datatype_blocks(count, type, span.lower)) {
+      copy.blocks = std::make_shared<const std::vector<Block>>(std::move(*blocks));
+    }
+  }
   if (read_first) {
-    read_into(first, local, span.bytes);
-    m_send_copies.push_back({first, local, span.bytes});
+    copy_in(copy);
+    m_send_copies.push_back(copy);
   }
   if (write_back) {
-    m_buffers.push_back({first, local, span.bytes});
+    m_buffers.push_back(copy);
   }
   // MPI adds the datatype's displacements to the pointer it is given.
   return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(local) -
@@ -303,7 +360,7 @@ const void* Exec::send_buffer(std::uint64_t address, long count, MPI_Datatype ty
   if (address == k_in_place) {  // the count and type may be anything then
     return MPI_IN_PLACE;
   }
-  return local_buffer(address, span_of(count, type), true, false);
+  return local_buffer(address, span_of(count, type), true, false, count, type);
 }
 
 void* Exec::recv_buffer(std::uint64_t address, long count, MPI_Datatype type, bool read_first,
@@ -313,7 +370,7 @@ void* Exec::recv_buffer(std::uint64_t address, long count, MPI_Datatype type, bo
   }
   const Span span = span_of(count, type);
   const bool pre_read = read_first || !span.dense;
-  void* local = local_buffer(address, span, pre_read, true);
+  void* local = local_buffer(address, span, pre_read, true, count, type);
   if (exact && !pre_read && !m_buffers.empty()) {
     m_buffers.back().exact = true;
   }
@@ -345,7 +402,7 @@ void Exec::received(const MPI_Status* status) {
 }
 
 void* Exec::inout_buffer(std::uint64_t address, long count, MPI_Datatype type) {
-  return local_buffer(address, span_of(count, type), true, true);
+  return local_buffer(address, span_of(count, type), true, true, count, type);
 }
 
 template <class PieceOf>
@@ -488,7 +545,7 @@ void Exec::starting(const MPI_Request* requests, long count) {
     }
     RequestRecord& record = it->second;
     for (const DeferredCopy& c : record.reread) {
-      read_into(c.app, c.local, c.len);
+      copy_in(c);
     }
     record.written = false;
     record.active = true;
@@ -554,7 +611,7 @@ void Exec::completed(MPI_Request request, bool keep, const MPI_Status* status) {
   RequestRecord& record = it->second;
   if (!record.written) {
     for (const DeferredCopy& c : record.write_back) {
-      m_memory.queue_write(c.app, c.local, received_bytes(c, status));
+      copy_out(c, received_bytes(c, status));
     }
     record.written = true;
   }
@@ -594,7 +651,7 @@ bool Exec::finish(bool success) {
       }
     }
     for (const DeferredCopy& c : m_buffers) {
-      m_memory.queue_write(c.app, c.local, c.len);
+      copy_out(c, c.len);
     }
   }
   const bool written = m_memory.flush();

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "channel/channel.hpp"
+#include "proxy/datatype_blocks.hpp"
 #include "util/status.hpp"
 
 // Addresses of the application process and handle values travel as integers here.
@@ -40,6 +41,8 @@ class RemoteMemory {
   explicit RemoteMemory(pid_t pid) : m_pid(pid) {}
   // Copies `len` bytes at application address `from` into `to`; false on failure.
   bool read(std::uint64_t from, void* to, std::size_t len) const noexcept;
+  // The same for the blocks at `from` + offset into `to` + offset.
+  bool read_blocks(std::uint64_t from, std::byte* to, const std::vector<Block>& blocks) const;
   // Queues a copy of `len` bytes from `from` to application address `to`.
   void queue_write(std::uint64_t to, const void* from, std::size_t len);
   // Performs the queued copies; false if any failed.
@@ -74,6 +77,8 @@ struct DeferredCopy {
   // A point-to-point receive into a buffer without gaps: only the bytes the status
   // says arrived are written back (a shorter message, MPI_PROC_NULL).
   bool exact = false;
+  // A buffer with gaps (a derived datatype): only these bytes are copied; else all.
+  std::shared_ptr<const std::vector<Block>> blocks = nullptr;
 };
 
 // Predefined handles and callbacks between the application's addresses and this
@@ -312,7 +317,11 @@ class Exec {
     bool dense = true;       // no gaps: the data fills the span
   };
   static Span span_of(long count, MPI_Datatype type) noexcept;
-  void* local_buffer(std::uint64_t address, const Span& span, bool read_first, bool write_back);
+  void* local_buffer(std::uint64_t address, const Span& span, bool read_first, bool write_back,
+                     long count = 0, MPI_Datatype type = MPI_DATATYPE_NULL);
+  // Copies an application buffer in, or queues it to be written back (`bytes` of it).
+  void copy_in(const DeferredCopy& c);
+  void copy_out(const DeferredCopy& c, std::size_t bytes);
   // One peer's part of a "v" or "w" buffer: byte offset, count, datatype.
   struct Piece {
     std::int64_t offset;
