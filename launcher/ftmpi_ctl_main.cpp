@@ -21,16 +21,16 @@
 
 #include "ckpt/manifest.hpp"
 #include "ftmpi/version.h"
+#include "util/exit_codes.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
-
-constexpr int k_exit_usage = 64;
-constexpr int k_exit_corrupt = 65;
-constexpr int k_exit_no_input = 66;
-constexpr int k_exit_unavailable = 69;
-constexpr int k_exit_temporary = 75;
+using ftmpi::k_exit_corrupt;
+using ftmpi::k_exit_no_input;
+using ftmpi::k_exit_temporary;
+using ftmpi::k_exit_unavailable;
+using ftmpi::k_exit_usage;
 
 std::uint64_t newest_complete(const std::string& dir) {
   std::uint64_t newest = 0;

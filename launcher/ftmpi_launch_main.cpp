@@ -25,6 +25,7 @@
 #include "launch_options.hpp"
 #include "process.hpp"
 #include "program_lookup.hpp"
+#include "sim_cluster.hpp"
 #include "trace_path.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
@@ -59,13 +60,9 @@ bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
 }
 
 // The user's hostfile with a slot for the predictor, in a temporary file.
-ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  if (!(text << in.rdbuf())) {
-    return ftmpi::io_error("cannot read the hostfile");
-  }
-  auto derived = ftmpi::hostfile_with_hidden_slot(text.str());
+// `text` with room for the predictor (hostfile_with_hidden_slot) in a temporary file.
+ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& text) {
+  auto derived = ftmpi::hostfile_with_hidden_slot(text);
   if (!derived.ok()) {
     return derived.status();
   }
@@ -171,12 +168,49 @@ int launch(const std::vector<std::string>& args) {
   // N application ranks, each in ftmpi-rank with libftmpi preloaded, and the hidden
   // predictor as rank N; the job's settings travel in the environment.
   options.spec.bind_to_cores = should_bind_to_cores(options.spec);
+  // A simulated cluster: its active nodes, reached through its own rsh agent, MPI's
+  // traffic between them over loopback.
+  std::string cluster_hosts;
+  if (!options.cluster.empty()) {
+    if (options.spec.hostfile) {
+      log->error("--cluster and --hostfile exclude each other: give one");
+      return k_exit_usage;
+    }
+    auto cluster = ftmpi::load_cluster(options.cluster);
+    if (!cluster.ok()) {
+      log->error("{}", cluster.status().message());
+      return k_exit_no_program;
+    }
+    options.spec.bind_to_cores = false;  // the simulated nodes share this machine's cores
+    const int slots = cluster.value().cpus > 0 ? cluster.value().cpus : 2;
+    for (const ftmpi::SimNode& node : cluster.value().nodes) {
+      if (node.role == ftmpi::NodeRole::active) {
+        cluster_hosts += fmt::format("{} slots={}\n", node.name, slots);
+      }
+    }
+    for (const std::string& arg :
+         {std::string("--mca"), std::string("plm_rsh_agent"), layout.value().cluster + " agent",
+          std::string("--mca"), std::string("btl_tcp_if_include"), std::string("lo"),
+          std::string("--mca"), std::string("oob_tcp_if_include"), std::string("lo")}) {
+      options.spec.launcher_args.push_back(arg);
+    }
+  }
   // A hostfile with exactly N slots has no room for the predictor: give it one more.
   std::string derived_hostfile;
-  if (options.spec.hostfile) {
-    auto derived = write_hostfile_with_hidden_slot(*options.spec.hostfile);
+  if (!cluster_hosts.empty() || options.spec.hostfile) {
+    std::stringstream text;
+    if (options.spec.hostfile) {
+      std::ifstream in(*options.spec.hostfile);
+      if (!(text << in.rdbuf())) {
+        log->error("cannot read the hostfile {}", *options.spec.hostfile);
+        return k_exit_usage;
+      }
+    }
+    auto derived =
+        write_hostfile_with_hidden_slot(cluster_hosts.empty() ? text.str() : cluster_hosts);
     if (!derived.ok()) {
-      log->error("{}: {}", *options.spec.hostfile, derived.status().message());
+      log->error("{}: {}", options.spec.hostfile.value_or("cluster " + options.cluster),
+                 derived.status().message());
       return k_exit_usage;
     }
     derived_hostfile = derived.value();

@@ -28,7 +28,8 @@ Result<InstallLayout> find_install_layout() {
     lib = bin.parent_path() / "lib" / "libftmpi.so";
   }
   InstallLayout layout{(bin / "ftmpi-rank").string(), (bin / "ftmpi-predictor").string(),
-                       lib.string(), (bin / "ftmpi-proxy").string()};
+                       lib.string(), (bin / "ftmpi-proxy").string(),
+                       (bin / "ftmpi-cluster").string()};
   for (const std::string* path :
        {&layout.rank_helper, &layout.predictor, &layout.libftmpi, &layout.proxy}) {
     if (!fs::exists(*path, ec)) {

@@ -134,6 +134,9 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->check(CLI::Range(1, 1000))
       ->default_str("2")
       ->type_name("K");
+  app.add_option("--cluster", options.cluster,
+                 "Run on the active nodes of simulated cluster NAME (ftmpi-cluster up)")
+      ->type_name("NAME");
   app.add_option("--hostfile", options.spec.hostfile,
                  "Nodes to run on, in Open MPI hostfile format")
       ->check(CLI::ExistingFile)

@@ -9,6 +9,7 @@
 #include <spdlog/common.h>
 
 #include "job_launcher.hpp"
+#include "util/exit_codes.hpp"
 
 namespace ftmpi {
 
@@ -30,6 +31,7 @@ struct LaunchOptions {
   std::string ckpt_dir;      // "" = PROGRAM-DATE-TIME.ftmpi-ckpt here
   int ckpt_keep = 2;         // complete checkpoints kept
   std::string restart;       // a checkpoint (or checkpoint directory) to restart from
+  std::string cluster;       // a simulated cluster (ftmpi-cluster) to run on
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 
@@ -40,14 +42,8 @@ struct EarlyExit {
   bool to_stderr = false;
 };
 
-// Exit codes of ftmpi-launch itself (the application's own exit code is passed through
-// otherwise).  From sysexits.h, so they rarely collide with an application's codes.
-inline constexpr int k_exit_usage = 64;          // bad command line
-inline constexpr int k_exit_corrupt = 65;        // a checkpoint is damaged
-inline constexpr int k_exit_no_program = 66;     // the program does not exist
-inline constexpr int k_exit_unavailable = 69;    // a requested feature is not available
-inline constexpr int k_exit_cannot_create = 73;  // an output file cannot be created
-inline constexpr int k_exit_software = 70;       // an internal error in ftmpi-launch
+// Exit codes of ftmpi-launch itself: util/exit_codes.hpp.
+inline constexpr int k_exit_no_program = k_exit_no_input;  // the program does not exist
 
 // Parses argv (argv[0] is the program name).  Never throws.
 std::variant<LaunchOptions, EarlyExit> parse_launch_options(const std::vector<std::string>& argv);

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# ftmpi-cluster: a simulated cluster of 2 nodes and a spare on this machine.  Each node
+# is its own host (name, address, cgroups, environment); a job across the active nodes
+# (ftmpi-launch --cluster, native and transparent mode with checkpoints) ends with the
+# reference checksum and its trace names both nodes with two ranks each; `kill` loses a
+# node with everything on it; `down` leaves no process, cgroup, /etc/hosts line or file
+# behind; bad names are refused.  Needs root.
+source "$(dirname "$0")/lib.sh"
+[[ $(id -u) -eq 0 ]] || fail "cluster.sh needs root (cgroups, /etc/hosts, namespaces)"
+export FTMPI_CLUSTER_ROOT=$PWD/clusters
+C="$BIN/ftmpi-cluster"
+name=t$$
+trap '"$C" down --name "$name" >/dev/null 2>&1 || true' EXIT
+
+expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 1 --memory 4096
+expect_in cmd.out "2 nodes and 1 spares up"
+expect_exit 0 "$C" status --name "$name"
+[[ $(grep -c "^$name-n[123] .* up " cmd.out) -eq 3 ]] || { cat cmd.out; fail "three nodes with daemons up"; }
+grep -q "^$name-n3 .* spare " cmd.out || { cat cmd.out; fail "n3 is not a spare"; }
+
+# Each node is a host of its own.
+expect_exit 0 "$C" exec "$name-n1" -- hostname
+[[ $(cat cmd.out) == "$name-n1" ]] || fail "n1 calls itself $(cat cmd.out)"
+expect_exit 0 "$C" exec "$name-n2" sh -c 'cat /proc/self/cgroup; echo "node=$FTMPI_NODE sysroot=$FTMPI_SYSROOT"'
+expect_in cmd.out "memory:/ftmpi/$name/$name-n2"
+expect_in cmd.out "node=$name-n2 sysroot=$FTMPI_CLUSTER_ROOT/$name/nodes/$name-n2/sysroot"
+getent hosts "$name-n2" | grep -q "^127\.77\.[0-9]*\.2 " || fail "$name-n2 does not resolve to its address"
+expect_exit 0 "$C" hostfile --name "$name"
+[[ $(cat cmd.out) == "$name-n1 slots=2"$'\n'"$name-n2 slots=2" ]] || { cat cmd.out; fail "hostfile"; }
+
+# A job across the active nodes, in both modes.
+for mode in native transparent; do
+  extra=()
+  [[ $mode == transparent ]] && extra=(--ckpt-dir "ck-$mode" --ckpt-interval 0.3)
+  FTMPI_LOG_LEVEL=info "$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --mode "$mode" \
+    --trace "$mode.h5" --sample-interval 0.2 "${extra[@]}" -np 4 "$BIN/jacobi2d" -n 64 -i 40 -s 25 \
+    >"$mode.out" 2>"$mode.err" || { cat "$mode.out" "$mode.err"; fail "jacobi2d on the cluster ($mode)"; }
+  [[ $(checksum_of "$mode.out") == "$(reference_checksum jacobi2d 4 -n 64 -i 40)" ]] ||
+    fail "jacobi2d on the cluster ($mode): checksum $(checksum_of "$mode.out")"
+  /usr/bin/python3 - "$mode.h5" "$name" <<'PY' || fail "the trace of the job on the cluster ($mode)"
+import collections, sys
+import h5py
+with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
+    names = sorted(n.decode() for n in f["nodes/info"]["name"])
+    per_node = collections.Counter(f["ranks/info"]["node"].tolist())
+    assert names == [f"{sys.argv[2]}-n1", f"{sys.argv[2]}-n2"], names
+    assert sorted(per_node.values()) == [2, 2], per_node
+print(f"{sys.argv[1]}: ranks on {names}, two each")
+PY
+done
+taken=$(grep -c "checkpoint [0-9]* written" transparent.err || true)
+[[ $taken -ge 1 ]] || { cat transparent.err; fail "no checkpoint of the job on the cluster"; }
+
+# A node lost: everything on it dies, its daemon too.
+"$C" exec "$name-n2" -- sleep 300 &
+sleeper=$!
+for _ in $(seq 50); do
+  "$C" status --name "$name" | grep -q "^$name-n2 .* up  *2 " && break
+  sleep 0.1
+done
+expect_exit 0 "$C" kill "$name-n2"
+wait "$sleeper" 2>/dev/null && fail "a process survived the loss of its node"
+sleep 0.2
+expect_exit 0 "$C" status --name "$name"
+grep -q "^$name-n2 .* DOWN  *0 " cmd.out || { cat cmd.out; fail "n2 is not shown down and empty"; }
+
+# Bad input.
+expect_exit 66 "$C" status --name nosuch
+expect_exit 64 "$C" up --name 'Bad!'
+expect_in cmd.err "lower-case letters and digits"
+expect_exit 64 "$C" up --name "$name"
+expect_in cmd.err "is up already"
+expect_exit 66 "$C" exec nosuch-n1 -- true
+expect_exit 66 "$BIN/ftmpi-launch" --allow-run-as-root --cluster nosuch -np 1 /bin/true
+
+# down leaves nothing behind.
+expect_exit 0 "$C" down --name "$name"
+grep -q "ftmpi-cluster $name\$" /etc/hosts && fail "/etc/hosts still names the cluster"
+for controller in memory cpu pids freezer; do
+  [[ -e /sys/fs/cgroup/$controller/ftmpi/$name ]] && fail "cgroup $controller/ftmpi/$name left behind"
+done
+[[ -e $FTMPI_CLUSTER_ROOT/$name ]] && fail "state directory left behind"
+for e in /proc/[0-9]*/environ; do
+  tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CLUSTER=$name" && fail "process ${e//[^0-9]/} left behind"
+done 2>/dev/null
+pass "simulated cluster: separate nodes, a job across them in both modes, a node lost, nothing left"
