@@ -179,7 +179,9 @@ int status(const std::string& only) {
       const bool alive = u.daemon > 0 && u.heartbeat_age >= 0 && u.heartbeat_age < 5;
       fmt::print("{:<16} {:<16} {:<9} {:<8} {:>9} {:>12}\n", node.name, node.address,
                  ftmpi::role_name(node.role), alive ? "up" : "DOWN", u.processes,
-                 u.memory_bytes >= 0 ? fmt::format("{:.1f}", u.memory_bytes / 1048576.0) : "-");
+                 u.memory_bytes >= 0
+                     ? fmt::format("{:.1f}", static_cast<double>(u.memory_bytes) / 1048576.0)
+                     : "-");
     }
   }
   return 0;

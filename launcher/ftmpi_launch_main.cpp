@@ -1,4 +1,5 @@
 // ftmpi-launch: runs an MPI program under ftmpi.  See docs/ftmpi-launch.md.
+#include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include "ckpt/criu.hpp"
 #include "ckpt/manifest.hpp"
@@ -41,6 +43,9 @@ using ftmpi::k_exit_unavailable;
 using ftmpi::k_exit_usage;
 using ftmpi::LaunchMode;
 using ftmpi::LaunchOptions;
+
+// Roll-backs after lost nodes before a job gives up.
+constexpr int k_max_rollbacks = 8;
 
 // Bind each rank to a core as mpirun does for a job that fits the node, unless the user
 // chose a placement: the job runs on this node (no hostfile), fits its cores, and no
@@ -81,6 +86,71 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
     return ftmpi::io_error("cannot write a temporary hostfile");
   }
   return name;
+}
+
+// A hostfile of the cluster's active nodes, in the cluster's order.
+std::string cluster_hostfile_text(const ftmpi::SimCluster& cluster) {
+  const int slots = cluster.cpus > 0 ? cluster.cpus : 2;
+  std::string text;
+  for (const ftmpi::SimNode& node : cluster.nodes) {
+    if (node.role == ftmpi::NodeRole::active) {
+      text += fmt::format("{} slots={}\n", node.name, slots);
+    }
+  }
+  return text;
+}
+
+// The active nodes whose daemon is gone: lost with everything on them.
+std::vector<std::string> lost_nodes(const ftmpi::SimCluster& cluster) {
+  std::vector<std::string> lost;
+  for (const ftmpi::SimNode& node : cluster.nodes) {
+    const ftmpi::NodeUsage usage = ftmpi::node_usage(cluster, node);
+    if (node.role == ftmpi::NodeRole::active && (usage.daemon == 0 || usage.heartbeat_age > 3)) {
+      lost.push_back(node.name);
+    }
+  }
+  return lost;
+}
+
+// Each lost node excluded from now on, a spare in its place (its position in the node
+// list, so that the ranks of the other nodes keep theirs).  False if the spares run out.
+bool replace_lost_nodes(ftmpi::SimCluster& cluster, const std::vector<std::string>& lost,
+                        std::vector<std::string>& replacements) {
+  for (const std::string& name : lost) {
+    auto dead = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
+                             [&](const ftmpi::SimNode& n) { return n.name == name; });
+    auto spare = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
+                              [](const auto& n) { return n.role == ftmpi::NodeRole::spare; });
+    dead->role = ftmpi::NodeRole::excluded;
+    if (spare == cluster.nodes.end()) {
+      return false;
+    }
+    spare->role = ftmpi::NodeRole::active;
+    replacements.push_back(spare->name);
+    std::iter_swap(dead, spare);
+  }
+  return true;
+}
+
+// SIGKILLs what a lost job leaves behind: every process whose environment names its
+// checkpoint directory (application processes, proxies still shutting down).
+void kill_job_processes(const std::string& ckpt_dir) {
+  const std::string key = std::string(ftmpi::k_env_ckpt_dir) + "=" + ckpt_dir;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    const long pid = std::atol(entry.path().filename().c_str());
+    if (pid <= 0 || pid == ::getpid()) {
+      continue;
+    }
+    std::ifstream in(entry.path() / "environ");
+    std::string variable;
+    while (std::getline(in, variable, '\0')) {
+      if (variable == key) {
+        ::kill(static_cast<pid_t>(pid), SIGKILL);
+        break;
+      }
+    }
+  }
 }
 
 int launch(const std::vector<std::string>& args) {
@@ -182,12 +252,7 @@ int launch(const std::vector<std::string>& args) {
       return k_exit_no_program;
     }
     options.spec.bind_to_cores = false;  // the simulated nodes share this machine's cores
-    const int slots = cluster.value().cpus > 0 ? cluster.value().cpus : 2;
-    for (const ftmpi::SimNode& node : cluster.value().nodes) {
-      if (node.role == ftmpi::NodeRole::active) {
-        cluster_hosts += fmt::format("{} slots={}\n", node.name, slots);
-      }
-    }
+    cluster_hosts = cluster_hostfile_text(cluster.value());
     for (const std::string& arg :
          {std::string("--mca"), std::string("plm_rsh_agent"), layout.value().cluster + " agent",
           std::string("--mca"), std::string("btl_tcp_if_include"), std::string("lo"),
@@ -321,17 +386,91 @@ int launch(const std::vector<std::string>& args) {
     fmt::print("{}\n", shell_join(command.value()));
     return 0;
   }
-  log->debug("starting {}", shell_join(command.value()));
-  auto exit_code = ftmpi::run_foreground(command.value());
-  if (!exit_code.ok()) {
-    log->error("{}", exit_code.status().message());
-    return k_exit_software;
+  // On a cluster in transparent mode a lost node sends the job back to its last
+  // checkpoint, on the other nodes and a spare (docs/ftmpi-cluster.md, "Roll-back").
+  const bool can_roll_back = !options.cluster.empty() && options.mode == LaunchMode::transparent;
+  for (int rollbacks = 0;; ++rollbacks) {
+    log->debug("starting {}", shell_join(command.value()));
+    auto exit_code = ftmpi::run_foreground(command.value());
+    if (!exit_code.ok()) {
+      log->error("{}", exit_code.status().message());
+      return k_exit_software;
+    }
+    log->debug("{} exited with {}", launcher->name(), exit_code.value());
+    if (!trace.empty() && ::access(trace.c_str(), F_OK) == 0) {
+      log->info("trace: {}", trace);
+    }
+    if (exit_code.value() == 0 || !can_roll_back || ftmpi::forwarded_signal() != 0) {
+      return exit_code.value();
+    }
+    auto cluster = ftmpi::load_cluster(options.cluster);
+    const std::vector<std::string> lost =
+        cluster.ok() ? lost_nodes(cluster.value()) : std::vector<std::string>{};
+    if (lost.empty()) {
+      return exit_code.value();  // the program failed, not a node
+    }
+    const std::string lost_list = fmt::format("{}", fmt::join(lost, ", "));
+    kill_job_processes(job_ckpt_dir);
+    std::vector<std::string> replacements;
+    const bool replaced = replace_lost_nodes(cluster.value(), lost, replacements);
+    if (const ftmpi::Status saved = ftmpi::save_cluster(cluster.value()); !saved.ok()) {
+      log->error("{}", saved.message());
+      return exit_code.value();
+    }
+    std::vector<std::string> skipped;
+    auto chosen = ftmpi::choose_checkpoint(job_ckpt_dir, skipped);
+    if (!chosen.ok()) {
+      log->error("node {} lost before the job's first checkpoint: nothing to roll back to",
+                 lost_list);
+      return exit_code.value();
+    }
+    if (!replaced) {
+      log->error(
+          "node {} lost and no spare node left: the job stops; its last checkpoint is {} "
+          "(ftmpi-launch --restart {} --cluster {} once nodes are back)",
+          lost_list, chosen.value(), job_ckpt_dir, options.cluster);
+      return ftmpi::k_exit_temporary;
+    }
+    if (rollbacks >= k_max_rollbacks) {
+      log->error("node {} lost, and the job was rolled back {} times already: it stops", lost_list,
+                 rollbacks);
+      return exit_code.value();
+    }
+    restart_from = std::filesystem::absolute(chosen.value()).string();
+    log->warn("node {} lost: the job goes back to {} on {} in its place", lost_list, restart_from,
+              fmt::join(replacements, ", "));
+    auto hostfile = write_hostfile_with_hidden_slot(cluster_hostfile_text(cluster.value()));
+    if (!hostfile.ok()) {
+      log->error("{}", hostfile.status().message());
+      return exit_code.value();
+    }
+    ::unlink(derived_hostfile.c_str());
+    derived_hostfile = hostfile.value();
+    options.spec.hostfile = derived_hostfile;
+    options.spec.rank_wrapper = {layout.value().proxy, "--restore", restart_from, "--"};
+    if (!trace.empty()) {
+      // The rolled-back job writes a trace of its own beside the first.
+      std::string base = trace;
+      for (const std::string suffix : {".ftmpi.h5", ".h5"}) {
+        if (base.size() > suffix.size() &&
+            base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
+          base.resize(base.size() - suffix.size());
+          break;
+        }
+      }
+      trace = fmt::format("{}.rollback{}.h5", base, rollbacks + 1);
+      for (std::string& e : env) {
+        if (e.rfind(std::string(ftmpi::k_env_trace) + "=", 0) == 0) {
+          e = fmt::format("{}={}", ftmpi::k_env_trace, trace);
+        }
+      }
+    }
+    command = launcher->command(options.spec);
+    if (!command.ok()) {
+      log->error("{}", command.status().message());
+      return k_exit_software;
+    }
   }
-  log->debug("{} exited with {}", launcher->name(), exit_code.value());
-  if (!trace.empty() && ::access(trace.c_str(), F_OK) == 0) {
-    log->info("trace: {}", trace);
-  }
-  return exit_code.value();
 }
 
 }  // namespace

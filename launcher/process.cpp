@@ -20,10 +20,12 @@ namespace ftmpi {
 namespace {
 
 std::atomic<pid_t> g_child{0};
+std::atomic<int> g_forwarded{0};
 
 constexpr std::array k_forwarded_signals{SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 
 extern "C" void forward_signal(int signo) {
+  g_forwarded.store(signo);
   const pid_t child = g_child.load();
   if (child > 0) {
     ::kill(child, signo);
@@ -31,6 +33,10 @@ extern "C" void forward_signal(int signo) {
 }
 
 }  // namespace
+
+int forwarded_signal() noexcept {
+  return g_forwarded.load();
+}
 
 namespace {
 

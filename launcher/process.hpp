@@ -16,5 +16,7 @@ namespace ftmpi {
 // 128 + N if signal N killed it.  Not thread-safe: one foreground child at a time.
 Result<int> run_foreground(const std::vector<std::string>& argv,
                            const std::vector<std::string>& set_env = {});
+// The last signal forwarded to a foreground child (someone stopped the job), or 0.
+int forwarded_signal() noexcept;
 
 }  // namespace ftmpi

@@ -81,8 +81,7 @@ class Flattener {
                const std::vector<MPI_Datatype>& t, std::int64_t base) {
     switch (combiner) {
       case MPI_COMBINER_DUP:
-        return add(t[0], base, 1);
-      case MPI_COMBINER_RESIZED:
+      case MPI_COMBINER_RESIZED:  // the element's own layout; its extent is the outer one's
         return add(t[0], base, 1);
       case MPI_COMBINER_CONTIGUOUS:
         return add(t[0], base, i[0]);

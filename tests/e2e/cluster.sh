@@ -6,11 +6,8 @@
 # node with everything on it; `down` leaves no process, cgroup, /etc/hosts line or file
 # behind; bad names are refused.  Needs root.
 source "$(dirname "$0")/lib.sh"
-[[ $(id -u) -eq 0 ]] || fail "cluster.sh needs root (cgroups, /etc/hosts, namespaces)"
-export FTMPI_CLUSTER_ROOT=$PWD/clusters
-C="$BIN/ftmpi-cluster"
 name=t$$
-trap '"$C" down --name "$name" >/dev/null 2>&1 || true' EXIT
+use_cluster "$name"
 
 expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 1 --memory 4096
 expect_in cmd.out "2 nodes and 1 spares up"

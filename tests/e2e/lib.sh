@@ -78,3 +78,13 @@ wait_for_checkpoint() {
   done
   return 1
 }
+
+# use_cluster NAME: simulated clusters with their state in this scratch folder; C runs
+# ftmpi-cluster; cluster NAME is taken down when the script exits.  Needs root.
+use_cluster() {
+  [[ $(id -u) -eq 0 ]] || fail "$(basename "$0") needs root (cgroups, /etc/hosts, namespaces)"
+  export FTMPI_CLUSTER_ROOT=$PWD/clusters
+  C="$BIN/ftmpi-cluster"
+  cluster=$1
+  trap '"$C" down --name "$cluster" >/dev/null 2>&1 || true' EXIT
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Roll-back on a simulated cluster (2 nodes and a spare): jacobi2d on 4 ranks in
+# transparent mode, checkpointed every 0.3 s; once a checkpoint exists one node is lost
+# without warning (ftmpi-cluster kill: its daemon and every process on it).  ftmpi-launch
+# sends the whole job back to its last checkpoint on the other node and the spare, the
+# lost node is excluded, and the job ends with the serial reference's checksum and a
+# trace of the rolled-back run.  Lost again with no spare left, the job stops with
+# exit 75, naming its last checkpoint.  Needs root.
+source "$(dirname "$0")/lib.sh"
+name=r$$
+use_cluster "$name"
+expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 1
+L=("$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --sample-interval 0.2)
+args=(-n 64 -i 160 -s 25)
+
+# lose NODE OUT CKDIR [OPTIONS...]: jacobi2d checkpointed into CKDIR (output OUT.out,
+# OUT.err); NODE killed once a checkpoint exists; sets rc to the launcher's exit status.
+lose() {
+  local node=$1 out=$2 dir=$3 job
+  shift 3
+  FTMPI_LOG_LEVEL=info "${L[@]}" "$@" --ckpt-dir "$dir" --ckpt-interval 0.3 -np 4 \
+    "$BIN/jacobi2d" "${args[@]}" >"$out.out" 2>"$out.err" &
+  job=$!
+  wait_for_checkpoint "$dir" 0 >/dev/null || { cat "$out.err"; fail "no checkpoint before losing $node"; }
+  expect_exit 0 "$C" kill "$node"
+  rc=0
+  wait "$job" || rc=$?
+}
+
+lose "$name-n2" run ck --trace run.h5
+[[ $rc -eq 0 ]] || { cat run.out run.err; fail "the job did not survive the loss of a node (exit $rc)"; }
+expect_in run.err "node $name-n2 lost: the job goes back to"
+expect_in run.err "on $name-n3 in its place"
+[[ $(checksum_of run.out) == "$(reference_checksum jacobi2d 4 "${args[@]}")" ]] ||
+  fail "checksum $(checksum_of run.out) after the roll-back"
+expect_exit 0 "$C" status --name "$name"
+grep -q "^$name-n2 .* excluded " cmd.out || { cat cmd.out; fail "the lost node is not excluded"; }
+grep -q "^$name-n3 .* active .* up " cmd.out || { cat cmd.out; fail "the spare did not take its place"; }
+"${CHECK_TRACE[@]}" run.rollback1.h5 --ranks 4 --interval 0.2 --complete --mode transparent \
+  --restarts 1 --min-rows 1 || fail "the trace of the rolled-back job"
+
+# No spare left: the job stops with its checkpoint and says so.
+lose "$name-n3" again ck2 --no-trace
+[[ $rc -eq 75 ]] || { cat again.err; fail "with no spare left the job exited $rc, expected 75"; }
+expect_in again.err "no spare node left: the job stops; its last checkpoint is"
+ls ck2/ckpt-*/MANIFEST.json >/dev/null || fail "the last checkpoint is gone"
+pass "roll-back: a node lost, the job rolled back onto the spare with the reference checksum; no spare left: stopped with its checkpoint"
