@@ -3,6 +3,7 @@
 //
 //   ftmpi-ctl checkpoint --job DIR [--wait SECONDS]
 //   ftmpi-ctl list --job DIR
+//   ftmpi-ctl status --job DIR
 //   ftmpi-ctl verify CHECKPOINT
 //
 // DIR is the job's checkpoint directory (ftmpi-launch --ckpt-dir).
@@ -11,6 +12,8 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -19,8 +22,10 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "ckpt/job_file.hpp"
 #include "ckpt/manifest.hpp"
 #include "ftmpi/version.h"
+#include "sim_cluster.hpp"
 #include "util/exit_codes.hpp"
 
 namespace {
@@ -142,6 +147,91 @@ int verify(const std::string& dir) {
   return 0;
 }
 
+// `seconds` since the epoch as local time in `format`.
+std::string local_time(double seconds, const char* format) {
+  const auto when = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  ::localtime_r(&when, &tm);
+  char text[32] = {};
+  std::strftime(text, sizeof text, format, &tm);
+  return text;
+}
+
+// The job: running or how it ended, its ranks and their nodes, the cluster's nodes, its
+// checkpoints and its roll-backs.
+int status(const std::string& dir) {
+  auto info = ftmpi::read_job_info(dir);
+  if (!info.ok()) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", info.status().message().c_str());
+    return k_exit_no_input;
+  }
+  const ftmpi::JobInfo& job = info.value();
+  std::string state = job.state;
+  if (job.state == "running" && !job_running(dir)) {
+    state = "ended without a word (its launcher is gone)";
+  } else if (job.state == "running") {
+    state = fmt::format("running (ftmpi-launch pid {})", job.launcher_pid);
+  } else if (job.exit_code >= 0) {
+    state += fmt::format(" (exit {})", job.exit_code);
+  }
+  const std::vector<ftmpi::CheckpointEntry> checkpoints = ftmpi::list_checkpoints(dir);
+  std::string command = "-";
+  const ftmpi::CheckpointEntry* newest = nullptr;
+  std::size_t complete = 0;
+  for (const ftmpi::CheckpointEntry& c : checkpoints) {
+    if (c.complete) {
+      newest = &c;
+      ++complete;
+    }
+  }
+  auto manifest = newest != nullptr ? ftmpi::read_manifest(newest->path)
+                                    : ftmpi::Result<ftmpi::Manifest>(ftmpi::not_found(""));
+  if (manifest.ok()) {
+    command = manifest.value().command;
+  }
+  fmt::print("job          {}\n", fs::absolute(dir).lexically_normal().string());
+  fmt::print("state        {}\n", state);
+  fmt::print("program      {}\n", command);
+  fmt::print("ranks        {}\n", job.ranks);
+  if (manifest.ok()) {
+    fmt::print("checkpoints  {} complete; newest {} ({}, {:.1f} MB)\n", complete,
+               fs::path(newest->path).filename().string(),
+               local_time(manifest.value().time, "%Y-%m-%d %H:%M:%S"),
+               static_cast<double>(manifest.value().bytes) / 1e6);
+  } else {
+    fmt::print("checkpoints  none complete\n");
+  }
+  fmt::print("roll-backs   {}\n", job.rollbacks);
+  for (const std::string& e : job.events) {
+    const auto text = e.find(' ');
+    fmt::print("  {}  {}\n", local_time(std::strtod(e.c_str(), nullptr), "%H:%M:%S"),
+               text == std::string::npos ? e : e.substr(text + 1));
+  }
+  if (!job.rank_nodes.empty()) {
+    fmt::print("\n{:<6} {}\n", "rank", "node");
+    for (std::size_t r = 0; r < job.rank_nodes.size(); ++r) {
+      fmt::print("{:<6} {}\n", r, job.rank_nodes[r].empty() ? "-" : job.rank_nodes[r]);
+    }
+  }
+  if (!job.cluster.empty()) {
+    auto cluster = ftmpi::load_cluster(job.cluster);
+    if (!cluster.ok()) {
+      fmt::print("\ncluster {}: {}\n", job.cluster, cluster.status().message());
+      return 0;
+    }
+    fmt::print("\n{:<16} {:<9} {:<7} {:>9} {:>11}\n", "node", "role", "daemon", "processes",
+               "risk score");
+    for (const ftmpi::SimNode& node : cluster.value().nodes) {
+      const ftmpi::NodeUsage u = ftmpi::node_usage(cluster.value(), node);
+      const bool up = u.daemon > 0 && u.heartbeat_age >= 0 && u.heartbeat_age < 5;
+      // The failure-probability score comes with the predictor.
+      fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", node.name, ftmpi::role_name(node.role),
+                 up ? "up" : "DOWN", u.processes, "-");
+    }
+  }
+  return 0;
+}
+
 int run(int argc, char** argv) {
   CLI::App app("Controls a running ftmpi job and inspects its checkpoints.", "ftmpi-ctl");
   app.set_version_flag("--version", fmt::format("ftmpi-ctl {}", FTMPI_VERSION_STRING));
@@ -156,6 +246,8 @@ int run(int argc, char** argv) {
       ->type_name("SECONDS");
   auto* ls = app.add_subcommand("list", "List a job's checkpoints");
   ls->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");
+  auto* st = app.add_subcommand("status", "A job's state, nodes, checkpoints and roll-backs");
+  st->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");
   std::string target;
   auto* check = app.add_subcommand("verify", "Check a checkpoint against its manifest");
   check->add_option("CHECKPOINT", target, "A checkpoint directory (DIR/ckpt-NNNNNN)")->required();
@@ -170,6 +262,9 @@ int run(int argc, char** argv) {
   }
   if (ls->parsed()) {
     return list(job);
+  }
+  if (st->parsed()) {
+    return status(job);
   }
   return verify(target);
 }

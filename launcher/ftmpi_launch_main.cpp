@@ -20,6 +20,7 @@
 #include <fmt/ranges.h>
 
 #include "ckpt/criu.hpp"
+#include "ckpt/job_file.hpp"
 #include "ckpt/manifest.hpp"
 #include "hostfile.hpp"
 #include "install_layout.hpp"
@@ -29,6 +30,7 @@
 #include "program_lookup.hpp"
 #include "sim_cluster.hpp"
 #include "trace_path.hpp"
+#include "util/clock.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/scope_guard.hpp"
@@ -98,6 +100,24 @@ std::string cluster_hostfile_text(const ftmpi::SimCluster& cluster) {
     }
   }
   return text;
+}
+
+// The node of each of `ranks` ranks: Open MPI fills the hostfile's nodes in order, each
+// up to its slots.
+std::vector<std::string> rank_nodes(const ftmpi::SimCluster& cluster, int ranks) {
+  const int slots = cluster.cpus > 0 ? cluster.cpus : 2;
+  std::vector<std::string> active;
+  for (const ftmpi::SimNode& node : cluster.nodes) {
+    if (node.role == ftmpi::NodeRole::active) {
+      active.push_back(node.name);
+    }
+  }
+  std::vector<std::string> nodes;
+  for (int r = 0; r < ranks; ++r) {
+    const auto n = static_cast<std::size_t>(r / slots);
+    nodes.push_back(n < active.size() ? active[n] : "");
+  }
+  return nodes;
 }
 
 // The active nodes whose daemon is gone: lost with everything on them.
@@ -241,6 +261,9 @@ int launch(const std::vector<std::string>& args) {
   // A simulated cluster: its active nodes, reached through its own rsh agent, MPI's
   // traffic between them over loopback.
   std::string cluster_hosts;
+  ftmpi::JobInfo job;  // for ftmpi-ctl (transparent mode)
+  job.launcher_pid = ::getpid();
+  job.cluster = options.cluster;
   if (!options.cluster.empty()) {
     if (options.spec.hostfile) {
       log->error("--cluster and --hostfile exclude each other: give one");
@@ -253,6 +276,7 @@ int launch(const std::vector<std::string>& args) {
     }
     options.spec.bind_to_cores = false;  // the simulated nodes share this machine's cores
     cluster_hosts = cluster_hostfile_text(cluster.value());
+    job.rank_nodes = rank_nodes(cluster.value(), options.spec.ranks);
     for (const std::string& arg :
          {std::string("--mca"), std::string("plm_rsh_agent"), layout.value().cluster + " agent",
           std::string("--mca"), std::string("btl_tcp_if_include"), std::string("lo"),
@@ -305,11 +329,19 @@ int launch(const std::vector<std::string>& args) {
   }
   std::string job_ckpt_dir;
   ftmpi::ScopeGuard close_ckpt_dir([&] {
-    if (!job_ckpt_dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove(std::filesystem::path(job_ckpt_dir) / ftmpi::k_job_file, ec);
-      std::filesystem::remove(job_ckpt_dir, ec);  // only if no checkpoint is in it
+    if (job_ckpt_dir.empty()) {
+      return;
     }
+    if (job.state == "running") {
+      job.state = "finished";
+    }
+    if (!ftmpi::list_checkpoints(job_ckpt_dir).empty()) {
+      (void)ftmpi::write_job_info(job_ckpt_dir, job);  // ftmpi-ctl status tells how it ended
+      return;
+    }
+    std::error_code ec;
+    std::filesystem::remove(std::filesystem::path(job_ckpt_dir) / ftmpi::k_job_file, ec);
+    std::filesystem::remove(job_ckpt_dir, ec);  // only if no checkpoint is in it
   });
   std::string channel_dir;
   ftmpi::ScopeGuard remove_channel_dir([&] {
@@ -359,9 +391,8 @@ int launch(const std::vector<std::string>& args) {
       // Made now, so that ftmpi-ctl finds the running job there; removed at the end if
       // no checkpoint was taken.
       fs::create_directories(ckpt_dir, ec);
-      std::ofstream job(fs::path(ckpt_dir) / ftmpi::k_job_file);
-      job << "launcher_pid " << ::getpid() << "\nranks " << options.spec.ranks << "\n";
-      if (!job || ec) {
+      job.ranks = options.spec.ranks;
+      if (ec || !ftmpi::write_job_info(ckpt_dir, job).ok()) {
         log->error("cannot create the checkpoint directory {}; choose another --ckpt-dir",
                    ckpt_dir);
         return ftmpi::k_exit_cannot_create;
@@ -400,6 +431,7 @@ int launch(const std::vector<std::string>& args) {
     if (!trace.empty() && ::access(trace.c_str(), F_OK) == 0) {
       log->info("trace: {}", trace);
     }
+    job.exit_code = exit_code.value();
     if (exit_code.value() == 0 || !can_roll_back || ftmpi::forwarded_signal() != 0) {
       return exit_code.value();
     }
@@ -425,6 +457,10 @@ int launch(const std::vector<std::string>& args) {
       return exit_code.value();
     }
     if (!replaced) {
+      job.state = "stopped";
+      job.exit_code = ftmpi::k_exit_temporary;
+      job.events.push_back(fmt::format("{:.0f} node {} lost, no spare node left: stopped",
+                                       ftmpi::wall_seconds(), lost_list));
       log->error(
           "node {} lost and no spare node left: the job stops; its last checkpoint is {} "
           "(ftmpi-launch --restart {} --cluster {} once nodes are back)",
@@ -439,6 +475,13 @@ int launch(const std::vector<std::string>& args) {
     restart_from = std::filesystem::absolute(chosen.value()).string();
     log->warn("node {} lost: the job goes back to {} on {} in its place", lost_list, restart_from,
               fmt::join(replacements, ", "));
+    job.rollbacks = rollbacks + 1;
+    job.exit_code = -1;
+    job.rank_nodes = rank_nodes(cluster.value(), options.spec.ranks);
+    job.events.push_back(fmt::format(
+        "{:.0f} node {} lost: the job went back to {} on {}", ftmpi::wall_seconds(), lost_list,
+        std::filesystem::path(restart_from).filename().string(), fmt::join(replacements, ", ")));
+    (void)ftmpi::write_job_info(job_ckpt_dir, job);
     auto hostfile = write_hostfile_with_hidden_slot(cluster_hostfile_text(cluster.value()));
     if (!hostfile.ok()) {
       log->error("{}", hostfile.status().message());

@@ -62,7 +62,9 @@ for app in jacobi2d cg farm memhog; do
     expect_in cmd.out "is valid (3 ranks"
     verify_independently "$c"
   done
-  [[ -e "ck-$app/job.txt" ]] && fail "$app: job.txt left behind"
+  # The job file tells how the job ended.
+  grep -qx "state finished" "ck-$app/job.txt" && grep -qx "exit_code 0" "ck-$app/job.txt" ||
+    { cat "ck-$app/job.txt"; fail "$app: job.txt does not say the job finished"; }
 done
 
 # On request, from outside.

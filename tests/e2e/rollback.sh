@@ -22,6 +22,10 @@ lose() {
     "$BIN/jacobi2d" "${args[@]}" >"$out.out" 2>"$out.err" &
   job=$!
   wait_for_checkpoint "$dir" 0 >/dev/null || { cat "$out.err"; fail "no checkpoint before losing $node"; }
+  # ftmpi-ctl status of the running job: its ranks on their nodes.
+  expect_exit 0 "$BIN/ftmpi-ctl" status --job "$dir"
+  expect_in cmd.out "running (ftmpi-launch pid"
+  grep -q "^3 *$node\$" cmd.out || { cat cmd.out; fail "status does not show rank 3 on $node"; }
   expect_exit 0 "$C" kill "$node"
   rc=0
   wait "$job" || rc=$?
@@ -36,6 +40,12 @@ expect_in run.err "on $name-n3 in its place"
 expect_exit 0 "$C" status --name "$name"
 grep -q "^$name-n2 .* excluded " cmd.out || { cat cmd.out; fail "the lost node is not excluded"; }
 grep -q "^$name-n3 .* active .* up " cmd.out || { cat cmd.out; fail "the spare did not take its place"; }
+expect_exit 0 "$BIN/ftmpi-ctl" status --job ck
+expect_in cmd.out "finished (exit 0)"
+expect_in cmd.out "roll-backs   1"
+expect_in cmd.out "node $name-n2 lost: the job went back to ckpt-"
+grep -q "^3 *$name-n3\$" cmd.out || { cat cmd.out; fail "status does not show rank 3 on the spare"; }
+grep -q "^$name-n2 *excluded *DOWN" cmd.out || { cat cmd.out; fail "status does not show n2 excluded"; }
 "${CHECK_TRACE[@]}" run.rollback1.h5 --ranks 4 --interval 0.2 --complete --mode transparent \
   --restarts 1 --min-rows 1 || fail "the trace of the rolled-back job"
 
@@ -44,4 +54,6 @@ lose "$name-n3" again ck2 --no-trace
 [[ $rc -eq 75 ]] || { cat again.err; fail "with no spare left the job exited $rc, expected 75"; }
 expect_in again.err "no spare node left: the job stops; its last checkpoint is"
 ls ck2/ckpt-*/MANIFEST.json >/dev/null || fail "the last checkpoint is gone"
+expect_exit 0 "$BIN/ftmpi-ctl" status --job ck2
+expect_in cmd.out "stopped (exit 75)"
 pass "roll-back: a node lost, the job rolled back onto the spare with the reference checksum; no spare left: stopped with its checkpoint"
