@@ -32,6 +32,7 @@
 #include "sim_cluster.hpp"
 #include "util/exit_codes.hpp"
 #include "util/shell.hpp"
+#include "util/tool_main.hpp"
 
 namespace {
 
@@ -357,10 +358,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ftmpi-cluster: internal error: %s\n", e.what());
-  }
-  return k_exit_software;
+  return ftmpi::tool_main("ftmpi-cluster", [&] { return run(argc, argv); });
 }

@@ -144,15 +144,15 @@ Status make_cgroups(const SimCluster& cluster, const SimNode& node) {
   return {};
 }
 
-// The node's system root: the machine's /proc, /sys/class/net and cgroups, and a
-// memory controller and thermal zones of its own (simulated: a fault injector can raise
-// their counters).
+// The node's system root: the machine's /proc and cgroups, and a memory controller, a
+// thermal zone and a NIC of its own (simulated: a fault injector raises their counters).
 Status make_node_dirs(const SimCluster& cluster, const SimNode& node) {
   const fs::path dir = cluster.node_dir(node);
   const fs::path sysroot = dir / "sysroot";
   std::error_code ec;
-  for (const fs::path& d : {dir / "local", sysroot / "sys/fs", sysroot / "sys/class/thermal",
-                            sysroot / "sys/devices/system/edac/mc/mc0"}) {
+  for (const fs::path& d :
+       {dir / "local", sysroot / "sys/fs", sysroot / "sys/class/thermal/thermal_zone0",
+        sysroot / "sys/class/net/sim0/statistics", sysroot / "sys/devices/system/edac/mc/mc0"}) {
     fs::create_directories(d, ec);
     if (ec) {
       return io_error(fmt::format("cannot create {}: {}", d.string(), ec.message()));
@@ -160,13 +160,17 @@ Status make_node_dirs(const SimCluster& cluster, const SimNode& node) {
   }
   fs::create_directory_symlink("/proc", sysroot / "proc", ec);
   fs::create_directory_symlink(cgroup_root(), sysroot / "sys/fs/cgroup", ec);
-  fs::create_directory_symlink("/sys/class/net", sysroot / "sys/class/net", ec);
   if (ec) {
     return io_error(fmt::format("cannot populate {}: {}", sysroot.string(), ec.message()));
   }
   const fs::path mc = sysroot / "sys/devices/system/edac/mc/mc0";
   FTMPI_RETURN_IF_ERROR(write_file(mc / "ce_count", "0\n"));
   FTMPI_RETURN_IF_ERROR(write_file(mc / "ue_count", "0\n"));
+  FTMPI_RETURN_IF_ERROR(write_file(sysroot / "sys/class/thermal/thermal_zone0/temp", "45000\n"));
+  FTMPI_RETURN_IF_ERROR(write_file(sysroot / "sys/class/thermal/thermal_zone0/type", "sim\n"));
+  for (const char* counter : {"rx_errors", "tx_errors", "rx_dropped", "tx_dropped"}) {
+    FTMPI_RETURN_IF_ERROR(write_file(sysroot / "sys/class/net/sim0/statistics" / counter, "0\n"));
+  }
   return {};
 }
 

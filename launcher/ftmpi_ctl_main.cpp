@@ -27,6 +27,7 @@
 #include "ftmpi/version.h"
 #include "sim_cluster.hpp"
 #include "util/exit_codes.hpp"
+#include "util/tool_main.hpp"
 
 namespace {
 
@@ -272,10 +273,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const std::exception& e) {
-    std::fprintf(stderr, "ftmpi-ctl: internal error: %s\n", e.what());
-  }
-  return 70;
+  return ftmpi::tool_main("ftmpi-ctl", [&] { return run(argc, argv); });
 }

@@ -1,0 +1,392 @@
+// ftmpi-inject: a fault on one node of a simulated cluster (ftmpi-cluster), real where
+// the kernel allows (memory, CPU, disk, processes killed), simulated through the node's
+// system root where it does not (memory errors, temperature, NIC errors).  See
+// docs/ftmpi-inject.md.
+//
+//   ftmpi-inject (--job DIR | --cluster NAME) --node NODE --fault KIND
+//                [--rate R] [--duration SECONDS] [--cpus N] [--trip CELSIUS] [--rank R]
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+#include <CLI/CLI.hpp>
+
+#include "ckpt/job_file.hpp"
+#include "ftmpi/version.h"
+#include "sim_cluster.hpp"
+#include "util/clock.hpp"
+#include "util/exit_codes.hpp"
+#include "util/tool_main.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+struct FaultSpec {
+  std::string kind;
+  double rate = 0;       // per second: errors, MiB
+  double duration = 30;  // seconds
+  int cpus = 1;
+  double trip = 95;  // degrees C
+  int rank = -1;
+};
+
+struct Target {
+  ftmpi::SimCluster cluster;
+  ftmpi::SimNode node;
+  [[nodiscard]] fs::path sysroot() const { return fs::path(cluster.node_dir(node)) / "sysroot"; }
+  [[nodiscard]] fs::path local() const { return fs::path(cluster.node_dir(node)) / "local"; }
+};
+
+std::atomic<bool> g_stop{false};
+void on_stop(int /*signal*/) {
+  g_stop.store(true);
+}
+
+// Sleeps `seconds` unless stopped; false when stopped.
+bool pause_for(double seconds) {
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < until) {
+    if (g_stop.load()) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return !g_stop.load();
+}
+
+std::int64_t read_counter(const fs::path& path) {
+  std::ifstream in(path);
+  std::int64_t value = 0;
+  in >> value;
+  return value;
+}
+
+ftmpi::Status write_counter(const fs::path& path, std::int64_t value) {
+  std::ofstream out(path);
+  out << value << "\n";
+  if (!out) {
+    return ftmpi::io_error("cannot write " + path.string());
+  }
+  return {};
+}
+
+// The ground truth for training and evaluation: one JSON line per start and end of a
+// fault, in the cluster's state directory.
+void record(const Target& t, const FaultSpec& f, const char* event, const std::string& detail) {
+  std::ofstream out(fs::path(t.cluster.root) / "faults.log", std::ios::app);
+  out << fmt::format(R"({{"time": {:.3f}, "node": "{}", "kind": "{}", "event": "{}", "rate": {}, )"
+                     R"("duration": {}, "detail": "{}"}})",
+                     ftmpi::wall_seconds(), t.node.name, f.kind, event, f.rate, f.duration, detail)
+      << "\n";
+}
+
+// One kind of fault.
+class Fault {
+ public:
+  Fault() = default;
+  Fault(const Fault&) = delete;
+  Fault& operator=(const Fault&) = delete;
+  Fault(Fault&&) = delete;
+  Fault& operator=(Fault&&) = delete;
+  virtual ~Fault() = default;
+  // Injects it (until done, the duration is over, or SIGINT/SIGTERM); says what it did.
+  virtual ftmpi::Result<std::string> run(const Target& target, const FaultSpec& spec) = 0;
+};
+
+// A counter of the node's system root rising at `rate` per second; `last` is then added
+// to `last_file` (an uncorrected error after the corrected ones).
+class CounterRamp final : public Fault {
+ public:
+  CounterRamp(std::string file, std::string last_file)
+      : m_file(std::move(file)), m_last_file(std::move(last_file)) {}
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+    const fs::path path = t.sysroot() / m_file;
+    const std::int64_t start = read_counter(path);
+    const auto t0 = Clock::now();
+    std::int64_t added = 0;
+    double elapsed = 0;
+    while (elapsed < f.duration && pause_for(0.1)) {
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      added = static_cast<std::int64_t>(std::floor(f.rate * std::min(elapsed, f.duration)));
+      FTMPI_RETURN_IF_ERROR(write_counter(path, start + added));
+    }
+    std::string done = fmt::format("{} +{}", m_file, added);
+    if (!m_last_file.empty() && elapsed >= f.duration) {
+      const fs::path last = t.sysroot() / m_last_file;
+      FTMPI_RETURN_IF_ERROR(write_counter(last, read_counter(last) + 1));
+      done += fmt::format(", {} +1", m_last_file);
+    }
+    return done;
+  }
+
+ private:
+  std::string m_file;
+  std::string m_last_file;
+};
+
+// The node's temperature climbing linearly to the trip point over the duration.
+class Thermal final : public Fault {
+ public:
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+    const fs::path path = t.sysroot() / "sys/class/thermal/thermal_zone0/temp";
+    const double from = static_cast<double>(read_counter(path)) / 1000.0;
+    const auto t0 = Clock::now();
+    double now = from;
+    double elapsed = 0;
+    while (elapsed < f.duration && pause_for(0.1)) {
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      now = from + (f.trip - from) * std::min(elapsed / f.duration, 1.0);
+      FTMPI_RETURN_IF_ERROR(write_counter(path, static_cast<std::int64_t>(now * 1000)));
+    }
+    return fmt::format("temperature {:.1f} -> {:.1f} C", from, now);
+  }
+};
+
+// Real load inside the node: this process joins it first.
+ftmpi::Status enter(const Target& t) {
+  return ftmpi::enter_node(t.cluster, t.node);
+}
+
+class CpuHog final : public Fault {
+ public:
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+    FTMPI_RETURN_IF_ERROR(enter(t));
+    std::atomic<bool> done{false};
+    std::vector<std::thread> burners;
+    for (int i = 0; i < f.cpus; ++i) {
+      burners.emplace_back([&done] {
+        volatile double x = 1;
+        while (!done.load(std::memory_order_relaxed)) {
+          x = x * 1.0000001 + 1e-9;
+        }
+      });
+    }
+    pause_for(f.duration);
+    done.store(true);
+    for (std::thread& b : burners) {
+      b.join();
+    }
+    return fmt::format("{} CPUs burned", f.cpus);
+  }
+};
+
+// Memory allocated and touched at `rate` MiB/s inside the node, held until the end (or
+// until the node's OOM killer takes this process).
+class MemLeak final : public Fault {
+ public:
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+    FTMPI_RETURN_IF_ERROR(enter(t));
+    std::vector<std::unique_ptr<char[]>> held;
+    const auto t0 = Clock::now();
+    std::size_t mib = 0;
+    double elapsed = 0;
+    while (elapsed < f.duration && pause_for(0.1)) {
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      while (static_cast<double>(mib) < std::floor(f.rate * std::min(elapsed, f.duration))) {
+        auto block = std::make_unique<char[]>(std::size_t{1} << 20);
+        std::memset(block.get(), 1, std::size_t{1} << 20);
+        held.push_back(std::move(block));
+        ++mib;
+      }
+    }
+    return fmt::format("{} MiB held", mib);
+  }
+};
+
+// A file in the node-local directory growing at `rate` MiB/s until the duration is over
+// or the disk is full; removed at the end.
+class DiskFill final : public Fault {
+ public:
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+    const fs::path file = t.local() / "ftmpi-inject-fill";
+    std::ofstream out(file, std::ios::binary);
+    const std::vector<char> block(std::size_t{1} << 20, 'x');
+    const auto t0 = Clock::now();
+    std::size_t mib = 0;
+    double elapsed = 0;
+    bool full = false;
+    while (elapsed < f.duration && !full && pause_for(0.1)) {
+      elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+      while (static_cast<double>(mib) < std::floor(f.rate * std::min(elapsed, f.duration)) &&
+             !full) {
+        out.write(block.data(), static_cast<std::streamsize>(block.size()));
+        out.flush();
+        full = !out;
+        mib += full ? 0 : 1;
+      }
+    }
+    out.close();
+    std::error_code ec;
+    fs::remove(file, ec);
+    return fmt::format("{} MiB written{}", mib, full ? " (disk full)" : "");
+  }
+};
+
+// One application process of the node (its rank, or the first) killed with SIGKILL:
+// a process of an MPI rank that is not one of ftmpi's (proxy, helper, predictor).
+class RankKill final : public Fault {
+ public:
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+    for (const pid_t pid : ftmpi::node_processes(t.cluster, t.node)) {
+      std::ifstream in(fmt::format("/proc/{}/environ", pid));
+      std::string variable;
+      bool app = false;
+      int rank = -1;
+      while (std::getline(in, variable, '\0')) {
+        if (variable.rfind("OMPI_COMM_WORLD_RANK=", 0) == 0) {
+          rank = std::atoi(variable.c_str() + 21);
+          app = true;
+        }
+      }
+      // Not ftmpi's own processes of the rank (its proxy, helper, the predictor).
+      std::error_code ec;
+      const std::string exe =
+          fs::read_symlink(fmt::format("/proc/{}/exe", pid), ec).filename().string();
+      app = app && exe.rfind("ftmpi-", 0) != 0 && exe != "orted";
+      if (app && (f.rank < 0 || f.rank == rank)) {
+        ::kill(pid, SIGKILL);
+        return fmt::format("rank {} (pid {}) killed", rank, pid);
+      }
+    }
+    return ftmpi::not_found(fmt::format("no application process{} on node {}",
+                                        f.rank >= 0 ? fmt::format(" of rank {}", f.rank) : "",
+                                        t.node.name));
+  }
+};
+
+class NodeLoss final : public Fault {
+ public:
+  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& /*f*/) override {
+    FTMPI_RETURN_IF_ERROR(ftmpi::kill_node(t.cluster, t.node));
+    return std::string("every process of the node killed");
+  }
+};
+
+std::unique_ptr<Fault> make_fault(const std::string& kind) {
+  if (kind == "ecc-errors") {
+    return std::make_unique<CounterRamp>("sys/devices/system/edac/mc/mc0/ce_count",
+                                         "sys/devices/system/edac/mc/mc0/ue_count");
+  }
+  if (kind == "nic-errors") {
+    return std::make_unique<CounterRamp>("sys/class/net/sim0/statistics/rx_errors", "");
+  }
+  if (kind == "thermal") {
+    return std::make_unique<Thermal>();
+  }
+  if (kind == "cpu-hog") {
+    return std::make_unique<CpuHog>();
+  }
+  if (kind == "mem-leak") {
+    return std::make_unique<MemLeak>();
+  }
+  if (kind == "disk-fill") {
+    return std::make_unique<DiskFill>();
+  }
+  if (kind == "rank-kill") {
+    return std::make_unique<RankKill>();
+  }
+  if (kind == "node-loss") {
+    return std::make_unique<NodeLoss>();
+  }
+  return nullptr;
+}
+
+int fail(const ftmpi::Status& status, int code) {
+  std::fprintf(stderr, "ftmpi-inject: %s\n", status.message().c_str());
+  return code;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app("Injects a fault on a node of a simulated cluster (ftmpi-cluster).", "ftmpi-inject");
+  app.set_version_flag("--version", std::string("ftmpi-inject ") + FTMPI_VERSION_STRING);
+  app.footer(
+      "Kinds: ecc-errors (--rate corrected errors/s, then one uncorrected), nic-errors\n"
+      "(--rate errors/s), thermal (to --trip C over --duration), cpu-hog (--cpus),\n"
+      "mem-leak (--rate MiB/s, held), disk-fill (--rate MiB/s in the node-local\n"
+      "directory), rank-kill (--rank, default the first found), node-loss.  Timed kinds\n"
+      "run in the foreground for --duration seconds (SIGINT or SIGTERM end them early).\n"
+      "Every fault is logged as a JSON line in the cluster's faults.log.");
+  std::string job;
+  std::string cluster_name;
+  std::string node;
+  FaultSpec spec;
+  auto* job_opt = app.add_option("--job", job, "A job's checkpoint directory (names its cluster)")
+                      ->type_name("DIR");
+  app.add_option("--cluster", cluster_name, "The simulated cluster")->excludes(job_opt);
+  app.add_option("--node", node, "The node")->required();
+  app.add_option("--fault", spec.kind, "The fault kind")
+      ->required()
+      ->check(CLI::IsMember({"ecc-errors", "nic-errors", "thermal", "cpu-hog", "mem-leak",
+                             "disk-fill", "rank-kill", "node-loss"}));
+  app.add_option("--rate", spec.rate, "Errors or MiB per second")->check(CLI::Range(0.0, 1e9));
+  app.add_option("--duration", spec.duration, "Seconds (default 30)")->check(CLI::Range(0.0, 1e7));
+  app.add_option("--cpus", spec.cpus, "cpu-hog: threads that burn (default 1)")
+      ->check(CLI::Range(1, 1024));
+  app.add_option("--trip", spec.trip, "thermal: the final temperature (default 95)");
+  app.add_option("--rank", spec.rank, "rank-kill: the rank to kill");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : ftmpi::k_exit_usage;
+  }
+  if (!job.empty()) {
+    auto info = ftmpi::read_job_info(job);
+    if (!info.ok()) {
+      return fail(info.status(), ftmpi::k_exit_no_input);
+    }
+    cluster_name = info.value().cluster;
+    if (cluster_name.empty()) {
+      return fail(ftmpi::unsupported(job + ": the job does not run on a simulated cluster"),
+                  ftmpi::k_exit_unavailable);
+    }
+  }
+  if (cluster_name.empty()) {
+    return fail(ftmpi::invalid_argument("give --job DIR or --cluster NAME"), ftmpi::k_exit_usage);
+  }
+  auto cluster = ftmpi::load_cluster(cluster_name);
+  if (!cluster.ok()) {
+    return fail(cluster.status(), ftmpi::k_exit_no_input);
+  }
+  const ftmpi::SimNode* found = cluster.value().find(node);
+  if (found == nullptr) {
+    return fail(ftmpi::not_found(fmt::format("cluster {} has no node {}", cluster_name, node)),
+                ftmpi::k_exit_no_input);
+  }
+  const Target target{cluster.value(), *found};
+  for (const int sig : {SIGINT, SIGTERM}) {
+    ::signal(sig, &on_stop);
+  }
+  auto fault = make_fault(spec.kind);
+  record(target, spec, "start", "");
+  auto done = fault->run(target, spec);
+  if (!done.ok()) {
+    record(target, spec, "failed", done.status().message());
+    return fail(done.status(), ftmpi::k_exit_software);
+  }
+  record(target, spec, "end", done.value());
+  std::printf("ftmpi-inject: %s on %s: %s\n", spec.kind.c_str(), node.c_str(),
+              done.value().c_str());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return ftmpi::tool_main("ftmpi-inject", [&] { return run(argc, argv); });
+}
