@@ -224,6 +224,7 @@ int exec_in(const std::string& host, const std::vector<std::string>& argv, bool 
     ::execl("/bin/sh", "sh", "-c", line.c_str(), static_cast<char*>(nullptr));
   } else {
     std::vector<char*> args;
+    args.reserve(argv.size() + 1);
     for (const std::string& a : argv) {
       args.push_back(
           const_cast<char*>(a.c_str()));  // NOLINT(cppcoreguidelines-pro-type-const-cast)

@@ -169,6 +169,7 @@ class CpuHog final : public Fault {
     FTMPI_RETURN_IF_ERROR(enter(t));
     std::atomic<bool> done{false};
     std::vector<std::thread> burners;
+    burners.reserve(static_cast<std::size_t>(f.cpus));
     for (int i = 0; i < f.cpus; ++i) {
       burners.emplace_back([&done] {
         volatile double x = 1;

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "comm/mpi_status.hpp"
+#include "fault_log.hpp"
 #include "ftmpi/version.h"
 #include "telemetry/batch.hpp"
 #include "trace_file.hpp"
@@ -90,6 +91,7 @@ class Collector {
         last_flush = wall_seconds();
       }
     }
+    record_faults();
     record({make_event("job_end", fmt::format("{} ranks finished", m_world.app_ranks))});
     if (m_trace) {
       report(m_trace->close());
@@ -191,7 +193,27 @@ class Collector {
     }
   }
 
+  // Faults injected on this job's nodes since it started, as events of their node.
+  void record_faults() {
+    std::vector<Event> events;
+    for (const FaultEntry& f : m_faults.read_new()) {
+      if (f.time < m_header.start_time) {
+        continue;
+      }
+      Event e = make_event("fault", f.text);
+      e.time = f.time;
+      for (const NodeInfo& n : m_header.nodes) {
+        if (f.node == n.name) {
+          e.node = n.node;
+        }
+      }
+      events.push_back(e);
+    }
+    record(events);
+  }
+
   void flush() {
+    record_faults();
     if (m_trace) {
       report(m_trace->flush());
     }
@@ -217,6 +239,7 @@ class Collector {
   std::vector<int> m_node_of_rank;
   TraceHeader m_header;
   std::unique_ptr<TraceWriter> m_trace;
+  FaultLogReader m_faults{m_config.fault_log};
 };
 
 }  // namespace

@@ -15,6 +15,7 @@ struct CollectorConfig {
   std::string mode = "native";
   double sample_interval = 1;
   double flush_interval = 2;  // seconds between trace flushes
+  std::string fault_log;      // injected faults to record (a simulated cluster's), or ""
 };
 
 // Runs until every application rank has left the job world.  Trace errors are reported

@@ -6,9 +6,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 
 #include "collector.hpp"
 #include "comm/job_world.hpp"
+#include "sim_cluster.hpp"
 #include "util/env.hpp"
 #include "util/job_env.hpp"
 
@@ -25,6 +27,11 @@ int run(int argc, char** argv) {
   config.trace_path = ftmpi::env_or(ftmpi::k_env_trace, "");
   config.command = ftmpi::env_or(ftmpi::k_env_command, "");
   config.mode = ftmpi::env_or(ftmpi::k_env_mode, "native");
+  // On a simulated node: the cluster's injected faults are ground truth for the trace.
+  if (const char* cluster = std::getenv("FTMPI_CLUSTER"); cluster != nullptr && *cluster != '\0') {
+    config.fault_log =
+        (std::filesystem::path(ftmpi::cluster_root()) / cluster / "faults.log").string();
+  }
   config.sample_interval = std::atof(ftmpi::env_or(ftmpi::k_env_sample_interval, "1"));
   const ftmpi::Status served = ftmpi::run_collector(world, config);
   if (!served.ok()) {

@@ -52,7 +52,7 @@ fi
 if [[ $do_tidy -eq 1 ]]; then
   db="$build_dir/compile_commands.json"
   [[ -f $db ]] || { echo "lint: $db missing: configure the build first" >&2; exit 2; }
-  mapfile -t files < <(list_files 'libftmpi/*.cpp' 'launcher/*.cpp' 'predictor/*.cpp' 'tests/*.cpp')
+  mapfile -t files < <(list_files 'libftmpi/*.cpp' 'launcher/*.cpp' 'cluster/*.cpp' 'predictor/*.cpp' 'tests/*.cpp')
   if printf '%s\n' "${files[@]}" |
     xargs -P "$(nproc)" -n 4 clang-tidy --quiet -p "$build_dir" 2>/dev/null; then
     echo "lint: clang-tidy: ${#files[@]} files clean"

@@ -2,7 +2,8 @@
 # ftmpi-inject on a simulated cluster of 2 nodes, while a traced job runs on it: memory
 # errors, a temperature ramp and NIC errors (simulated in the node's system root) and a
 # memory leak (real, in the node's cgroup) show in the trace's samples of that node and
-# not of the other; each fault is in the cluster's faults.log; a rank killed on a node
+# not of the other; each fault is in the cluster's faults.log and, as an event of its
+# node, in the trace; a rank killed on a node
 # ends the job with an error; bad input is refused.  Needs root.
 source "$(dirname "$0")/lib.sh"
 name=i$$
@@ -38,6 +39,13 @@ assert of("n1", "temperature_max").max() >= 80 and of("n2", "temperature_max").m
 assert of("n1", "net_errors").max() >= 150 and of("n2", "net_errors").max() == 0, "nic"
 leak = of("n2", "cgroup_memory_usage")
 assert leak.max() - leak.min() >= 100 << 20, f"leak {leak.min()} {leak.max()}"
+# The injections themselves, as events of their node: ground truth in the trace.
+with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
+    events = f["events"][:]
+faults = [(names[int(e["node"])], e["detail"].decode()) for e in events if e["kind"] == b"fault"]
+assert len(faults) == 8, faults
+assert (f"{sys.argv[2]}-n2", "ecc-errors start (rate 100, duration 1.5 s)") in faults, faults
+assert any(n == f"{sys.argv[2]}-n1" and d.startswith("thermal end") for n, d in faults), faults
 print("faults in the trace: ecc and leak on n2, thermal and nic on n1")
 PY
 [[ $(grep -c '"event": "start"' "$FTMPI_CLUSTER_ROOT/$name/faults.log") -eq 4 &&
