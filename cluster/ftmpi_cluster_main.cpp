@@ -177,9 +177,8 @@ int status(const std::string& only) {
                "processes", "memory MiB");
     for (const ftmpi::SimNode& node : c.nodes) {
       const ftmpi::NodeUsage u = ftmpi::node_usage(c, node);
-      const bool alive = u.daemon > 0 && u.heartbeat_age >= 0 && u.heartbeat_age < 5;
       fmt::print("{:<16} {:<16} {:<9} {:<8} {:>9} {:>12}\n", node.name, node.address,
-                 ftmpi::role_name(node.role), alive ? "up" : "DOWN", u.processes,
+                 ftmpi::role_name(node.role), u.alive() ? "up" : "DOWN", u.processes,
                  u.memory_bytes >= 0
                      ? fmt::format("{:.1f}", static_cast<double>(u.memory_bytes) / 1048576.0)
                      : "-");
@@ -193,15 +192,7 @@ int hostfile(const std::string& name, int slots) {
   if (!cluster.ok()) {
     return fail(cluster.status());
   }
-  const ftmpi::SimCluster& c = cluster.value();
-  if (slots <= 0) {
-    slots = c.cpus > 0 ? c.cpus : 2;
-  }
-  for (const ftmpi::SimNode& node : c.nodes) {
-    if (node.role == ftmpi::NodeRole::active) {
-      fmt::print("{} slots={}\n", node.name, slots);
-    }
-  }
+  fmt::print("{}", ftmpi::hostfile_text(cluster.value(), slots));
   return 0;
 }
 

@@ -30,6 +30,7 @@
 #include "sim_cluster.hpp"
 #include "util/clock.hpp"
 #include "util/exit_codes.hpp"
+#include "util/spawn.hpp"
 #include "util/tool_main.hpp"
 
 namespace {
@@ -245,11 +246,9 @@ class RankKill final : public Fault {
  public:
   ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
     for (const pid_t pid : ftmpi::node_processes(t.cluster, t.node)) {
-      std::ifstream in(fmt::format("/proc/{}/environ", pid));
-      std::string variable;
       bool app = false;
       int rank = -1;
-      while (std::getline(in, variable, '\0')) {
+      for (const std::string& variable : ftmpi::process_environment(pid)) {
         if (variable.rfind("OMPI_COMM_WORLD_RANK=", 0) == 0) {
           rank = std::atoi(variable.c_str() + 21);
           app = true;

@@ -239,6 +239,16 @@ const SimNode* SimCluster::find(const std::string& node) const {
   return nullptr;
 }
 
+std::string hostfile_text(const SimCluster& cluster, int slots) {
+  std::string text;
+  for (const SimNode& node : cluster.nodes) {
+    if (node.role == NodeRole::active) {
+      text += fmt::format("{} slots={}\n", node.name, slots > 0 ? slots : cluster.slots());
+    }
+  }
+  return text;
+}
+
 std::string cluster_root() {
   return env_or("FTMPI_CLUSTER_ROOT", "/run/ftmpi/clusters");
 }
@@ -471,14 +481,10 @@ Status kill_node(const SimCluster& cluster, const SimNode& node) {
 NodeUsage node_usage(const SimCluster& cluster, const SimNode& node) {
   NodeUsage usage;
   usage.processes = static_cast<int>(node_processes(cluster, node).size());
-  const fs::path memory = node_cgroup("memory", cluster, node);
-  const std::string used = read_file(memory / "memory.usage_in_bytes");
-  const std::string limit = read_file(memory / "memory.limit_in_bytes");
+  const std::string used =
+      read_file(fs::path(node_cgroup("memory", cluster, node)) / "memory.usage_in_bytes");
   if (!used.empty()) {
     usage.memory_bytes = std::atoll(used.c_str());
-  }
-  if (!limit.empty() && cluster.memory_mb > 0) {
-    usage.memory_limit = std::atoll(limit.c_str());
   }
   const fs::path dir = cluster.node_dir(node);
   const long pid = std::atol(read_file(fs::path(dir) / k_noded_pid_file).c_str());

@@ -49,8 +49,13 @@ struct SimCluster {
   std::vector<SimNode> nodes;
 
   [[nodiscard]] std::string node_dir(const SimNode& node) const;  // ROOT/nodes/NODE
+  // MPI slots per node: its CPU limit, else 2.
+  [[nodiscard]] int slots() const noexcept { return cpus > 0 ? cpus : 2; }
   [[nodiscard]] const SimNode* find(const std::string& node) const;
 };
+
+// An Open MPI hostfile of the active nodes, in the cluster's order (slots: 0 for slots()).
+std::string hostfile_text(const SimCluster& cluster, int slots = 0);
 
 // Where cluster state lives: FTMPI_CLUSTER_ROOT, else /run/ftmpi/clusters.
 std::string cluster_root();
@@ -83,9 +88,12 @@ Status kill_node(const SimCluster& cluster, const SimNode& node);
 struct NodeUsage {
   int processes = 0;
   std::int64_t memory_bytes = -1;
-  std::int64_t memory_limit = -1;  // -1: none
-  pid_t daemon = 0;                // 0: not running
-  double heartbeat_age = -1;       // seconds since the daemon's last heartbeat
+  pid_t daemon = 0;           // 0: not running
+  double heartbeat_age = -1;  // seconds since the daemon's last heartbeat
+  // The node is up: its daemon runs and beat within the last 5 s (it beats every second).
+  [[nodiscard]] bool alive() const noexcept {
+    return daemon > 0 && heartbeat_age >= 0 && heartbeat_age < 5;
+  }
 };
 NodeUsage node_usage(const SimCluster& cluster, const SimNode& node);
 

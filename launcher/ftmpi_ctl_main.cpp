@@ -224,10 +224,9 @@ int status(const std::string& dir) {
                "risk score");
     for (const ftmpi::SimNode& node : cluster.value().nodes) {
       const ftmpi::NodeUsage u = ftmpi::node_usage(cluster.value(), node);
-      const bool up = u.daemon > 0 && u.heartbeat_age >= 0 && u.heartbeat_age < 5;
       // The failure-probability score comes with the predictor.
       fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", node.name, ftmpi::role_name(node.role),
-                 up ? "up" : "DOWN", u.processes, "-");
+                 u.alive() ? "up" : "DOWN", u.processes, "-");
     }
   }
   return 0;

@@ -35,6 +35,7 @@
 #include "util/log.hpp"
 #include "util/scope_guard.hpp"
 #include "util/shell.hpp"
+#include "util/spawn.hpp"
 
 namespace {
 
@@ -90,22 +91,10 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
   return name;
 }
 
-// A hostfile of the cluster's active nodes, in the cluster's order.
-std::string cluster_hostfile_text(const ftmpi::SimCluster& cluster) {
-  const int slots = cluster.cpus > 0 ? cluster.cpus : 2;
-  std::string text;
-  for (const ftmpi::SimNode& node : cluster.nodes) {
-    if (node.role == ftmpi::NodeRole::active) {
-      text += fmt::format("{} slots={}\n", node.name, slots);
-    }
-  }
-  return text;
-}
-
 // The node of each of `ranks` ranks: Open MPI fills the hostfile's nodes in order, each
 // up to its slots.
 std::vector<std::string> rank_nodes(const ftmpi::SimCluster& cluster, int ranks) {
-  const int slots = cluster.cpus > 0 ? cluster.cpus : 2;
+  const int slots = cluster.slots();
   std::vector<std::string> active;
   for (const ftmpi::SimNode& node : cluster.nodes) {
     if (node.role == ftmpi::NodeRole::active) {
@@ -124,8 +113,7 @@ std::vector<std::string> rank_nodes(const ftmpi::SimCluster& cluster, int ranks)
 std::vector<std::string> lost_nodes(const ftmpi::SimCluster& cluster) {
   std::vector<std::string> lost;
   for (const ftmpi::SimNode& node : cluster.nodes) {
-    const ftmpi::NodeUsage usage = ftmpi::node_usage(cluster, node);
-    if (node.role == ftmpi::NodeRole::active && (usage.daemon == 0 || usage.heartbeat_age > 3)) {
+    if (node.role == ftmpi::NodeRole::active && !ftmpi::node_usage(cluster, node).alive()) {
       lost.push_back(node.name);
     }
   }
@@ -162,13 +150,9 @@ void kill_job_processes(const std::string& ckpt_dir) {
     if (pid <= 0 || pid == ::getpid()) {
       continue;
     }
-    std::ifstream in(entry.path() / "environ");
-    std::string variable;
-    while (std::getline(in, variable, '\0')) {
-      if (variable == key) {
-        ::kill(static_cast<pid_t>(pid), SIGKILL);
-        break;
-      }
+    const std::vector<std::string> env = ftmpi::process_environment(static_cast<pid_t>(pid));
+    if (std::find(env.begin(), env.end(), key) != env.end()) {
+      ::kill(static_cast<pid_t>(pid), SIGKILL);
     }
   }
 }
@@ -275,7 +259,7 @@ int launch(const std::vector<std::string>& args) {
       return k_exit_no_program;
     }
     options.spec.bind_to_cores = false;  // the simulated nodes share this machine's cores
-    cluster_hosts = cluster_hostfile_text(cluster.value());
+    cluster_hosts = ftmpi::hostfile_text(cluster.value());
     job.rank_nodes = rank_nodes(cluster.value(), options.spec.ranks);
     for (const std::string& arg :
          {std::string("--mca"), std::string("plm_rsh_agent"), layout.value().cluster + " agent",
@@ -482,7 +466,7 @@ int launch(const std::vector<std::string>& args) {
         "{:.0f} node {} lost: the job went back to {} on {}", ftmpi::wall_seconds(), lost_list,
         std::filesystem::path(restart_from).filename().string(), fmt::join(replacements, ", ")));
     (void)ftmpi::write_job_info(job_ckpt_dir, job);
-    auto hostfile = write_hostfile_with_hidden_slot(cluster_hostfile_text(cluster.value()));
+    auto hostfile = write_hostfile_with_hidden_slot(ftmpi::hostfile_text(cluster.value()));
     if (!hostfile.ok()) {
       log->error("{}", hostfile.status().message());
       return exit_code.value();

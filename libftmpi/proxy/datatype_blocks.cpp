@@ -4,6 +4,17 @@
 
 // NOLINTBEGIN(clang-analyzer-optin.mpi.MPI-Checker)
 namespace ftmpi {
+
+std::optional<TypeLayout> type_layout(MPI_Datatype type) {
+  TypeLayout t;
+  if (PMPI_Type_get_extent(type, &t.lb, &t.extent) != MPI_SUCCESS ||
+      PMPI_Type_get_true_extent(type, &t.true_lb, &t.true_extent) != MPI_SUCCESS ||
+      PMPI_Type_size(type, &t.size) != MPI_SUCCESS) {
+    return std::nullopt;
+  }
+  return t;
+}
+
 namespace {
 
 class Flattener {
@@ -15,23 +26,18 @@ class Flattener {
     if (count <= 0) {
       return true;
     }
-    MPI_Aint lb = 0;
-    MPI_Aint extent = 0;
-    MPI_Aint true_lb = 0;
-    MPI_Aint true_extent = 0;
-    int size = 0;
-    if (PMPI_Type_get_extent(type, &lb, &extent) != MPI_SUCCESS ||
-        PMPI_Type_get_true_extent(type, &true_lb, &true_extent) != MPI_SUCCESS ||
-        PMPI_Type_size(type, &size) != MPI_SUCCESS) {
+    const auto layout = type_layout(type);
+    if (!layout) {
       return false;
     }
-    if (size == 0) {
+    if (layout->size == 0) {
       return true;
     }
-    if (static_cast<MPI_Aint>(size) == true_extent) {
+    if (static_cast<MPI_Aint>(layout->size) == layout->true_extent) {
       // No gaps inside an element: one block each (merged later when they touch).
       for (long i = 0; i < count; ++i) {
-        if (!push(base + i * extent + true_lb, static_cast<std::size_t>(size))) {
+        if (!push(base + i * layout->extent + layout->true_lb,
+                  static_cast<std::size_t>(layout->size))) {
           return false;
         }
       }
@@ -54,7 +60,7 @@ class Flattener {
     }
     bool ok = true;
     for (long e = 0; e < count && ok; ++e) {
-      ok = element(combiner, i, a, t, base + e * extent);
+      ok = element(combiner, i, a, t, base + e * layout->extent);
     }
     for (MPI_Datatype& child : t) {  // get_contents returns new handles for derived types
       int ni = 0;
@@ -71,10 +77,8 @@ class Flattener {
 
  private:
   static std::int64_t extent_of(MPI_Datatype type) {
-    MPI_Aint lb = 0;
-    MPI_Aint extent = 0;
-    PMPI_Type_get_extent(type, &lb, &extent);
-    return extent;
+    const auto layout = type_layout(type);
+    return layout ? layout->extent : 0;
   }
 
   bool element(int combiner, const std::vector<int>& i, const std::vector<MPI_Aint>& a,

@@ -18,6 +18,17 @@ struct Block {
   std::size_t len = 0;
 };
 
+// What MPI says of a (real) datatype's layout.
+struct TypeLayout {
+  MPI_Aint lb = 0;
+  MPI_Aint extent = 0;
+  MPI_Aint true_lb = 0;
+  MPI_Aint true_extent = 0;
+  int size = 0;
+};
+// None when MPI cannot say (not a datatype).
+std::optional<TypeLayout> type_layout(MPI_Datatype type);
+
 // More blocks than this are copied as one span (the iovecs would cost more).
 inline constexpr std::size_t k_max_blocks = 16384;
 

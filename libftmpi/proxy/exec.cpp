@@ -310,20 +310,15 @@ Exec::Span Exec::span_of(long count, MPI_Datatype type) noexcept {
   if (count <= 0 || type == MPI_DATATYPE_NULL) {
     return span;
   }
-  MPI_Aint lb = 0;
-  MPI_Aint extent = 0;
-  MPI_Aint true_lb = 0;
-  MPI_Aint true_extent = 0;
-  int size = 0;
-  if (PMPI_Type_get_extent(type, &lb, &extent) != MPI_SUCCESS ||
-      PMPI_Type_get_true_extent(type, &true_lb, &true_extent) != MPI_SUCCESS ||
-      PMPI_Type_size(type, &size) != MPI_SUCCESS) {
+  const auto layout = type_layout(type);
+  if (!layout) {
     return span;
   }
-  const MPI_Aint reach = (count - 1) * extent;
-  span.lower = true_lb + std::min<MPI_Aint>(reach, 0);
-  span.bytes = static_cast<std::size_t>(std::abs(reach) + true_extent);
-  span.dense = static_cast<std::size_t>(size) * static_cast<std::size_t>(count) == span.bytes;
+  const MPI_Aint reach = (count - 1) * layout->extent;
+  span.lower = layout->true_lb + std::min<MPI_Aint>(reach, 0);
+  span.bytes = static_cast<std::size_t>(std::abs(reach) + layout->true_extent);
+  span.dense =
+      static_cast<std::size_t>(layout->size) * static_cast<std::size_t>(count) == span.bytes;
   return span;
 }
 

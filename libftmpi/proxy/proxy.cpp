@@ -303,13 +303,9 @@ class Proxy {
       std::copy_n(s.words.begin(), std::min(s.words.size(), words.size()), words.begin());
       std::vector<std::uint64_t> made;
       Exec x(m_memory, m_handles, m_requests);
-      x.set_call(s.call, words.data());
       x.capture_handles(&made);
       std::uint64_t result = 0;
-      call_progress() = CallProgress{};
-      const ExecutorEntry& entry = executor(s.call);
-      const int rc = entry.run != nullptr ? entry.run(x, words.data(), result) : MPI_ERR_OTHER;
-      call_progress() = CallProgress{};
+      const int rc = run_call(x, s.call, words.data(), result);
       x.finish(rc == MPI_SUCCESS);
       const std::string_view name = call_info(static_cast<CallId>(s.call)).name;
       if (rc != MPI_SUCCESS || made.size() != 1) {
@@ -340,6 +336,20 @@ class Proxy {
     return initialized != 0 && finalized == 0;
   }
 
+  // Carries out call `call` of the application with `words`, from its start.
+  static int run_call(Exec& x, std::uint16_t call, const std::uint64_t* words,
+                      std::uint64_t& result) {
+    const ExecutorEntry& entry = executor(call);
+    if (entry.run == nullptr) {
+      return MPI_ERR_OTHER;
+    }
+    call_progress() = CallProgress{};
+    x.set_call(call, words);
+    const int rc = entry.run(x, words, result);
+    call_progress() = CallProgress{};
+    return rc;
+  }
+
   void execute(ChannelLayout& l) {
     const std::uint16_t call = l.call;
     std::uint64_t result = 0;
@@ -357,11 +367,8 @@ class Proxy {
     } else if (app_mpi_state().finalized && static_cast<CallId>(call) != CallId::MPI_Finalize) {
       error = "called after MPI_Finalize";
     } else {
-      call_progress() = CallProgress{};
       Exec x(m_memory, m_handles, m_requests);
-      x.set_call(call, l.words);
-      rc = entry.run(x, l.words, result);
-      call_progress() = CallProgress{};
+      rc = run_call(x, call, l.words, result);
       skip_sends_once() = false;
       error = x.error();
     }

@@ -8,6 +8,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <fstream>
 
 namespace ftmpi {
 namespace {
@@ -103,6 +104,16 @@ Result<Spawned> spawn_process(const std::vector<std::string>& argv, const SpawnO
     become(argv, options);
   }
   return Spawned{child, false};
+}
+
+std::vector<std::string> process_environment(pid_t pid) {
+  std::vector<std::string> variables;
+  std::ifstream in("/proc/" + std::to_string(pid) + "/environ");
+  std::string variable;
+  while (std::getline(in, variable, '\0')) {
+    variables.push_back(variable);
+  }
+  return variables;
 }
 
 }  // namespace ftmpi

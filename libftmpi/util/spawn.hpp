@@ -37,4 +37,8 @@ struct Spawned {
 // it while this process has one thread (the child sets its environment after fork).
 Result<Spawned> spawn_process(const std::vector<std::string>& argv, const SpawnOptions& options);
 
+// Another process's environment ("NAME=value" entries, /proc/PID/environ); empty when it
+// cannot be read (gone, or not ours to read).
+std::vector<std::string> process_environment(pid_t pid);
+
 }  // namespace ftmpi
