@@ -2,6 +2,7 @@
 // docs/ftmpi-ctl.md.
 //
 //   ftmpi-ctl checkpoint --job DIR [--wait SECONDS]
+//   ftmpi-ctl migrate --job DIR --node NODE [--to SPARE] [--wait SECONDS]
 //   ftmpi-ctl list --job DIR
 //   ftmpi-ctl status --job DIR
 //   ftmpi-ctl verify CHECKPOINT
@@ -16,6 +17,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -61,6 +63,24 @@ bool job_running(const std::string& dir) {
   return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
 }
 
+// Up to `wait` seconds until `done()` (which prints the result) while the job runs.
+int wait_for(const std::string& dir, double wait, const char* what,
+             const std::function<bool()>& done) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (done()) {
+      return 0;
+    }
+    if (!job_running(dir)) {
+      std::fprintf(stderr, "ftmpi-ctl: the job ended before %s\n", what);
+      return k_exit_unavailable;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  std::fprintf(stderr, "ftmpi-ctl: %s did not happen within %g s\n", what, wait);
+  return k_exit_temporary;
+}
+
 int checkpoint(const std::string& dir, double wait) {
   if (!fs::is_directory(dir)) {
     std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
@@ -84,22 +104,84 @@ int checkpoint(const std::string& dir, double wait) {
     std::printf("checkpoint requested\n");
     return 0;
   }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(wait);
-  while (std::chrono::steady_clock::now() < deadline) {
+  return wait_for(dir, wait, "the checkpoint", [&] {
     for (const ftmpi::CheckpointEntry& c : ftmpi::list_checkpoints(dir)) {
       if (c.complete && c.epoch > before) {
         std::printf("%s\n", c.path.c_str());
-        return 0;
+        return true;
       }
     }
-    if (!job_running(dir)) {
-      std::fprintf(stderr, "ftmpi-ctl: the job ended before the checkpoint was taken\n");
-      return k_exit_unavailable;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    return false;
+  });
+}
+
+// ftmpi-ctl migrate: checked against the job and its cluster here, carried out by the
+// job's proxies and its launcher (docs/migration.md).
+int migrate(const std::string& dir, const std::string& node, const std::string& to, double wait) {
+  auto job = ftmpi::read_job_info(dir);
+  if (!job.ok() || !job_running(dir)) {
+    std::fprintf(stderr, "ftmpi-ctl: no running job writes checkpoints to %s\n", dir.c_str());
+    return k_exit_unavailable;
   }
-  std::fprintf(stderr, "ftmpi-ctl: no checkpoint completed within %g s\n", wait);
-  return k_exit_temporary;
+  if (job.value().cluster.empty()) {
+    std::fprintf(stderr,
+                 "ftmpi-ctl: the job in %s does not run on a cluster with spare nodes "
+                 "(ftmpi-launch --cluster NAME): there is nowhere to migrate to\n",
+                 dir.c_str());
+    return k_exit_unavailable;
+  }
+  auto cluster = ftmpi::load_cluster(job.value().cluster);
+  if (!cluster.ok()) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", cluster.status().message().c_str());
+    return k_exit_unavailable;
+  }
+  const auto& ranks = job.value().rank_nodes;
+  if (std::find(ranks.begin(), ranks.end(), node) == ranks.end()) {
+    std::fprintf(stderr,
+                 "ftmpi-ctl: no rank of the job runs on node %s (ftmpi-ctl status --job %s)\n",
+                 node.c_str(), dir.c_str());
+    return k_exit_usage;
+  }
+  std::string dest = to;
+  for (const ftmpi::SimNode& n : cluster.value().nodes) {
+    if (n.role == ftmpi::NodeRole::spare && (to.empty() || n.name == to) && dest.empty()) {
+      dest = n.name;
+    }
+  }
+  const auto spare = std::find_if(
+      cluster.value().nodes.begin(), cluster.value().nodes.end(),
+      [&](const ftmpi::SimNode& n) { return n.name == dest && n.role == ftmpi::NodeRole::spare; });
+  if (spare == cluster.value().nodes.end()) {
+    std::fprintf(
+        stderr, "ftmpi-ctl: %s\n",
+        to.empty()
+            ? "the cluster has no spare node left"
+            : fmt::format("{} is not a spare node of cluster {}", to, job.value().cluster).c_str());
+    return to.empty() ? k_exit_temporary : k_exit_usage;
+  }
+  if (!ftmpi::node_usage(cluster.value(), *spare).alive()) {
+    std::fprintf(stderr, "ftmpi-ctl: the spare node %s is down\n", dest.c_str());
+    return k_exit_temporary;
+  }
+  const int before = job.value().migrations;
+  const fs::path request = fs::path(dir) / ftmpi::k_migrate_request_file;
+  {
+    std::ofstream out(request.string() + ".tmp");
+    out << node << ' ' << dest << '\n';
+  }
+  fs::rename(request.string() + ".tmp", request);
+  if (wait <= 0) {
+    std::printf("migration of node %s to %s requested\n", node.c_str(), dest.c_str());
+    return 0;
+  }
+  return wait_for(dir, wait, "the migration", [&] {
+    auto now = ftmpi::read_job_info(dir);
+    if (now.ok() && now.value().migrations > before) {
+      std::printf("node %s migrated to %s\n", node.c_str(), dest.c_str());
+      return true;
+    }
+    return false;
+  });
 }
 
 int list(const std::string& dir) {
@@ -203,6 +285,7 @@ int status(const std::string& dir) {
     fmt::print("checkpoints  none complete\n");
   }
   fmt::print("roll-backs   {}\n", job.rollbacks);
+  fmt::print("migrations   {}\n", job.migrations);
   for (const std::string& e : job.events) {
     const auto text = e.find(' ');
     fmt::print("  {}  {}\n", local_time(std::strtod(e.c_str(), nullptr), "%H:%M:%S"),
@@ -244,6 +327,15 @@ int run(int argc, char** argv) {
       ->type_name("DIR");
   ckpt->add_option("--wait", wait, "Wait up to SECONDS for it and print its directory")
       ->type_name("SECONDS");
+  auto* mig = app.add_subcommand("migrate", "Move the ranks of a node to a spare node");
+  std::string node;
+  std::string to;
+  mig->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");
+  mig->add_option("--node", node, "The node to leave")->required()->type_name("NODE");
+  mig->add_option("--to", to, "The spare node to go to (default: the first spare)")
+      ->type_name("NODE");
+  mig->add_option("--wait", wait, "Wait up to SECONDS until the ranks have moved")
+      ->type_name("SECONDS");
   auto* ls = app.add_subcommand("list", "List a job's checkpoints");
   ls->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");
   auto* st = app.add_subcommand("status", "A job's state, nodes, checkpoints and roll-backs");
@@ -259,6 +351,9 @@ int run(int argc, char** argv) {
   }
   if (ckpt->parsed()) {
     return checkpoint(job, wait);
+  }
+  if (mig->parsed()) {
+    return migrate(job, node, to, wait);
   }
   if (ls->parsed()) {
     return list(job);

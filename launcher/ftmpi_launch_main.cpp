@@ -157,6 +157,62 @@ void kill_job_processes(const std::string& ckpt_dir) {
   }
 }
 
+// Node `from` excluded from now on, node `to` (a spare; the first spare if `to` is
+// empty or no longer a spare) active in its place.  False if no spare is left.
+bool move_node(ftmpi::SimCluster& cluster, const std::string& from, std::string& to) {
+  auto spare_named = [&](const std::string& name) {
+    return std::find_if(cluster.nodes.begin(), cluster.nodes.end(), [&](const ftmpi::SimNode& n) {
+      return n.role == ftmpi::NodeRole::spare && (name.empty() || n.name == name);
+    });
+  };
+  auto old = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
+                          [&](const ftmpi::SimNode& n) { return n.name == from; });
+  auto spare = spare_named(to);
+  if (spare == cluster.nodes.end()) {
+    spare = spare_named("");
+  }
+  if (old == cluster.nodes.end() || spare == cluster.nodes.end()) {
+    return false;
+  }
+  to = spare->name;
+  old->role = ftmpi::NodeRole::excluded;
+  spare->role = ftmpi::NodeRole::active;
+  std::iter_swap(old, spare);
+  return true;
+}
+
+// The migration states in a job's checkpoint directory (migration-NNNNNN), oldest first.
+std::vector<std::string> migration_states(const std::string& dir) {
+  std::vector<std::string> states;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    if (entry.path().filename().string().rfind("migration-", 0) == 0) {
+      states.push_back(entry.path().string());
+    }
+  }
+  std::sort(states.begin(), states.end());
+  return states;
+}
+
+// The newest complete migration state, or "".
+std::string newest_migration_state(const std::string& dir) {
+  const auto states = migration_states(dir);
+  for (auto it = states.rbegin(); it != states.rend(); ++it) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(*it) / ftmpi::k_manifest_name, ec)) {
+      return *it;
+    }
+  }
+  return {};
+}
+
+void remove_migration_states(const std::string& dir) {
+  for (const std::string& state : migration_states(dir)) {
+    std::error_code ec;
+    std::filesystem::remove_all(state, ec);
+  }
+}
+
 int launch(const std::vector<std::string>& args) {
   using ftmpi::find_program;
   using ftmpi::logger;
@@ -402,9 +458,53 @@ int launch(const std::vector<std::string>& args) {
     return 0;
   }
   // On a cluster in transparent mode a lost node sends the job back to its last
-  // checkpoint, on the other nodes and a spare (docs/ftmpi-cluster.md, "Roll-back").
-  const bool can_roll_back = !options.cluster.empty() && options.mode == LaunchMode::transparent;
-  for (int rollbacks = 0;; ++rollbacks) {
+  // checkpoint, on the other nodes and a spare (docs/ftmpi-cluster.md, "Roll-back"), and
+  // a migration relaunches the MPI layer with a node replaced (docs/migration.md).
+  const bool on_cluster = !options.cluster.empty() && options.mode == LaunchMode::transparent;
+  const std::string first_trace = trace;
+  // The MPI layer again, from `from` (a checkpoint or a migration's state), on the
+  // cluster's active nodes; its trace is the first one's with `label` (rollback1, ...).
+  const auto relaunch = [&](const std::string& from, const std::string& label,
+                            const ftmpi::SimCluster& cluster) -> bool {
+    auto hostfile = write_hostfile_with_hidden_slot(ftmpi::hostfile_text(cluster));
+    if (!hostfile.ok()) {
+      log->error("{}", hostfile.status().message());
+      return false;
+    }
+    ::unlink(derived_hostfile.c_str());
+    derived_hostfile = hostfile.value();
+    options.spec.hostfile = derived_hostfile;
+    options.spec.rank_wrapper = {layout.value().proxy, "--restore", from, "--"};
+    if (!first_trace.empty()) {
+      std::string base = first_trace;
+      for (const std::string suffix : {".ftmpi.h5", ".h5"}) {
+        if (base.size() > suffix.size() &&
+            base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
+          base.resize(base.size() - suffix.size());
+          break;
+        }
+      }
+      trace = fmt::format("{}.{}.h5", base, label);
+      for (std::string& e : env) {
+        if (e.rfind(std::string(ftmpi::k_env_trace) + "=", 0) == 0) {
+          e = fmt::format("{}={}", ftmpi::k_env_trace, trace);
+        }
+      }
+    }
+    job.rank_nodes = rank_nodes(cluster, options.spec.ranks);
+    (void)ftmpi::write_job_info(job_ckpt_dir, job);
+    command = launcher->command(options.spec);
+    if (!command.ok()) {
+      log->error("{}", command.status().message());
+      return false;
+    }
+    return true;
+  };
+  if (on_cluster) {
+    remove_migration_states(job_ckpt_dir);  // left by a launcher that did not end well
+  }
+  std::string migration;  // the migration state the running MPI layer started from
+  for (int rollbacks = 0;;) {
     log->debug("starting {}", shell_join(command.value()));
     auto exit_code = ftmpi::run_foreground(command.value());
     if (!exit_code.ok()) {
@@ -416,14 +516,77 @@ int launch(const std::vector<std::string>& args) {
       log->info("trace: {}", trace);
     }
     job.exit_code = exit_code.value();
-    if (exit_code.value() == 0 || !can_roll_back || ftmpi::forwarded_signal() != 0) {
+    if (!migration.empty()) {
+      std::error_code ec;
+      std::filesystem::remove_all(migration, ec);  // used (or, if it failed, useless)
+      migration.clear();
+    }
+    if (!on_cluster || ftmpi::forwarded_signal() != 0) {
       return exit_code.value();
     }
     auto cluster = ftmpi::load_cluster(options.cluster);
-    const std::vector<std::string> lost =
-        cluster.ok() ? lost_nodes(cluster.value()) : std::vector<std::string>{};
+    if (!cluster.ok()) {
+      log->error("{}", cluster.status().message());
+      return exit_code.value();
+    }
+    if (exit_code.value() == 0) {
+      migration = newest_migration_state(job_ckpt_dir);
+      if (migration.empty()) {
+        return 0;  // the job finished
+      }
+      // Every proxy left its application (or its images) for the next MPI layer.
+      auto manifest = ftmpi::read_manifest(migration);
+      ftmpi::Status usable = manifest.status();
+      if (usable.ok()) {
+        usable = ftmpi::verify_checkpoint(migration, manifest.value());
+      }
+      std::string to;
+      if (usable.ok()) {
+        to = manifest.value().migrate_to;
+        if (!move_node(cluster.value(), manifest.value().migrate_from, to)) {
+          usable = ftmpi::not_found(fmt::format("node {} cannot take node {}'s ranks: no spare", to,
+                                                manifest.value().migrate_from));
+        }
+      }
+      if (!usable.ok()) {
+        log->error("migration failed: {}; the job stops (restart it from its last checkpoint)",
+                   usable.message());
+        kill_job_processes(job_ckpt_dir);
+        job.state = "stopped";
+        job.exit_code = k_exit_software;
+        return k_exit_software;
+      }
+      const ftmpi::Manifest& m = manifest.value();
+      if (const ftmpi::Status saved = ftmpi::save_cluster(cluster.value()); !saved.ok()) {
+        log->error("{}", saved.message());
+        return k_exit_software;
+      }
+      std::vector<int> moved;
+      for (int r = 0; r < static_cast<int>(job.rank_nodes.size()); ++r) {
+        if (job.rank_nodes[static_cast<std::size_t>(r)] == m.migrate_from) {
+          moved.push_back(r);
+        }
+      }
+      ++job.migrations;
+      log->warn(
+          "migration {}: node {} -> {}: ranks {} dumped ({:.1f} MB; quiesce {:.1f} ms, dump "
+          "{:.1f} ms); the MPI layer is relaunched with {} in its place",
+          job.migrations, m.migrate_from, to, fmt::join(moved, ","),
+          static_cast<double>(m.bytes) / 1e6, m.quiesce_ms, m.dump_ms, to);
+      job.events.push_back(fmt::format("{:.0f} node {} migrated to {} (ranks {})",
+                                       ftmpi::wall_seconds(), m.migrate_from, to,
+                                       fmt::join(moved, ",")));
+      if (!relaunch(migration, fmt::format("migration{}", job.migrations), cluster.value())) {
+        return k_exit_software;
+      }
+      continue;
+    }
+    const std::vector<std::string> lost = lost_nodes(cluster.value());
     if (lost.empty()) {
-      return exit_code.value();  // the program failed, not a node
+      // The program failed, not a node: nothing of it may stay (an application left
+      // for a relaunch that failed would wait for its next proxy).
+      kill_job_processes(job_ckpt_dir);
+      return exit_code.value();
     }
     const std::string lost_list = fmt::format("{}", fmt::join(lost, ", "));
     kill_job_processes(job_ckpt_dir);
@@ -456,45 +619,16 @@ int launch(const std::vector<std::string>& args) {
                  rollbacks);
       return exit_code.value();
     }
+    ++rollbacks;
     restart_from = std::filesystem::absolute(chosen.value()).string();
     log->warn("node {} lost: the job goes back to {} on {} in its place", lost_list, restart_from,
               fmt::join(replacements, ", "));
-    job.rollbacks = rollbacks + 1;
+    job.rollbacks = rollbacks;
     job.exit_code = -1;
-    job.rank_nodes = rank_nodes(cluster.value(), options.spec.ranks);
     job.events.push_back(fmt::format(
         "{:.0f} node {} lost: the job went back to {} on {}", ftmpi::wall_seconds(), lost_list,
         std::filesystem::path(restart_from).filename().string(), fmt::join(replacements, ", ")));
-    (void)ftmpi::write_job_info(job_ckpt_dir, job);
-    auto hostfile = write_hostfile_with_hidden_slot(ftmpi::hostfile_text(cluster.value()));
-    if (!hostfile.ok()) {
-      log->error("{}", hostfile.status().message());
-      return exit_code.value();
-    }
-    ::unlink(derived_hostfile.c_str());
-    derived_hostfile = hostfile.value();
-    options.spec.hostfile = derived_hostfile;
-    options.spec.rank_wrapper = {layout.value().proxy, "--restore", restart_from, "--"};
-    if (!trace.empty()) {
-      // The rolled-back job writes a trace of its own beside the first.
-      std::string base = trace;
-      for (const std::string suffix : {".ftmpi.h5", ".h5"}) {
-        if (base.size() > suffix.size() &&
-            base.compare(base.size() - suffix.size(), suffix.size(), suffix) == 0) {
-          base.resize(base.size() - suffix.size());
-          break;
-        }
-      }
-      trace = fmt::format("{}.rollback{}.h5", base, rollbacks + 1);
-      for (std::string& e : env) {
-        if (e.rfind(std::string(ftmpi::k_env_trace) + "=", 0) == 0) {
-          e = fmt::format("{}={}", ftmpi::k_env_trace, trace);
-        }
-      }
-    }
-    command = launcher->command(options.spec);
-    if (!command.ok()) {
-      log->error("{}", command.status().message());
+    if (!relaunch(restart_from, fmt::format("rollback{}", rollbacks), cluster.value())) {
       return k_exit_software;
     }
   }

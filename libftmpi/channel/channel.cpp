@@ -8,6 +8,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstddef>
 #include <cstdlib>
@@ -169,7 +170,15 @@ Result<Channel> Channel::create(const std::string& path) {
     ::close(fd);
     return errno_status("another rank proxy holds the channel " + path, err);
   }
-  auto mapped = map_file(fd, path);
+  // Mapped through a description of its own: a mapping holds its file description,
+  // and a process forked from this one (the application's keeper) keeps the mapping;
+  // the lock's description must go when this process goes.
+  const int map_fd = ::open(path.c_str(), O_RDWR | O_CLOEXEC);
+  auto mapped = map_fd >= 0 ? map_file(map_fd, path)
+                            : Result<ChannelLayout*>(errno_status("cannot map " + path, errno));
+  if (map_fd >= 0) {
+    ::close(map_fd);
+  }
   if (!mapped.ok()) {
     ::close(fd);
     return mapped.status();
@@ -184,6 +193,9 @@ Result<Channel> Channel::create(const std::string& path) {
     layout->bytes = static_cast<std::uint32_t>(k_channel_bytes);
   }
   layout->proxy_pid.store(static_cast<std::int32_t>(::getpid()));
+  layout->app_ended.store(0);
+  layout->app_status.store(0);
+  layout->handover.store(0);
   layout->proxy_sleeping.store(0);
   layout->generation.store(previous + 1, std::memory_order_release);
   Channel channel;
@@ -247,7 +259,9 @@ bool Channel::call(std::uint64_t grace_ns) noexcept {
         orphaned_since = 0;
       } else if (orphaned_since == 0) {
         orphaned_since = monotonic_ns();
-      } else if (monotonic_ns() - orphaned_since > grace_ns) {
+      } else if (monotonic_ns() - orphaned_since > (l.handover.load(std::memory_order_acquire) != 0
+                                                        ? std::max(grace_ns, k_handover_grace_ns)
+                                                        : grace_ns)) {
         return false;
       }
     }

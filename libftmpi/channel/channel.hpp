@@ -71,6 +71,15 @@ struct alignas(64) ChannelLayout {  // NOLINT(clang-analyzer-optin.performance.P
   // A message from the proxy when a call fails in a way MPI has no error code for (an
   // unreadable application address, a call transparent mode cannot perform).
   char error[512];
+
+  // A migration (docs/migration.md): a proxy that leaves its application to the next
+  // one sets `handover`; the application then waits for a new proxy far longer than
+  // for one that died.  A new proxy clears it when it takes the channel over.
+  std::atomic<std::uint32_t> handover;
+  // Set by the application's keeper when the application has exited (`app_status` is
+  // its wait status): how a proxy that did not start it learns how it ended.
+  std::atomic<std::uint32_t> app_ended;
+  std::atomic<std::int32_t> app_status;
 };
 static_assert(sizeof(ChannelLayout) <= k_channel_bytes);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);
@@ -101,6 +110,8 @@ class Channel {
   // Posts the call written into the slot and waits for its reply; false if the proxy
   // went away without replying (and no new proxy took over within `grace_ns`).
   bool call(std::uint64_t grace_ns) noexcept;
+  // How long the application waits for a new proxy during a migration's hand-over.
+  static constexpr std::uint64_t k_handover_grace_ns = 600ULL * 1000000000ULL;
   // Whether a proxy holds the channel (its lock on the file; works across PID
   // namespaces and needs no file descriptor in the application).
   [[nodiscard]] bool proxy_alive() const noexcept;

@@ -34,6 +34,7 @@ Status write_job_info(const std::string& dir, const JobInfo& info) {
       out << "\n";
     }
     out << "rollbacks " << info.rollbacks << "\n";
+    out << "migrations " << info.migrations << "\n";
     for (const std::string& e : info.events) {
       out << "event " << e << "\n";
     }
@@ -79,6 +80,8 @@ Result<JobInfo> read_job_info(const std::string& dir) {
       }
     } else if (key == "rollbacks") {
       words >> info.rollbacks;
+    } else if (key == "migrations") {
+      words >> info.migrations;
     } else if (key == "event") {
       info.events.push_back(line.size() > 6 ? line.substr(6) : "");
     }

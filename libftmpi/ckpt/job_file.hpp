@@ -19,6 +19,7 @@ struct JobInfo {
   std::string cluster;                  // a simulated cluster, or ""
   std::vector<std::string> rank_nodes;  // the node of each rank, where known
   int rollbacks = 0;
+  int migrations = 0;
   std::vector<std::string> events;  // "SECONDS text": roll-backs and the like
 };
 

@@ -67,6 +67,10 @@ std::string checkpoint_name(std::uint64_t epoch) {
   return fmt::format("ckpt-{:06}", epoch);
 }
 
+std::string migration_name(std::uint64_t epoch) {
+  return fmt::format("migration-{:06}", epoch);
+}
+
 Result<std::vector<CheckpointFile>> describe_files(const std::string& dir, const std::string& sub) {
   std::vector<CheckpointFile> files;
   std::error_code ec;
@@ -109,16 +113,19 @@ Status write_manifest(const std::string& dir, const Manifest& m) {
   for (const RankCheckpoint& r : m.ranks) {
     ranks.push_back(rank_json(r));
   }
-  const json j{{"format", "ftmpi-checkpoint"},
-               {"version", k_manifest_version},
-               {"epoch", m.epoch},
-               {"time", m.time},
-               {"command", m.command},
-               {"quiesce_ms", m.quiesce_ms},
-               {"dump_ms", m.dump_ms},
-               {"total_ms", m.total_ms},
-               {"bytes", m.bytes},
-               {"ranks", ranks}};
+  json j{{"format", "ftmpi-checkpoint"},
+         {"version", k_manifest_version},
+         {"epoch", m.epoch},
+         {"time", m.time},
+         {"command", m.command},
+         {"quiesce_ms", m.quiesce_ms},
+         {"dump_ms", m.dump_ms},
+         {"total_ms", m.total_ms},
+         {"bytes", m.bytes},
+         {"ranks", ranks}};
+  if (!m.migrate_from.empty()) {
+    j["migration"] = {{"from", m.migrate_from}, {"to", m.migrate_to}};
+  }
   const std::string text = j.dump(2) + "\n";
   const fs::path final_path = fs::path(dir) / k_manifest_name;
   const fs::path tmp = fs::path(dir) / (std::string(k_manifest_name) + ".tmp");
@@ -173,6 +180,10 @@ Result<Manifest> read_manifest(const std::string& dir) {
     m.bytes = j.at("bytes").get<std::uint64_t>();
     for (const json& r : j.at("ranks")) {
       m.ranks.push_back(rank_of(r));
+    }
+    if (j.contains("migration")) {
+      m.migrate_from = j.at("migration").at("from").get<std::string>();
+      m.migrate_to = j.at("migration").at("to").get<std::string>();
     }
     return m;
   } catch (const std::exception& e) {

@@ -22,6 +22,8 @@ inline constexpr const char* k_manifest_name = "MANIFEST.json";
 // command), and a request for a checkpoint (ftmpi-ctl writes it, proxy 0 takes it).
 inline constexpr const char* k_job_file = "job.txt";
 inline constexpr const char* k_checkpoint_request_file = "request-checkpoint";
+// ftmpi-ctl migrate: "FROM TO", the nodes (docs/migration.md).
+inline constexpr const char* k_migrate_request_file = "request-migrate";
 
 struct CheckpointFile {
   std::string path;  // relative to the checkpoint's directory
@@ -44,10 +46,15 @@ struct Manifest {
   double total_ms = 0;  // from the quiesce's start to the manifest, on rank 0
   std::uint64_t bytes = 0;
   std::vector<RankCheckpoint> ranks;
+  // A migration's state (migration-NNNNNN): the node left and the one it goes to.
+  std::string migrate_from;
+  std::string migrate_to;
 };
 
 // "ckpt-000003".
 std::string checkpoint_name(std::uint64_t epoch);
+// "migration-000003": a migration's state, beside the checkpoints (docs/migration.md).
+std::string migration_name(std::uint64_t epoch);
 // Size and CRC-32 of every regular file below `dir`/`sub`, paths relative to `dir`.
 Result<std::vector<CheckpointFile>> describe_files(const std::string& dir, const std::string& sub);
 // The JSON of one rank's part (what each proxy sends to proxy 0), and back.

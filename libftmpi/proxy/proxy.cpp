@@ -3,6 +3,7 @@
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <mpi.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -17,6 +18,9 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <limits>
 #include <optional>
 #include <string>
 #include <thread>
@@ -100,10 +104,22 @@ std::string own_library() {
   return "libftmpi.so";
 }
 
-// Copies everything from `from` to `to` until `from` ends; closes `close_after`.
+std::atomic<bool> g_stop_relays{false};
+
+// Copies everything from `from` to `to` until `from` ends (or, at a migration's
+// hand-over, until told to stop: what is not read yet stays in the pipe for the next
+// proxy); closes `close_after`.
 void relay(int from, int to, int close_after) {
   char buffer[65536];
   for (;;) {
+    pollfd p{from, POLLIN, 0};
+    const int ready = ::poll(&p, 1, 100);
+    if (g_stop_relays.load()) {
+      return;
+    }
+    if (ready == 0 || (ready < 0 && errno == EINTR)) {
+      continue;
+    }
     const ssize_t n = ::read(from, buffer, sizeof buffer);
     if (n < 0 && errno == EINTR) {
       continue;
@@ -144,16 +160,46 @@ class StdioRelay {
     m_child[2] = m_pipes[2][1];
     return {};
   }
+  // A migration's re-attach: the output pipes of a running application, opened through
+  // /proc (its keeper keeps them open meanwhile); each only if it is still the pipe
+  // `keys` names.  Its input is not taken over (docs/migration.md, "Limits").
+  void attach(pid_t app, const std::vector<std::string>& keys) {
+    for (int fd = 1; fd < 3; ++fd) {
+      std::error_code ec;
+      const std::string link = fmt::format("/proc/{}/fd/{}", app, fd);
+      const std::string now = std::filesystem::read_symlink(link, ec).string();
+      if (ec || static_cast<std::size_t>(fd) >= keys.size() || now != keys[fd] ||
+          now.rfind("pipe:", 0) != 0) {
+        continue;
+      }
+      m_pipes[fd][0] = ::open(link.c_str(), O_RDONLY | O_CLOEXEC);
+    }
+  }
   [[nodiscard]] const int* child_fds() const noexcept { return m_child; }
+  // What the application's keeper keeps open: the read ends of the output pipes.
+  [[nodiscard]] std::vector<int> keeper_keeps() const { return {m_pipes[1][0], m_pipes[2][0]}; }
   // After the spawn: close the child's ends here and start relaying.
   void start() {
     for (int i = 0; i < 3; ++i) {
-      ::close(m_child[i]);
+      if (m_child[i] >= 0) {
+        ::close(m_child[i]);
+      }
     }
     // stdin may never end (a terminal): that thread is left behind at exit.
-    std::thread(relay, 0, m_pipes[0][1], m_pipes[0][1]).detach();
-    m_out = std::thread(relay, m_pipes[1][0], 1, m_pipes[1][0]);
-    m_err = std::thread(relay, m_pipes[2][0], 2, m_pipes[2][0]);
+    if (m_pipes[0][1] >= 0) {
+      std::thread(relay, 0, m_pipes[0][1], m_pipes[0][1]).detach();
+    }
+    if (m_pipes[1][0] >= 0) {
+      m_out = std::thread(relay, m_pipes[1][0], 1, m_pipes[1][0]);
+    }
+    if (m_pipes[2][0] >= 0) {
+      m_err = std::thread(relay, m_pipes[2][0], 2, m_pipes[2][0]);
+    }
+  }
+  // A migration's hand-over: stop relaying, leave the rest in the pipes.
+  void stop() {
+    g_stop_relays.store(true);
+    finish();
   }
   // Once the application has exited: its output is all relayed.
   void finish() {
@@ -177,10 +223,17 @@ struct Served {
   bool by_signal = false;
 };
 
+// The application process of a rank and its keeper (see start_with_keeper).
+struct AppProcess {
+  pid_t app = 0;
+  pid_t keeper = 0;
+  bool own_keeper = true;  // this proxy's child (else adopted at a migration)
+};
+
 class Proxy {
  public:
-  Proxy(Channel channel, pid_t child)
-      : m_channel(std::move(channel)), m_memory(child), m_child(child) {}
+  Proxy(Channel channel, AppProcess app)
+      : m_channel(std::move(channel)), m_memory(app.app), m_child(app.app), m_app(app) {}
 
   // Serves calls until the application exits; returns how it ended.
   Served serve() {
@@ -212,12 +265,23 @@ class Proxy {
     }
   }
 
-  // The application's exit status once it has exited (waiting for it when `wait`).
-  std::optional<Served> reap(bool wait) {
+  // The application's exit status once it has exited: its keeper puts it in the
+  // channel (a keeper gone without a word was killed, and the application with it).
+  std::optional<Served> reap(bool /*wait*/) {
+    ChannelLayout& l = m_channel.layout();
     int status = 0;
-    const pid_t got = ::waitpid(m_child, &status, wait ? 0 : WNOHANG);
-    if (got != m_child) {
+    if (l.app_ended.load(std::memory_order_acquire) != 0) {
+      status = l.app_status.load(std::memory_order_relaxed);
+    } else if (keeper_alive()) {
       return std::nullopt;
+    } else if (l.app_ended.load(std::memory_order_acquire) != 0) {
+      status = l.app_status.load(std::memory_order_relaxed);
+    } else {
+      ::kill(m_child, SIGKILL);
+      status = SIGKILL;  // a wait status: killed by SIGKILL
+    }
+    if (m_app.own_keeper) {
+      ::waitpid(m_app.keeper, nullptr, 0);
     }
     Served served;
     if (WIFSIGNALED(status)) {
@@ -230,6 +294,21 @@ class Proxy {
   }
 
   void remove_channel() { remove_channel_file(m_channel.path()); }
+
+  // A migration's state is complete: the application stays for the next proxy (unless
+  // it was dumped to move), this proxy leaves MPI and exits.
+  [[noreturn]] void leave_for_migration(bool moved, StdioRelay& stdio) {
+    if (!moved) {
+      m_channel.layout().handover.store(1, std::memory_order_release);
+    }
+    g_child.store(0);  // a signal from now on must not kill it
+    g_channel_file[0] = '\0';
+    stdio.stop();
+    control().leave();
+    MPI_Finalize();
+    std::fflush(nullptr);
+    ::_exit(0);
+  }
 
   // The application's requests for a checkpoint, in the order they were made; an error
   // (timeout) saying why the state cannot be restarted now (the checkpoint waits).
@@ -398,9 +477,25 @@ class Proxy {
     return true;
   }
 
+  bool keeper_alive() {
+    if (m_app.own_keeper) {
+      siginfo_t info{};
+      return ::waitid(P_PID, static_cast<id_t>(m_app.keeper), &info, WEXITED | WNOHANG | WNOWAIT) ==
+                 0 &&
+             info.si_pid == 0;
+    }
+    std::ifstream stat(fmt::format("/proc/{}/stat", m_app.keeper));
+    std::string pid;
+    std::string comm;
+    char state = 'X';
+    stat >> pid >> comm >> state;
+    return stat && state != 'Z' && state != 'X';
+  }
+
   Channel m_channel;
   RemoteMemory m_memory;
   pid_t m_child;
+  AppProcess m_app;
   bool m_library_checked = false;
   HandleTranslation m_handles;
   std::unordered_map<std::uint64_t, RequestRecord> m_requests;
@@ -413,10 +508,89 @@ struct Restore {
   std::string channel;
   std::uint64_t bytes = 0;  // this rank's files
   std::uint64_t start_ns = 0;
+  // A migration's state of a rank that stays: its application runs on, this proxy
+  // takes it over (no CRIU images).
+  bool attach = false;
+  bool migration = false;  // from a migration's state (else a checkpoint)
 };
 
+// The application's keeper: a child of this proxy in a session of its own (a migration
+// ends this proxy and its MPI layer, never the application) that starts or restores
+// the application as its own child, keeps the read ends of its output pipes open (what
+// it writes while no proxy serves it waits in the pipe) and, once it has exited, puts
+// its wait status into the channel: a proxy that did not start it learns from there
+// how it ended.
+Result<AppProcess> start_with_keeper(ChannelLayout& layout, const std::vector<int>& keep,
+                                     const std::function<Result<pid_t>()>& start) {
+  int report[2] = {-1, -1};
+  if (::pipe2(report, O_CLOEXEC) != 0) {
+    return errno_status("pipe", errno);
+  }
+  const pid_t keeper = ::fork();
+  if (keeper < 0) {
+    const int err = errno;
+    ::close(report[0]);
+    ::close(report[1]);
+    return errno_status("fork", err);
+  }
+  if (keeper == 0) {
+    ::close(report[0]);
+    ::setsid();
+    ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // the namespace's init, and CRIU's restored tree
+    auto app = start();
+    const pid_t pid = app.ok() ? app.value() : -1;
+    std::string message = app.ok() ? std::string() : app.status().message();
+    (void)!::write(report[1], &pid, sizeof pid);
+    (void)!::write(report[1], message.data(), message.size());
+    ::close(report[1]);
+    if (pid <= 0) {
+      ::_exit(1);
+    }
+    // Nothing of the proxy's: not the channel's lock (it says "a proxy serves this
+    // channel"), not mpirun's output (mpirun waits for that to end before it ends).
+    std::vector<int> kept(keep.begin(), keep.end());
+    kept.push_back(std::numeric_limits<int>::max());
+    std::sort(kept.begin(), kept.end());
+    int from = 3;
+    for (int fd : kept) {
+      if (fd > from) {
+        ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(fd - 1), 0);
+      }
+      from = std::max(from, fd + 1);
+    }
+    const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    for (int fd = 0; fd < 3; ++fd) {
+      ::dup2(null, fd);
+    }
+    for (;;) {
+      int status = 0;
+      const pid_t got = ::waitpid(-1, &status, 0);
+      if (got == pid || (got < 0 && errno == ECHILD)) {
+        layout.app_status.store(got == pid ? status : SIGKILL, std::memory_order_relaxed);
+        layout.app_ended.store(1, std::memory_order_release);
+        ::_exit(0);
+      }
+    }
+  }
+  ::close(report[1]);
+  pid_t pid = -1;
+  const bool got = ::read(report[0], &pid, sizeof pid) == static_cast<ssize_t>(sizeof pid);
+  std::string message;
+  char buffer[512];
+  for (ssize_t n = 0; (n = ::read(report[0], buffer, sizeof buffer)) > 0;) {
+    message.append(buffer, static_cast<std::size_t>(n));
+  }
+  ::close(report[0]);
+  if (!got || pid <= 0) {
+    ::waitpid(keeper, nullptr, 0);
+    return internal_error(message.empty() ? "the application's keeper failed" : message);
+  }
+  return AppProcess{pid, keeper, true};
+}
+
 // The application process: started fresh, or restored by CRIU from a checkpoint (its
-// channel file recreated first, its stdio pipes put in place of the old ones).
+// channel file recreated first, its stdio pipes put in place of the old ones).  Runs
+// in the application's keeper.
 Result<pid_t> start_application(const std::vector<std::string>& program, const std::string& path,
                                 const Restore* restore, StdioRelay& stdio) {
   if (restore == nullptr) {
@@ -461,7 +635,6 @@ Result<pid_t> start_application(const std::vector<std::string>& program, const s
       return errno_status("cannot cut " + file + " back to its size at the checkpoint", errno);
     }
   }
-  ::prctl(PR_SET_CHILD_SUBREAPER, 1);
   char work[] = "/tmp/ftmpi-restore-XXXXXX";
   if (::mkdtemp(work) == nullptr) {
     return errno_status("mkdtemp", errno);
@@ -501,6 +674,7 @@ Result<Restore> read_restore(const std::string& dir) {
   }
   Restore restore;
   restore.dir = dir;
+  restore.migration = !manifest.value().migrate_from.empty();
   restore.channel = mine->channel;
   for (const CheckpointFile& f : mine->files) {
     restore.bytes += f.size;
@@ -511,8 +685,32 @@ Result<Restore> read_restore(const std::string& dir) {
     return state.status();
   }
   restore.state = std::move(state.value());
-  // The channel as it was: a call the application was waiting on is still in it.
   std::error_code ec;
+  const fs::path rank_dir = fs::path(dir) / fmt::format("rank-{}", rank);
+  if (!fs::exists(rank_dir / "inventory.img", ec)) {
+    // Not moved by a migration: the application is still running on its node.
+    const ProxyState& s = restore.state;
+    const std::string here = node_name();
+    if (s.app_pid <= 0) {
+      return corrupt(fmt::format("{} holds no CRIU images of rank {}", dir, rank));
+    }
+    if (s.node != here) {
+      return invalid_argument(
+          fmt::format("rank {}'s application runs on node {}, this proxy was started on {}", rank,
+                      s.node, here));
+    }
+    const std::vector<std::string> env = process_environment(s.app_pid);
+    if (std::find(env.begin(), env.end(), std::string(k_env_channel) + "=" + restore.channel) ==
+        env.end()) {
+      return not_found(fmt::format(
+          "rank {}'s application (pid {} on {}) is gone: the job cannot go on from this "
+          "migration; restart it from its last checkpoint",
+          rank, s.app_pid, s.node));
+    }
+    restore.attach = true;
+    return restore;
+  }
+  // The channel as it was: a call the application was waiting on is still in it.
   fs::create_directories(fs::path(restore.channel).parent_path(), ec);
   fs::copy_file(fs::path(dir) / fmt::format("rank-{}", rank) / "channel.bin", restore.channel,
                 fs::copy_options::overwrite_existing, ec);
@@ -561,11 +759,19 @@ int run(int argc, char** argv) {
     return 70;
   }
   StdioRelay stdio;
-  if (const Status opened = stdio.open(); !opened.ok()) {
-    std::fprintf(stderr, "ftmpi-proxy: %s\n", opened.message().c_str());
-    return 70;
+  Result<AppProcess> started = AppProcess{};
+  if (restore && restore->attach) {
+    stdio.attach(restore->state.app_pid, restore->state.stdio);
+    started = AppProcess{restore->state.app_pid, restore->state.keeper_pid, false};
+  } else {
+    if (const Status opened = stdio.open(); !opened.ok()) {
+      std::fprintf(stderr, "ftmpi-proxy: %s\n", opened.message().c_str());
+      return 70;
+    }
+    started = start_with_keeper(channel.value().layout(), stdio.keeper_keeps(), [&] {
+      return start_application(program, path, restore ? &*restore : nullptr, stdio);
+    });
   }
-  auto started = start_application(program, path, restore ? &*restore : nullptr, stdio);
   stdio.start();
   if (!started.ok()) {
     stdio.finish();
@@ -574,13 +780,13 @@ int run(int argc, char** argv) {
                  program[0].c_str(), started.status().message().c_str());
     return 127;
   }
-  const pid_t child = started.value();
+  const pid_t child = started.value().app;
   const std::uint64_t restored_ns = monotonic_ns();
   g_child.store(child);
   for (int sig : {SIGTERM, SIGINT, SIGHUP}) {
     ::signal(sig, &on_terminate);
   }
-  Proxy proxy(std::move(channel.value()), child);
+  Proxy proxy(std::move(channel.value()), started.value());
   set_sampled_process(child);
 
   int mpi_argc = 0;
@@ -590,7 +796,9 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");
     return 70;
   }
-  control().start(child, path);
+  control().start(child, started.value().keeper, path);
+  control().set_migration_leaver(
+      [&proxy, &stdio](bool moved) { proxy.leave_for_migration(moved, stdio); });
   control().set_request_saver([&proxy] { return proxy.save_requests(); });
   if (restore) {
     const std::uint64_t rebuild_ns = monotonic_ns();
@@ -618,7 +826,9 @@ int run(int argc, char** argv) {
     CheckpointRecord record;
     record.time = wall_seconds();
     record.rank = restore->state.rank;
-    set_text(record.kind, "restart");
+    set_text(record.kind, restore->attach      ? "reattach"
+                          : restore->migration ? "migrate-in"
+                                               : "restart");
     record.epoch = static_cast<std::int64_t>(restore->state.epoch);
     // MPI_Init, between the two, is neither.
     record.restore_ms = static_cast<double>(restored_ns - restore->start_ns) * 1e-6;
@@ -627,10 +837,10 @@ int run(int argc, char** argv) {
     record.bytes = static_cast<std::int64_t>(restore->bytes);
     record_checkpoint(record);
     logger("proxy")->info(
-        "rank {}: restarted from {} ({} creation-log records replayed; restore {:.1f} ms, "
+        "rank {}: {} {} ({} creation-log records replayed; restore {:.1f} ms, "
         "rebuild {:.1f} ms)",
-        restore->state.rank, restore->dir, restore->state.log.size(), record.restore_ms,
-        record.rebuild_ms);
+        restore->state.rank, restore->attach ? "took its application over after" : "restarted from",
+        restore->dir, restore->state.log.size(), record.restore_ms, record.rebuild_ms);
   }
   const Served served = proxy.serve();
   g_child.store(0);

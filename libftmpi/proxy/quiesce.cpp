@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -251,12 +252,22 @@ int deliver_drained(const DrainedMessage& message, void* buf, int count, MPI_Dat
 
 // --- Control --------------------------------------------------------------------------
 
-void Control::start(pid_t app, std::string channel) {
+std::string node_name() {
+  if (const char* node = std::getenv("FTMPI_NODE"); node != nullptr && *node != '\0') {  // NOLINT
+    return node;
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+void Control::start(pid_t app, pid_t keeper, std::string channel) {
   PMPI_Comm_dup(app_world(), &m_comm);
   PMPI_Comm_rank(m_comm, &m_rank);
   PMPI_Comm_size(m_comm, &m_size);
   traffic().set_ranks(m_size);
   m_app = app;
+  m_keeper = keeper;
   m_channel = std::move(channel);
   m_interval = std::atof(env_or(k_env_ckpt_interval, "0"));
   m_keep = std::max(1, std::atoi(env_or(k_env_ckpt_keep, "2")));
@@ -291,6 +302,13 @@ void Control::stop() {
   PMPI_Comm_free(&m_comm);
 }
 
+void Control::leave() {
+  m_stopping = true;
+  if (m_comm != MPI_COMM_NULL) {
+    PMPI_Comm_free(&m_comm);
+  }
+}
+
 void Control::poll(bool idle) {
   if (m_comm == MPI_COMM_NULL || m_in_quiesce) {
     return;
@@ -314,16 +332,7 @@ void Control::look() {
       PMPI_Recv(nullptr, 0, MPI_BYTE, status.MPI_SOURCE, k_tag_request, m_comm, MPI_STATUS_IGNORE);
       m_waited_for = true;
     }
-    // ftmpi-ctl checkpoint: a file in the checkpoint directory, looked for every 100 ms.
-    if (!m_root.empty() && !m_stopping && wall_seconds() - m_last_request_look >= 0.1) {
-      m_last_request_look = wall_seconds();
-      const std::string request =
-          (std::filesystem::path(m_root) / k_checkpoint_request_file).string();
-      if (::unlink(request.c_str()) == 0) {
-        m_requested = true;
-        m_ctl_retries = 100;
-      }
-    }
+    look_for_requests();
     // Not while stopping: another proxy may already have left (requests are still
     // served: whoever asked waits for the answer before it stops).
     if (m_interval > 0 && !m_stopping && wall_seconds() - m_last >= m_interval) {
@@ -335,26 +344,60 @@ void Control::look() {
     const bool busy = progress.in_collective || progress.sent;
     // While stopping, only a checkpoint a rank waits for (that rank cannot have left):
     // the timer and ftmpi-ctl's requests could start one another proxy never joins.
-    const bool due = m_waited_for || (m_requested && !m_stopping);
+    const bool migrate = m_migration.from[0] != '\0' && !m_stopping;
+    const bool due = m_waited_for || (m_requested && !m_stopping) || migrate;
     if (due && !busy) {
-      m_requested = false;
-      m_waited_for = false;
-      const std::uint64_t epoch = m_completed + 1;
+      QuiesceOrder order;
+      if (migrate && !m_waited_for) {
+        order = m_migration;  // a checkpoint someone waits for goes first
+      } else {
+        m_requested = false;
+        m_waited_for = false;
+      }
+      order.epoch = m_completed + 1;
       std::vector<MPI_Request> sends(static_cast<std::size_t>(m_size), MPI_REQUEST_NULL);
       for (int r = 1; r < m_size; ++r) {
-        PMPI_Isend(&epoch, 1, MPI_UINT64_T, r, k_tag_quiesce, m_comm,
+        PMPI_Isend(&order, sizeof order, MPI_BYTE, r, k_tag_quiesce, m_comm,
                    &sends[static_cast<std::size_t>(r)]);
       }
       PMPI_Waitall(m_size, sends.data(), MPI_STATUSES_IGNORE);
-      quiesce(epoch);
+      quiesce(order);
     }
     return;
   }
   PMPI_Iprobe(0, k_tag_quiesce, m_comm, &flag, &status);
   if (flag != 0) {
-    std::uint64_t epoch = 0;
-    PMPI_Recv(&epoch, 1, MPI_UINT64_T, 0, k_tag_quiesce, m_comm, MPI_STATUS_IGNORE);
-    quiesce(epoch);
+    QuiesceOrder order;
+    PMPI_Recv(&order, sizeof order, MPI_BYTE, 0, k_tag_quiesce, m_comm, MPI_STATUS_IGNORE);
+    quiesce(order);
+  }
+}
+
+void Control::look_for_requests() {
+  // ftmpi-ctl's requests: files in the checkpoint directory, looked for every 100 ms.
+  if (m_root.empty() || m_stopping || wall_seconds() - m_last_request_look < 0.1) {
+    return;
+  }
+  m_last_request_look = wall_seconds();
+  namespace fs = std::filesystem;
+  const std::string request = (fs::path(m_root) / k_checkpoint_request_file).string();
+  if (::unlink(request.c_str()) == 0) {
+    m_requested = true;
+    m_ctl_retries = 100;
+  }
+  // ftmpi-ctl migrate: "FROM TO" (ftmpi-ctl checked both against the cluster).
+  const std::string migrate = (fs::path(m_root) / k_migrate_request_file).string();
+  std::ifstream in(migrate);
+  std::string from;
+  std::string to;
+  if (in >> from >> to) {
+    ::unlink(migrate.c_str());
+    m_migration = QuiesceOrder{};
+    m_migration.kind = QuiesceOrder::migration;
+    std::snprintf(m_migration.from, sizeof m_migration.from, "%s", from.c_str());
+    std::snprintf(m_migration.to, sizeof m_migration.to, "%s", to.c_str());
+    m_migration_tries = 200;  // while the job is mid-communication, about 10 s
+    logger("proxy")->info("migration of node {} to {} asked for", from, to);
   }
 }
 
@@ -426,16 +469,34 @@ void Control::drain() {
   m_drained = drained;
 }
 
-void Control::quiesce(std::uint64_t epoch) {
+void Control::quiesce(const QuiesceOrder& order) {
+  const std::uint64_t epoch = order.epoch;
+  const bool migration = order.kind == QuiesceOrder::migration;
   m_in_quiesce = true;
   const std::uint64_t start = monotonic_ns();
   drain();
   PMPI_Barrier(m_comm);
   const double ms = static_cast<double>(monotonic_ns() - start) * 1e-6;
-  logger("proxy")->info("rank {}: checkpoint {}: quiesced in {:.1f} ms, drained {} messages",
-                        m_rank, epoch, ms, m_drained);
+  logger("proxy")->info("rank {}: {} {}: quiesced in {:.1f} ms, drained {} messages", m_rank,
+                        migration ? "migration" : "checkpoint", epoch, ms, m_drained);
+  if (migration) {
+    const bool written = !m_root.empty() && m_criu && write_checkpoint(epoch, ms, start, &order);
+    if (written) {
+      m_completed = epoch;
+      if (m_leave) {
+        m_leave(node_name() == order.from);  // does not return
+      }
+    }
+    if (m_rank == 0 && --m_migration_tries <= 0) {
+      logger("proxy")->error("migration of node {} given up: the job was never quiet enough",
+                             order.from);
+      m_migration = QuiesceOrder{};
+    }
+    m_in_quiesce = false;
+    return;
+  }
   if (!m_root.empty() && m_criu) {
-    m_last_written = write_checkpoint(epoch, ms, start);
+    m_last_written = write_checkpoint(epoch, ms, start, nullptr);
     if (!m_last_written && m_rank == 0 && m_ctl_retries > 0) {
       --m_ctl_retries;
       m_requested = true;  // ftmpi-ctl waits for one: try again shortly
@@ -484,7 +545,8 @@ void writable_files(pid_t pid, std::vector<std::string>& paths, std::vector<std:
 
 }  // namespace
 
-bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint64_t start_ns) {
+bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint64_t start_ns,
+                               const QuiesceOrder* migration) {
   namespace fs = std::filesystem;
   // Only a state a restart can bring back: no request of the application pending in
   // MPI, no message taken by a receive the application has not seen, no call half done.
@@ -514,7 +576,11 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     }
     return false;
   }
-  const std::string dir = (fs::path(m_root) / checkpoint_name(epoch)).string();
+  const std::string dir =
+      (fs::path(m_root) / (migration ? migration_name(epoch) : checkpoint_name(epoch))).string();
+  // A migration dumps only the applications of the node left (CRIU ends them); the
+  // others stay where they are and wait for their next proxy.
+  const bool dump = migration == nullptr || node_name() == migration->from;
   const std::string rank_dir = fmt::format("rank-{}", m_rank);
   std::error_code ec;
   int ok = 1;
@@ -538,8 +604,10 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
       m_stdio_keys.push_back(
           fs::read_symlink(fmt::format("/proc/{}/fd/{}", m_app, fd), ec).string());
     }
-    Status dumped = ec ? errno_status("cannot create " + rank_dir, ec.value())
-                       : m_criu->dump(m_app, (fs::path(dir) / rank_dir).string(), true);
+    Status dumped =
+        ec     ? errno_status("cannot create " + rank_dir, ec.value())
+        : dump ? m_criu->dump(m_app, (fs::path(dir) / rank_dir).string(), migration == nullptr)
+               : Status{};
     dump_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6;
     if (dumped.ok()) {
       dumped = save_state(epoch, (fs::path(dir) / rank_dir / k_proxy_state_file).string());
@@ -590,6 +658,10 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     manifest.quiesce_ms = quiesce_ms;
     manifest.dump_ms = max_dump_ms;
     manifest.bytes = all_bytes;
+    if (migration) {
+      manifest.migrate_from = migration->from;
+      manifest.migrate_to = migration->to;
+    }
     std::string failure;
     for (int r = 0; r < m_size && failure.empty(); ++r) {
       const std::string part =
@@ -614,7 +686,12 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
         failure = status.message();
       }
     }
-    if (failure.empty()) {
+    if (failure.empty() && migration) {
+      logger("proxy")->info(
+          "migration {}: the state of node {} written to {}: {} bytes, quiesce {:.1f} ms, "
+          "dump {:.1f} ms",
+          epoch, migration->from, dir, all_bytes, quiesce_ms, max_dump_ms);
+    } else if (failure.empty()) {
       prune_checkpoints(m_root, m_keep, 0);
       logger("proxy")->info(
           "checkpoint {} written to {}: {} bytes, quiesce {:.1f} ms, dump {:.1f} ms", epoch, dir,
@@ -632,7 +709,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     CheckpointRecord record;
     record.time = wall_seconds();
     record.rank = m_rank;
-    set_text(record.kind, "checkpoint");
+    set_text(record.kind, migration ? "migration" : "checkpoint");
     record.epoch = static_cast<std::int64_t>(epoch);
     record.quiesce_ms = quiesce_ms;
     record.dump_ms = dump_ms;
@@ -686,6 +763,9 @@ Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
   state.app_initialized = app_mpi_state().initialized;
   state.app_finalized = app_mpi_state().finalized;
   state.requests = m_saved_requests;
+  state.app_pid = m_app;
+  state.keeper_pid = m_keeper;
+  state.node = node_name();
   return save_proxy_state(path, state);
 }
 

@@ -119,13 +119,28 @@ void drained_status(const DrainedMessage& message, MPI_Status* status);
 // A (real, generalized) request that is complete from the start and reports `status`.
 MPI_Request completed_request(const MPI_Status& status);
 
+// What proxy 0 tells every proxy when it starts a quiesce: a checkpoint, or the
+// migration of the ranks on node `from` to node `to` (docs/migration.md).
+struct QuiesceOrder {
+  enum Kind : std::uint32_t { checkpoint = 0, migration = 1 };
+  std::uint64_t epoch = 0;
+  std::uint32_t kind = checkpoint;
+  char from[64] = {};
+  char to[64] = {};
+};
+
+// This proxy's node: FTMPI_NODE on a simulated cluster, else the host name.
+std::string node_name();
+
 class Control {
  public:
   // After MPI_Init: the proxy's own ranks and communicator; the application process
   // and its channel file; FTMPI_CKPT_DIR (where checkpoints go; none: a quiesce only),
   // FTMPI_CKPT_KEEP (default 2), FTMPI_CKPT_INTERVAL (seconds; proxy 0's timer).
-  void start(pid_t app, std::string channel);
+  void start(pid_t app, pid_t keeper, std::string channel);
   void stop();
+  // A migration: this proxy leaves with the others, right after the state is written.
+  void leave();
   // From every polling loop and the idle proxy: handles control messages, cheaply
   // (it really looks only every so many calls).
   void poll(bool idle);
@@ -138,6 +153,9 @@ class Control {
   void set_request_saver(std::function<Result<std::vector<SavedRequest>>()> saver) {
     m_save_requests = std::move(saver);
   }
+  // Called once a migration's state is complete (`moved`: this rank's application was
+  // dumped to move): the proxy leaves its application to the next one and exits.
+  void set_migration_leaver(std::function<void(bool moved)> leave) { m_leave = std::move(leave); }
   // A restarted job: checkpoints go on from `epoch`.
   void restored(std::uint64_t epoch) { m_completed = epoch; }
   // ftmpi_checkpoint(): whether the last checkpoint was written.
@@ -145,12 +163,17 @@ class Control {
 
  private:
   void look();
-  void quiesce(std::uint64_t epoch);
+  void quiesce(const QuiesceOrder& order);
   void drain();
   // After the drain: every application process dumped (left running), the manifest
   // written by proxy 0, older checkpoints pruned.  False if it failed anywhere.
-  bool write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint64_t start_ns);
+  // A migration (`migration` not null) writes the same into a migration state
+  // (migration-NNNNNN), dumping only the moving ranks' applications (not left running).
+  bool write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint64_t start_ns,
+                        const QuiesceOrder* migration);
   Status save_state(std::uint64_t epoch, const std::string& path) const;
+  // Proxy 0: ftmpi-ctl's requests (files in the checkpoint directory).
+  void look_for_requests();
 
   MPI_Comm m_comm = MPI_COMM_NULL;
   int m_rank = -1;
@@ -166,6 +189,10 @@ class Control {
   double m_last_request_look = 0;  // when the request file was last looked for
   std::size_t m_drained = 0;       // by the last quiesce
   pid_t m_app = 0;
+  pid_t m_keeper = 0;
+  QuiesceOrder m_migration;  // proxy 0: a migration asked for (from[0] != 0)
+  int m_migration_tries = 0;
+  std::function<void(bool)> m_leave;
   std::string m_channel;
   std::string m_root;  // checkpoint directory; "" for none
   int m_keep = 2;

@@ -85,7 +85,8 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
     const bool finalized = state.app_finalized;
     archive << magic << state.version << state.epoch << state.rank << state.predefined << records
             << messages << state.stdio << state.call_sent << state.file_paths << state.file_sizes
-            << initialized << finalized << requests;
+            << initialized << finalized << requests << state.app_pid << state.keeper_pid
+            << state.node;
     out.flush();
     if (!out) {
       return io_error("cannot write " + path);
@@ -122,6 +123,9 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
     std::vector<StoredRequest> requests;
     if (state.version >= 2) {
       archive >> requests;
+    }
+    if (state.version >= 3) {
+      archive >> state.app_pid >> state.keeper_pid >> state.node;
     }
     for (StoredRequest& s : requests) {
       if (s.kind > 1 || (s.kind == 1 && s.call >= k_call_count)) {

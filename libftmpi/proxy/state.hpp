@@ -15,8 +15,9 @@
 
 namespace ftmpi {
 
-// Version 2 added the requests; version 1 states are read as holding none.
-inline constexpr std::uint32_t k_proxy_state_version = 2;
+// Version 2 added the requests (version 1 states are read as holding none); version 3
+// the application's process, its keeper and its node (for a migration's re-attach).
+inline constexpr std::uint32_t k_proxy_state_version = 3;
 inline constexpr const char* k_proxy_state_file = "proxy.state";
 
 struct SavedMessage {
@@ -58,6 +59,11 @@ struct ProxyState {
   bool app_initialized = false;
   bool app_finalized = false;
   std::vector<SavedRequest> requests;  // in the order the application made them
+  // Where the application process lives (a migration leaves it running there for the
+  // next proxy): its PID, its keeper's, the node's name.
+  std::int32_t app_pid = 0;
+  std::int32_t keeper_pid = 0;
+  std::string node;
 };
 
 Status save_proxy_state(const std::string& path, const ProxyState& state);
