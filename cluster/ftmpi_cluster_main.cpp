@@ -202,6 +202,11 @@ int exec_in(const std::string& host, const std::vector<std::string>& argv, bool 
   if (!found.ok()) {
     return fail(found.status());
   }
+  // A node that is down runs nothing (like ssh to a dead host).
+  if (!ftmpi::node_usage(found.value().first, found.value().second).alive()) {
+    std::fprintf(stderr, "ftmpi-cluster: node %s is down\n", host.c_str());
+    return 255;
+  }
   if (const ftmpi::Status entered = ftmpi::enter_node(found.value().first, found.value().second);
       !entered.ok()) {
     return fail(entered);

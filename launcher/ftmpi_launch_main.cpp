@@ -158,11 +158,12 @@ void kill_job_processes(const std::string& ckpt_dir) {
 }
 
 // Node `from` excluded from now on, node `to` (a spare; the first spare if `to` is
-// empty or no longer a spare) active in its place.  False if no spare is left.
+// empty, no longer a spare or down) active in its place.  False if no spare is up.
 bool move_node(ftmpi::SimCluster& cluster, const std::string& from, std::string& to) {
   auto spare_named = [&](const std::string& name) {
     return std::find_if(cluster.nodes.begin(), cluster.nodes.end(), [&](const ftmpi::SimNode& n) {
-      return n.role == ftmpi::NodeRole::spare && (name.empty() || n.name == name);
+      return n.role == ftmpi::NodeRole::spare && (name.empty() || n.name == name) &&
+             ftmpi::node_usage(cluster, n).alive();
     });
   };
   auto old = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
@@ -502,7 +503,29 @@ int launch(const std::vector<std::string>& args) {
   };
   if (on_cluster) {
     remove_migration_states(job_ckpt_dir);  // left by a launcher that did not end well
+    ftmpi::record_forwarded_signals();      // between two MPI layers too
   }
+  // Stopped by a signal: nothing of the job may stay (an application a migration left
+  // waiting for its next proxy would wait on), the last checkpoint stays as it is.
+  const auto stop_for_signal = [&](int exit_code) {
+    kill_job_processes(job_ckpt_dir);
+    if (!migration_states(job_ckpt_dir).empty()) {
+      log->warn("stopped by signal {} during a migration: the migration is abandoned",
+                ftmpi::forwarded_signal());
+      remove_migration_states(job_ckpt_dir);
+    }
+    std::vector<std::string> skipped;
+    auto chosen = ftmpi::choose_checkpoint(job_ckpt_dir, skipped);
+    job.state = "stopped";
+    job.exit_code = exit_code;
+    job.events.push_back(fmt::format("{:.0f} stopped by signal {}", ftmpi::wall_seconds(),
+                                     ftmpi::forwarded_signal()));
+    if (chosen.ok()) {
+      log->warn("its last checkpoint is {} (ftmpi-launch --restart {} --cluster {})",
+                chosen.value(), job_ckpt_dir, options.cluster);
+    }
+    return exit_code;
+  };
   std::string migration;  // the migration state the running MPI layer started from
   for (int rollbacks = 0;;) {
     log->debug("starting {}", shell_join(command.value()));
@@ -516,13 +539,18 @@ int launch(const std::vector<std::string>& args) {
       log->info("trace: {}", trace);
     }
     job.exit_code = exit_code.value();
-    if (!migration.empty()) {
+    // This MPI layer started from a migration's state: used now (or, failed, useless).
+    const bool after_migration = !migration.empty();
+    if (after_migration) {
       std::error_code ec;
-      std::filesystem::remove_all(migration, ec);  // used (or, if it failed, useless)
+      std::filesystem::remove_all(migration, ec);
       migration.clear();
     }
-    if (!on_cluster || ftmpi::forwarded_signal() != 0) {
+    if (!on_cluster) {
       return exit_code.value();
+    }
+    if (ftmpi::forwarded_signal() != 0) {
+      return stop_for_signal(exit_code.value());
     }
     auto cluster = ftmpi::load_cluster(options.cluster);
     if (!cluster.ok()) {
@@ -579,16 +607,28 @@ int launch(const std::vector<std::string>& args) {
       if (!relaunch(migration, fmt::format("migration{}", job.migrations), cluster.value())) {
         return k_exit_software;
       }
+      if (ftmpi::forwarded_signal() != 0) {
+        return stop_for_signal(exit_code.value());
+      }
       continue;
     }
-    const std::vector<std::string> lost = lost_nodes(cluster.value());
-    if (lost.empty()) {
+    // A migration under way (its state being written) or just relaunched: abandoned;
+    // the job goes back to its last checkpoint as after a lost node.
+    const bool migrating = after_migration || !migration_states(job_ckpt_dir).empty();
+    remove_migration_states(job_ckpt_dir);
+    std::vector<std::string> lost = lost_nodes(cluster.value());
+    if (lost.empty() && migrating) {
+      log->warn("the migration failed (the MPI layer exited with {})", exit_code.value());
+    }
+    if (lost.empty() && !migrating) {
       // The program failed, not a node: nothing of it may stay (an application left
       // for a relaunch that failed would wait for its next proxy).
       kill_job_processes(job_ckpt_dir);
       return exit_code.value();
     }
     const std::string lost_list = fmt::format("{}", fmt::join(lost, ", "));
+    const std::string what =
+        lost.empty() ? std::string("the migration failed") : "node " + lost_list + " lost";
     kill_job_processes(job_ckpt_dir);
     std::vector<std::string> replacements;
     const bool replaced = replace_lost_nodes(cluster.value(), lost, replacements);
@@ -599,8 +639,7 @@ int launch(const std::vector<std::string>& args) {
     std::vector<std::string> skipped;
     auto chosen = ftmpi::choose_checkpoint(job_ckpt_dir, skipped);
     if (!chosen.ok()) {
-      log->error("node {} lost before the job's first checkpoint: nothing to roll back to",
-                 lost_list);
+      log->error("{} before the job's first checkpoint: nothing to roll back to", what);
       return exit_code.value();
     }
     if (!replaced) {
@@ -615,19 +654,20 @@ int launch(const std::vector<std::string>& args) {
       return ftmpi::k_exit_temporary;
     }
     if (rollbacks >= k_max_rollbacks) {
-      log->error("node {} lost, and the job was rolled back {} times already: it stops", lost_list,
-                 rollbacks);
+      log->error("{}, and the job was rolled back {} times already: it stops", what, rollbacks);
       return exit_code.value();
     }
     ++rollbacks;
     restart_from = std::filesystem::absolute(chosen.value()).string();
-    log->warn("node {} lost: the job goes back to {} on {} in its place", lost_list, restart_from,
-              fmt::join(replacements, ", "));
+    const std::string where =
+        replacements.empty() ? std::string() : fmt::format(" on {}", fmt::join(replacements, ", "));
+    log->warn("{}: the job goes back to {}{}{}", what, restart_from, where,
+              replacements.empty() ? "" : " in its place");
     job.rollbacks = rollbacks;
     job.exit_code = -1;
-    job.events.push_back(fmt::format(
-        "{:.0f} node {} lost: the job went back to {} on {}", ftmpi::wall_seconds(), lost_list,
-        std::filesystem::path(restart_from).filename().string(), fmt::join(replacements, ", ")));
+    job.events.push_back(fmt::format("{:.0f} {}: the job went back to {}{}", ftmpi::wall_seconds(),
+                                     what, std::filesystem::path(restart_from).filename().string(),
+                                     where));
     if (!relaunch(restart_from, fmt::format("rollback{}", rollbacks), cluster.value())) {
       return k_exit_software;
     }

@@ -38,6 +38,16 @@ int forwarded_signal() noexcept {
   return g_forwarded.load();
 }
 
+void record_forwarded_signals() noexcept {
+  struct sigaction action {};
+  action.sa_handler = forward_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  for (const int signo : k_forwarded_signals) {
+    ::sigaction(signo, &action, nullptr);
+  }
+}
+
 namespace {
 
 // environ with `set_env` applied.

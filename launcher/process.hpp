@@ -18,5 +18,8 @@ Result<int> run_foreground(const std::vector<std::string>& argv,
                            const std::vector<std::string>& set_env = {});
 // The last signal forwarded to a foreground child (someone stopped the job), or 0.
 int forwarded_signal() noexcept;
+// From now on, also between foreground children: a signal that would be forwarded is
+// recorded (forwarded_signal()) instead of ending this process.
+void record_forwarded_signals() noexcept;
 
 }  // namespace ftmpi
