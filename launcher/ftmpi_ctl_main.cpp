@@ -167,7 +167,11 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
   const fs::path request = fs::path(dir) / ftmpi::k_migrate_request_file;
   {
     std::ofstream out(request.string() + ".tmp");
-    out << node << ' ' << dest << '\n';
+    out << node << ' ' << dest << ' '
+        << fmt::format("{:.3f}", std::chrono::duration<double>(
+                                     std::chrono::system_clock::now().time_since_epoch())
+                                     .count())
+        << '\n';
   }
   fs::rename(request.string() + ".tmp", request);
   if (wait <= 0) {

@@ -50,6 +50,14 @@ Event make_event(const char* kind, const std::string& detail) {
 // "checkpoint 3: rank 0 wrote 4.7 MB in 95.1 ms (quiesce 0.2 ms, dump 60.3 ms, ...)".
 std::string checkpoint_summary(const CheckpointRecord& c) {
   const double mb = static_cast<double>(c.bytes) / 1e6;
+  if (std::string_view(c.kind) == "migration") {
+    return fmt::format(
+        "migration at {}: {:.2f} s of downtime, {:.1f} MB moved (decision {:.1f}, quiesce "
+        "{:.1f}, dump {:.1f}, write {:.1f}, relaunch {:.1f}, restore {:.1f}, rebuild {:.1f}, "
+        "resume {:.1f} ms)",
+        c.epoch, c.total_ms * 1e-3, mb, c.decision_ms, c.quiesce_ms, c.dump_ms, c.write_ms,
+        c.relaunch_ms, c.restore_ms, c.rebuild_ms, c.resume_ms);
+  }
   if (std::string_view(c.kind) == "restart") {
     return fmt::format(
         "from checkpoint {}: rank 0 restored {:.1f} MB in {:.1f} ms (restore {:.1f} "
@@ -71,6 +79,7 @@ class Collector {
     open_trace();
     record({make_event("job_start", m_config.command)});
     int left = 0;
+    bool migrating = false;
     double last_flush = wall_seconds();
     while (left < m_world.app_ranks) {
       MPI_Status status;
@@ -83,6 +92,7 @@ class Collector {
                                            status.MPI_TAG, m_world.control, MPI_STATUS_IGNORE)));
       if (status.MPI_TAG == k_tag_leave) {
         ++left;
+        migrating = migrating || bytes > 0;  // "m": the job goes on after a migration
       } else if (status.MPI_TAG == k_tag_samples) {
         store(message, status.MPI_SOURCE);
       }
@@ -92,7 +102,11 @@ class Collector {
       }
     }
     record_faults();
-    record({make_event("job_end", fmt::format("{} ranks finished", m_world.app_ranks))});
+    record({migrating
+                ? make_event("layer_end",
+                             "the MPI layer ends for a migration; the job goes on in the "
+                             "trace of the next")
+                : make_event("job_end", fmt::format("{} ranks finished", m_world.app_ranks))});
     if (m_trace) {
       report(m_trace->close());
       m_trace.reset();
@@ -172,8 +186,10 @@ class Collector {
     }
     std::vector<Event> events;
     for (CheckpointRecord& c : batch.value().checkpoints) {
-      c.node = node_of(c.rank);
-      if (c.rank == 0) {  // the job's checkpoint or restart, once
+      c.node = c.rank >= 0 ? node_of(c.rank) : -1;
+      const std::string_view kind(c.kind);
+      // The job's checkpoint or restart (rank 0's record), or migration (the job's record).
+      if ((c.rank == 0 && (kind == "checkpoint" || kind == "restart")) || c.rank < 0) {
         Event e = make_event(c.kind, checkpoint_summary(c));
         e.time = c.time;
         events.push_back(e);

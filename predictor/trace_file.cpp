@@ -391,7 +391,8 @@ Result<TraceContents> read_trace(const std::string& path) {
   if (!version.ok()) {
     return corrupt(fmt::format("{} is not an ftmpi trace (no schema version)", path));
   }
-  // Version 1 is version 2 without /checkpoints.
+  // Version 1 is version 2 without /checkpoints; version 2 is 3 without the migration
+  // phases of /checkpoints (read as 0).
   if (version.value() < 1 || version.value() > k_trace_schema_version) {
     return unsupported(
         fmt::format("{} has trace schema version {}; this ftmpi reads versions 1 to {}", path,

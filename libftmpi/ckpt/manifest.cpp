@@ -124,7 +124,8 @@ Status write_manifest(const std::string& dir, const Manifest& m) {
          {"bytes", m.bytes},
          {"ranks", ranks}};
   if (!m.migrate_from.empty()) {
-    j["migration"] = {{"from", m.migrate_from}, {"to", m.migrate_to}};
+    j["migration"] = {
+        {"from", m.migrate_from}, {"to", m.migrate_to}, {"decision_ms", m.decision_ms}};
   }
   const std::string text = j.dump(2) + "\n";
   const fs::path final_path = fs::path(dir) / k_manifest_name;
@@ -184,6 +185,7 @@ Result<Manifest> read_manifest(const std::string& dir) {
     if (j.contains("migration")) {
       m.migrate_from = j.at("migration").at("from").get<std::string>();
       m.migrate_to = j.at("migration").at("to").get<std::string>();
+      m.decision_ms = j.at("migration").value("decision_ms", 0.0);
     }
     return m;
   } catch (const std::exception& e) {

@@ -49,6 +49,7 @@ struct Manifest {
   // A migration's state (migration-NNNNNN): the node left and the one it goes to.
   std::string migrate_from;
   std::string migrate_to;
+  double decision_ms = 0;  // from the request to the quiesce
 };
 
 // "ckpt-000003".

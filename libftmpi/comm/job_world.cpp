@@ -100,11 +100,12 @@ RankHello minimal_hello(const JobWorld& world) {
   return hello;
 }
 
-Status leave_job_world(JobWorld& world) {
+Status leave_job_world(JobWorld& world, bool for_migration) {
   Status status;
   if (world.control != MPI_COMM_NULL) {
-    status = mpi_status("MPI_Send", PMPI_Send(nullptr, 0, MPI_BYTE, world.predictor_rank,
-                                              k_tag_leave, world.control));
+    const char reason = 'm';
+    status = mpi_status("MPI_Send", PMPI_Send(&reason, for_migration ? 1 : 0, MPI_BYTE,
+                                              world.predictor_rank, k_tag_leave, world.control));
     PMPI_Comm_free(&world.control);
   }
   if (world.app != MPI_COMM_NULL) {

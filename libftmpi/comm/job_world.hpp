@@ -53,8 +53,9 @@ Status greet_predictor(const JobWorld& world, const RankHello& hello);
 // The greeting of a rank that sends no samples (a program that never used MPI).
 RankHello minimal_hello(const JobWorld& world);
 
-// Application side of leaving: tells the predictor this rank is finalizing, then frees
-// both communicators.  Not collective.
-Status leave_job_world(JobWorld& world);
+// Application side of leaving: tells the predictor this rank is finalizing (or, with
+// `for_migration`, that its MPI layer ends for a migration while the job goes on), then
+// frees both communicators.  Not collective.
+Status leave_job_world(JobWorld& world, bool for_migration = false);
 
 }  // namespace ftmpi

@@ -25,6 +25,7 @@ namespace {
 
 JobWorld g_world;
 pid_t g_sampled_pid = 0;
+bool g_leaving_for_migration = false;
 std::unique_ptr<Sampler> g_sampler;
 
 // Sends of sample batches still in flight, with their buffers.
@@ -134,6 +135,10 @@ void record_checkpoint(const CheckpointRecord& record) {
   }
 }
 
+void set_leaving_for_migration() noexcept {
+  g_leaving_for_migration = true;
+}
+
 void set_sampled_process(pid_t pid) noexcept {
   g_sampled_pid = pid;
 }
@@ -169,7 +174,7 @@ Status runtime_stop() {
     g_sampler.reset();
   }
   set_world_mapping(MPI_COMM_NULL);
-  Status status = leave_job_world(g_world);
+  Status status = leave_job_world(g_world, g_leaving_for_migration);
   report_to_helper('F');
   return status;
 }

@@ -24,5 +24,8 @@ void record_checkpoint(const CheckpointRecord& record);
 Status runtime_start();
 // Before PMPI_Finalize.
 Status runtime_stop();
+// A rank proxy whose MPI layer ends for a migration (the job goes on): said so to the
+// predictor when it leaves.
+void set_leaving_for_migration() noexcept;
 
 }  // namespace ftmpi

@@ -62,7 +62,11 @@ void Sampler::sample_now() {
   r.rank = m_config.rank;
   const std::string proc =
       m_config.pid > 0 ? "/proc/" + std::to_string(m_config.pid) : std::string("/proc/self");
-  if (auto p = read_process_counters(proc); p.ok()) {
+  // No row for a process that is gone (an application CRIU ended for a migration; a
+  // zombie has no resident memory).
+  auto p = read_process_counters(proc);
+  const bool present = p.ok() && p.value().rss_bytes > 0;
+  if (present) {
     const ProcessCounters& c = p.value();
     r.cpu_user = c.cpu_user;
     r.cpu_system = c.cpu_system;
@@ -89,7 +93,9 @@ void Sampler::sample_now() {
     n.reporter = m_config.rank;
   }
   const std::lock_guard lock(m_mutex);
-  m_queue.ranks.push_back(r);
+  if (present) {
+    m_queue.ranks.push_back(r);
+  }
   if (m_config.node_leader) {
     m_queue.nodes.push_back(n);
   }

@@ -305,6 +305,7 @@ class Proxy {
     g_channel_file[0] = '\0';
     stdio.stop();
     control().leave();
+    set_leaving_for_migration();
     MPI_Finalize();
     std::fflush(nullptr);
     ::_exit(0);
@@ -512,7 +513,57 @@ struct Restore {
   // takes it over (no CRIU images).
   bool attach = false;
   bool migration = false;  // from a migration's state (else a checkpoint)
+  Manifest manifest;
 };
+
+// A migration's new MPI layer is running: every rank waits for the others, and rank 0
+// writes the migration's record (its phases, the downtime; docs/migration.md) to the
+// trace and a progress line.
+void record_migration(const Restore& restore, const CheckpointRecord& mine) {
+  const Manifest& m = restore.manifest;
+  double restore_ms = 0;
+  double rebuild_ms = 0;
+  PMPI_Reduce(&mine.restore_ms, &restore_ms, 1, MPI_DOUBLE, MPI_MAX, 0, app_world());
+  PMPI_Reduce(&mine.rebuild_ms, &rebuild_ms, 1, MPI_DOUBLE, MPI_MAX, 0, app_world());
+  const std::uint64_t t0 = monotonic_ns();
+  PMPI_Barrier(app_world());
+  if (mine.rank != 0) {
+    return;
+  }
+  CheckpointRecord r;
+  r.time = wall_seconds();
+  r.rank = -1;
+  set_text(r.kind, "migration");
+  r.epoch = mine.epoch;
+  r.decision_ms = m.decision_ms;
+  r.quiesce_ms = m.quiesce_ms;
+  r.dump_ms = m.dump_ms;
+  r.write_ms = std::max(0.0, m.total_ms - m.quiesce_ms - m.dump_ms);
+  r.restore_ms = restore_ms;
+  r.rebuild_ms = rebuild_ms;
+  r.resume_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6;
+  // The downtime: from the quiesce's start to now; what the other phases leave of it is
+  // the relaunch (mpirun, MPI_Init).
+  r.total_ms = (r.time - (m.time - m.total_ms * 1e-3)) * 1e3;
+  r.relaunch_ms =
+      std::max(0.0, r.total_ms - m.total_ms - r.restore_ms - r.rebuild_ms - r.resume_ms);
+  for (const RankCheckpoint& rank : m.ranks) {
+    const bool moved = std::any_of(rank.files.begin(), rank.files.end(), [](const auto& f) {
+      return f.path.size() >= 13 && f.path.compare(f.path.size() - 13, 13, "inventory.img") == 0;
+    });
+    for (const CheckpointFile& f : rank.files) {
+      r.bytes += moved ? static_cast<std::int64_t>(f.size) : 0;
+    }
+  }
+  record_checkpoint(r);
+  std::fprintf(stderr,
+               "ftmpi: migration of node %s: resumed on %s after %.2f s of downtime (quiesce "
+               "%.0f ms, dump %.0f ms, relaunch %.0f ms, restore %.0f ms, rebuild %.0f ms; "
+               "%.1f MB moved)\n",
+               m.migrate_from.c_str(), m.migrate_to.c_str(), r.total_ms * 1e-3, r.quiesce_ms,
+               r.dump_ms + r.write_ms, r.relaunch_ms, r.restore_ms, r.rebuild_ms,
+               static_cast<double>(r.bytes) / 1e6);
+}
 
 // The application's keeper: a child of this proxy in a session of its own (a migration
 // ends this proxy and its MPI layer, never the application) that starts or restores
@@ -675,6 +726,7 @@ Result<Restore> read_restore(const std::string& dir) {
   Restore restore;
   restore.dir = dir;
   restore.migration = !manifest.value().migrate_from.empty();
+  restore.manifest = manifest.value();
   restore.channel = mine->channel;
   for (const CheckpointFile& f : mine->files) {
     restore.bytes += f.size;
@@ -826,8 +878,8 @@ int run(int argc, char** argv) {
     CheckpointRecord record;
     record.time = wall_seconds();
     record.rank = restore->state.rank;
-    set_text(record.kind, restore->attach      ? "reattach"
-                          : restore->migration ? "migrate-in"
+    set_text(record.kind, restore->attach      ? "reattached"
+                          : restore->migration ? "migrated"
                                                : "restart");
     record.epoch = static_cast<std::int64_t>(restore->state.epoch);
     // MPI_Init, between the two, is neither.
@@ -841,6 +893,9 @@ int run(int argc, char** argv) {
         "rebuild {:.1f} ms)",
         restore->state.rank, restore->attach ? "took its application over after" : "restarted from",
         restore->dir, restore->state.log.size(), record.restore_ms, record.rebuild_ms);
+    if (restore->migration) {
+      record_migration(*restore, record);
+    }
   }
   const Served served = proxy.serve();
   g_child.store(0);

@@ -385,15 +385,18 @@ void Control::look_for_requests() {
     m_requested = true;
     m_ctl_retries = 100;
   }
-  // ftmpi-ctl migrate: "FROM TO" (ftmpi-ctl checked both against the cluster).
+  // ftmpi-ctl migrate: "FROM TO TIME" (ftmpi-ctl checked the nodes against the cluster).
   const std::string migrate = (fs::path(m_root) / k_migrate_request_file).string();
   std::ifstream in(migrate);
   std::string from;
   std::string to;
+  double requested = 0;
   if (in >> from >> to) {
+    in >> requested;
     ::unlink(migrate.c_str());
     m_migration = QuiesceOrder{};
     m_migration.kind = QuiesceOrder::migration;
+    m_migration.requested = requested > 0 ? requested : wall_seconds();
     std::snprintf(m_migration.from, sizeof m_migration.from, "%s", from.c_str());
     std::snprintf(m_migration.to, sizeof m_migration.to, "%s", to.c_str());
     m_migration_tries = 200;  // while the job is mid-communication, about 10 s
@@ -480,6 +483,10 @@ void Control::quiesce(const QuiesceOrder& order) {
   logger("proxy")->info("rank {}: {} {}: quiesced in {:.1f} ms, drained {} messages", m_rank,
                         migration ? "migration" : "checkpoint", epoch, ms, m_drained);
   if (migration) {
+    if (m_rank == 0) {
+      std::fprintf(stderr, "ftmpi: migration of node %s: job quiesced in %.1f ms, dumping\n",
+                   order.from, ms);
+    }
     const bool written = !m_root.empty() && m_criu && write_checkpoint(epoch, ms, start, &order);
     if (written) {
       m_completed = epoch;
@@ -661,6 +668,10 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     if (migration) {
       manifest.migrate_from = migration->from;
       manifest.migrate_to = migration->to;
+      // The quiesce started total_ms before now.
+      manifest.decision_ms =
+          std::max(0.0, (wall_seconds() - migration->requested) * 1e3 -
+                            static_cast<double>(monotonic_ns() - start_ns) * 1e-6);
     }
     std::string failure;
     for (int r = 0; r < m_size && failure.empty(); ++r) {
@@ -709,7 +720,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     CheckpointRecord record;
     record.time = wall_seconds();
     record.rank = m_rank;
-    set_text(record.kind, migration ? "migration" : "checkpoint");
+    set_text(record.kind, migration ? "migration-out" : "checkpoint");
     record.epoch = static_cast<std::int64_t>(epoch);
     record.quiesce_ms = quiesce_ms;
     record.dump_ms = dump_ms;

@@ -125,6 +125,7 @@ struct QuiesceOrder {
   enum Kind : std::uint32_t { checkpoint = 0, migration = 1 };
   std::uint64_t epoch = 0;
   std::uint32_t kind = checkpoint;
+  double requested = 0;  // a migration: when it was asked for (wall clock)
   char from[64] = {};
   char to[64] = {};
 };

@@ -127,6 +127,11 @@ std::span<const Field> checkpoint_fields() {
       FTMPI_FIELD(CheckpointRecord, total_ms),
       FTMPI_FIELD(CheckpointRecord, bytes),
       FTMPI_FIELD(CheckpointRecord, drained),
+      FTMPI_FIELD(CheckpointRecord, decision_ms),
+      FTMPI_FIELD(CheckpointRecord, predump_ms),
+      FTMPI_FIELD(CheckpointRecord, transfer_ms),
+      FTMPI_FIELD(CheckpointRecord, relaunch_ms),
+      FTMPI_FIELD(CheckpointRecord, resume_ms),
   };
   return fields;
 }

@@ -13,7 +13,7 @@
 
 namespace ftmpi {
 
-inline constexpr int k_trace_schema_version = 2;
+inline constexpr int k_trace_schema_version = 3;
 
 // MPI call classes in samples, in CallClass order.
 inline constexpr std::size_t k_mpi_classes = 7;
@@ -77,13 +77,18 @@ struct Event {
   char detail[160] = {};   // free text, NUL-terminated
 };
 
-// One rank's part of a checkpoint or a restart: how long each phase took on this rank
-// and how many bytes its images hold.  Phases a kind does not have are 0.
+// One rank's part of a checkpoint, a restart or a migration, or (rank -1) a whole
+// migration: how long each phase took and how many bytes the images hold.  Phases a
+// kind does not have are 0.  Kinds: "checkpoint", "restart"; a migration's
+// "migration-out" (each rank of the old MPI layer), "migrated" and "reattached" (each
+// rank of the new one: restored from images, or its running application taken over)
+// and "migration" (rank -1: the job's, from rank 0 of the new layer, total_ms being
+// the downtime the application saw).
 struct CheckpointRecord {
   double time = 0;           // when the rank finished its part
   std::int32_t rank = -1;    // in the application's MPI_COMM_WORLD
   std::int32_t node = -1;    // set by the predictor
-  char kind[16] = {};        // "checkpoint" or "restart"
+  char kind[16] = {};        // see above
   std::int64_t epoch = 0;    // the checkpoint's number (ckpt-NNNNNN)
   double quiesce_ms = 0;     // checkpoint: from the request to a quiet job
   double dump_ms = 0;        // checkpoint: CRIU dump of the application process
@@ -93,6 +98,12 @@ struct CheckpointRecord {
   double total_ms = 0;       // the whole of it; at rank 0 of a checkpoint up to the manifest
   std::int64_t bytes = 0;    // this rank's image files
   std::int64_t drained = 0;  // checkpoint: messages drained from the network by this rank
+  // Schema version 3: the phases only a migration has.
+  double decision_ms = 0;  // from the request (ftmpi-ctl, the predictor) to the quiesce
+  double predump_ms = 0;   // CRIU pre-dump while the application ran (0: none)
+  double transfer_ms = 0;  // images moved to the destination (0: on shared storage)
+  double relaunch_ms = 0;  // the MPI layer ended and started again with the new node
+  double resume_ms = 0;    // from the last rank rebuilt to every rank going on
 };
 
 enum class FieldType : std::uint8_t { int32, int64, float64, text };

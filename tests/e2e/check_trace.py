@@ -33,12 +33,18 @@ def main():
     p.add_argument("--min-rows", type=int, default=2, help="samples each rank must have")
     p.add_argument("--checkpoints", type=int, default=0, help="checkpoints each rank must show")
     p.add_argument("--restarts", type=int, default=0, help="restarts each rank must show")
+    p.add_argument("--migrated-in", type=int, default=-1,
+                   help="the trace of a migration's new MPI layer: the job's migration record "
+                        "with every phase and the downtime, and each rank's own (MOVED ranks "
+                        "restored, the others re-attached)")
+    p.add_argument("--migrated-out", action="store_true",
+                   help="the trace of a migration's old MPI layer: each rank's part")
     p.add_argument("--mode", help="the /job mode attribute")
     a = p.parse_args()
 
     with h5py.File(a.trace, "r", libver="latest", swmr=True) as f:
         job = f["job"].attrs
-        check(int(job["schema_version"]) == 2, f"schema_version {job['schema_version']}")
+        check(int(job["schema_version"]) == 3, f"schema_version {job['schema_version']}")
         if a.mode:
             mode = job["mode"].decode() if isinstance(job["mode"], bytes) else str(job["mode"])
             check(mode == a.mode, f"/job mode {mode}, expected {a.mode}")
@@ -108,6 +114,30 @@ def main():
                 check(np.all(np.diff(r["epoch"]) >= 0) if kind == "checkpoint" else True,
                       f"rank {rank}: checkpoint epochs go back")
             check(kinds.count(kind) >= want, f"{kinds.count(kind)} {kind} events, expected {want}")
+        if a.migrated_in >= 0:
+            ranks_kinds = {(int(r["rank"]), r["kind"].decode()) for r in crows}
+            moved = sum(1 for rank in range(a.ranks) if (rank, "migrated") in ranks_kinds)
+            kept = sum(1 for rank in range(a.ranks) if (rank, "reattached") in ranks_kinds)
+            check(moved == a.migrated_in and moved + kept == a.ranks,
+                  f"{moved} ranks migrated, {kept} re-attached; expected {a.migrated_in} migrated")
+            job = crows[np.array([k.decode() == "migration" for k in crows["kind"]], dtype=bool)]
+            check(len(job) == 1 and job["rank"][0] == -1, f"job migration records: {job}")
+            if len(job) == 1:
+                m = job[0]
+                for phase in ("quiesce_ms", "dump_ms", "relaunch_ms", "restore_ms", "rebuild_ms",
+                              "resume_ms", "total_ms"):
+                    check(m[phase] > 0, f"the migration has no {phase}")
+                check(m["bytes"] > 0, "the migration moved no bytes")
+                parts = sum(m[p] for p in ("quiesce_ms", "dump_ms", "write_ms", "relaunch_ms",
+                                           "restore_ms", "rebuild_ms", "resume_ms"))
+                check(abs(parts - m["total_ms"]) < 1 + 1e-3 * m["total_ms"],
+                      f"the phases ({parts} ms) do not add up to the downtime ({m['total_ms']} ms)")
+            check("migration" in kinds, f"no migration event: {kinds}")
+        if a.migrated_out:
+            out = crows[np.array([k.decode() == "migration-out" for k in crows["kind"]], dtype=bool)]
+            check(sorted(int(r) for r in out["rank"]) == list(range(a.ranks)),
+                  f"migration-out records of ranks {list(out['rank'])}")
+            check(kinds[-1:] == ["layer_end"], f"events {kinds}")
         print(f"check_trace: {a.trace}: {len(rows)} rank samples, {len(nrows)} node samples, "
               f"{len(crows)} checkpoint records, events {kinds}")
     if failures:

@@ -99,12 +99,21 @@ for app in jacobi2d cg farm memhog; do
   want=$(reference_checksum "$app" 4 "${a[@]}")
   [[ $got == "$want" ]] || { cat "$app.err"; fail "$app: checksum $got after the migration, reference $want"; }
   ls -d "$dir"/migration-* >/dev/null 2>&1 && fail "$app: a migration's state was left behind"
+  # The traces: each rank's part in the old MPI layer's; in the new one's each rank's
+  # restore or re-attach and the job's migration with its phases and downtime.
+  "${CHECK_TRACE[@]}" "$app.h5" --ranks 4 --interval 0.2 --mode transparent --migrated-out ||
+    fail "$app: the trace before the migration"
+  complete=(--complete)
+  [[ $app == jacobi2d ]] && complete=()
+  "${CHECK_TRACE[@]}" "$app.migration1.h5" --ranks 4 --interval 0.2 --mode transparent \
+    --migrated-in 2 "${complete[@]}" || fail "$app: the trace after the migration"
+  expect_in "$app.err" "ftmpi: migration of node $name-n2: resumed on $name-n3 after"
   echo "$app: migrated, checksum $got"
   expect_exit 0 "$C" down --name "$name"
 done
 
 # jacobi2d moved twice: both recorded, nodes n2 and n1 excluded, the ranks on the spares.
 grep -q "node $name-n1 -> $name-n4: ranks 0,1 dumped" jacobi2d.err || { cat jacobi2d.err; fail "second migration"; }
-"${CHECK_TRACE[@]}" jacobi2d.migration2.h5 --ranks 4 --interval 0.2 --complete --mode transparent ||
-  fail "the trace of the twice-migrated job"
+"${CHECK_TRACE[@]}" jacobi2d.migration2.h5 --ranks 4 --interval 0.2 --complete --mode transparent \
+  --migrated-in 2 || fail "the trace of the twice-migrated job"
 pass "migration: every app moved off a node with the reference checksum; the other ranks' processes ran on undumped"
