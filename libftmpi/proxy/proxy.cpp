@@ -270,11 +270,11 @@ class Proxy {
   std::optional<Served> reap(bool /*wait*/) {
     ChannelLayout& l = m_channel.layout();
     int status = 0;
-    if (l.app_ended.load(std::memory_order_acquire) != 0) {
-      status = l.app_status.load(std::memory_order_relaxed);
-    } else if (keeper_alive()) {
+    if (l.app_ended.load(std::memory_order_acquire) == 0 && keeper_alive()) {
       return std::nullopt;
-    } else if (l.app_ended.load(std::memory_order_acquire) != 0) {
+    }
+    // Looked at again: the keeper may have written it just before it went.
+    if (l.app_ended.load(std::memory_order_acquire) != 0) {
       status = l.app_status.load(std::memory_order_relaxed);
     } else {
       ::kill(m_child, SIGKILL);

@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# migrate.sh [-s "SIZES"] [BUILD_DIR]
+# A migration's downtime against raw CRIU on the same process, for each memory size per
+# migrating rank (MiB, default "64 512 2048").  memhog (SIZE MiB per rank, all of it
+# rewritten every iteration) runs on 2 ranks over 2 simulated nodes (one rank each) and
+# a spare; `ftmpi-ctl migrate` moves node 2's rank to the spare, and the downtime is the
+# one the job's new rank 0 reports (from the quiesce's start until every rank goes on:
+# quiesce, dump, relaunch of the MPI layer, restore, rebuild).  Then, on the migrated
+# application process, `criu dump` and `criu restore` of the same images, timed and
+# added.  Prints both and their ratio, and the
+# pre-copy column: a CRIU pre-dump needs the kernel's dirty-page tracking, and where
+# `criu check --feature mem_dirty_track` fails it says so instead of a number.
+# Target (migration issue): downtime with pre-copy below 1 s for 512 MiB.  Needs root
+# and cgroup v1 (ftmpi-cluster).
+set -euo pipefail
+sizes="64 512 2048"
+while getopts "s:h" opt; do
+  case $opt in
+    s) sizes=$OPTARG ;;
+    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+  esac
+done
+shift $((OPTIND - 1))
+build=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
+bin=$build/bin
+work=$(mktemp -d)
+export FTMPI_CLUSTER_ROOT=$work/clusters
+name=bm$$
+job=0
+kill_job_processes() {
+  local p
+  for e in /proc/[0-9]*/environ; do
+    p=${e#/proc/}
+    p=${p%/environ}
+    tr '\0' '\n' 2>/dev/null <"$e" | grep -qx "FTMPI_CKPT_DIR=$work/ck" && kill -9 "$p" 2>/dev/null
+  done 2>/dev/null
+  true
+}
+cleanup() {
+  [[ $job -gt 0 ]] && kill -9 -- "-$job" 2>/dev/null
+  kill_job_processes
+  "$bin/ftmpi-cluster" down --name "$name" >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap 'cleanup || true' EXIT
+cd "$work"
+criu=$(FTMPI_LOG_LEVEL=debug "$bin/ftmpi-launch" --allow-run-as-root --dry-run -np 1 /bin/true 2>&1 >/dev/null | sed -n 's/.*CRIU: \([^ ]*\) .*/\1/p')
+[[ -n $criu ]] || criu=/opt/ftmpi/criu/bin/criu
+precopy="n/a: no dirty-page tracking"
+"$criu" check --feature mem_dirty_track >/dev/null 2>&1 && precopy="not implemented"
+
+# The application process of rank RANK of the job (its channel's name ends in -RANK.channel).
+app_pid() {
+  local p
+  for e in /proc/[0-9]*/environ; do
+    p=${e#/proc/}
+    p=${p%/environ}
+    tr '\0' '\n' 2>/dev/null <"$e" | grep -qx "FTMPI_CKPT_DIR=$work/ck" || continue
+    tr '\0' '\n' 2>/dev/null <"$e" | grep -q "^FTMPI_CHANNEL=.*-$1\.channel$" && { echo "$p"; return; }
+  done
+}
+ms_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'; }
+
+printf '%-22s %12s %12s %12s %8s  %s\n' "MiB per migrating rank" "raw criu ms" "downtime ms" "of it relaunch" ratio "with pre-copy"
+for size in $sizes; do
+  "$bin/ftmpi-cluster" up --name "$name" --nodes 2 --spares 1 --cpus 1 >/dev/null
+  rm -rf ck
+  setsid "$bin/ftmpi-launch" --allow-run-as-root --cluster "$name" --no-trace --ckpt-dir ck -np 2 \
+    "$bin/memhog" -m "$size" -i 1000000 --sleep-ms 200 >job.out 2>job.err &
+  job=$!
+  # Until rank 1's memory is all there (resident).
+  pid=""
+  for _ in $(seq 600); do
+    pid=$(app_pid 1)
+    if [[ -n $pid ]]; then
+      rss=$(awk '/VmRSS/ {print $2}' "/proc/$pid/status" 2>/dev/null || echo 0)
+      [[ ${rss:-0} -ge $((size * 1024)) ]] && break
+    fi
+    sleep 0.1
+  done
+  "$bin/ftmpi-ctl" migrate --job ck --node "$name-n2" --wait 600 >/dev/null
+  for _ in $(seq 600); do
+    grep -q "resumed on" job.err && break
+    sleep 0.1
+  done
+  line=$(grep "resumed on" job.err)
+  downtime=$(sed -n 's/.*after \([0-9.]*\) s of downtime.*/\1/p' <<<"$line" | awk '{print $1 * 1000}')
+  relaunch=$(sed -n 's/.*relaunch \([0-9.]*\) ms.*/\1/p' <<<"$line")
+  # Raw CRIU on the migrated process: its dump (left running, so that the job can be
+  # ended first: it would abort when its rank's application went), then, with the job
+  # gone, its restore with its stdio pipes.
+  sleep 1
+  pid=$(app_pid 1)
+  keys="$(readlink "/proc/$pid/fd/0") $(readlink "/proc/$pid/fd/1") $(readlink "/proc/$pid/fd/2")"
+  rm -rf raw && mkdir raw
+  t0=$(date +%s%N)
+  "$criu" dump -t "$pid" -D raw --leave-running -o dump.log || { tail -3 raw/dump.log; exit 1; }
+  dump_ms=$(ms_since "$t0")
+  kill -9 -- "-$job" 2>/dev/null || true
+  job=0
+  kill_job_processes
+  sleep 0.5
+  exec {in}<> <(:) {out}<> <(:) {err}<> <(:)
+  read -r k0 k1 k2 <<<"$keys"
+  t0=$(date +%s%N)
+  "$criu" restore -D raw -W raw -o restore.log -d --pidfile "$work/raw/pid" \
+    --inherit-fd "fd[$in]:$k0" --inherit-fd "fd[$out]:$k1" --inherit-fd "fd[$err]:$k2" ||
+    { tail -3 raw/restore.log; exit 1; }
+  restore_ms=$(ms_since "$t0")
+  exec {in}>&- {out}>&- {err}>&-
+  kill -9 "$(cat raw/pid)" 2>/dev/null || true
+  raw_ms=$(awk -v a="$dump_ms" -v b="$restore_ms" 'BEGIN { print a + b }')
+  "$bin/ftmpi-cluster" down --name "$name" >/dev/null
+  printf '%-22s %12.1f %12.1f %12.1f %8.3f  %s\n' "$size" "$raw_ms" "$downtime" "$relaunch" \
+    "$(awk -v a="$downtime" -v b="$raw_ms" 'BEGIN { print a / b }')" "$precopy"
+done
