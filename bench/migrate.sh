@@ -21,7 +21,7 @@ while getopts "s:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
-build=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
+build=$(cd "${1:-$(dirname "$0")/../build}" && pwd)
 bin=$build/bin
 work=$(mktemp -d)
 export FTMPI_CLUSTER_ROOT=$work/clusters
