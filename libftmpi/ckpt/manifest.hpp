@@ -47,6 +47,9 @@ struct Manifest {
   std::uint64_t bytes = 0;
   std::vector<RankCheckpoint> ranks;
   // A migration's state (migration-NNNNNN): the node left and the one it goes to.
+  // A migration's state is read back seconds after it was written, on the same storage:
+  // its files' sizes are checked, not their contents (no CRC-32 pass over the images).
+  bool checksums = true;
   std::string migrate_from;
   std::string migrate_to;
   double decision_ms = 0;  // from the request to the quiesce
@@ -57,7 +60,9 @@ std::string checkpoint_name(std::uint64_t epoch);
 // "migration-000003": a migration's state, beside the checkpoints (docs/migration.md).
 std::string migration_name(std::uint64_t epoch);
 // Size and CRC-32 of every regular file below `dir`/`sub`, paths relative to `dir`.
-Result<std::vector<CheckpointFile>> describe_files(const std::string& dir, const std::string& sub);
+// Without `checksums`, sizes only (crc32 0).
+Result<std::vector<CheckpointFile>> describe_files(const std::string& dir, const std::string& sub,
+                                                   bool checksums = true);
 // The JSON of one rank's part (what each proxy sends to proxy 0), and back.
 std::string rank_to_json(const RankCheckpoint& rank);
 Result<RankCheckpoint> rank_from_json(const std::string& text);

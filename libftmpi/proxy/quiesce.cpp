@@ -627,8 +627,8 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
         dumped = io_error(fmt::format("cannot copy {}: {}", m_channel, ec.message()));
       }
     }
-    auto files =
-        dumped.ok() ? describe_files(dir, rank_dir) : Result<std::vector<CheckpointFile>>(dumped);
+    auto files = dumped.ok() ? describe_files(dir, rank_dir, migration == nullptr)
+                             : Result<std::vector<CheckpointFile>>(dumped);
     write_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6 - dump_ms;
     if (files.ok()) {
       RankCheckpoint r{m_rank, m_channel, files.value()};
@@ -666,6 +666,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     manifest.dump_ms = max_dump_ms;
     manifest.bytes = all_bytes;
     if (migration) {
+      manifest.checksums = false;
       manifest.migrate_from = migration->from;
       manifest.migrate_to = migration->to;
       // The quiesce started total_ms before now.
