@@ -483,10 +483,6 @@ void Control::quiesce(const QuiesceOrder& order) {
   logger("proxy")->info("rank {}: {} {}: quiesced in {:.1f} ms, drained {} messages", m_rank,
                         migration ? "migration" : "checkpoint", epoch, ms, m_drained);
   if (migration) {
-    if (m_rank == 0) {
-      std::fprintf(stderr, "ftmpi: migration of node %s: job quiesced in %.1f ms, dumping\n",
-                   order.from, ms);
-    }
     const bool written = !m_root.empty() && m_criu && write_checkpoint(epoch, ms, start, &order);
     if (written) {
       m_completed = epoch;
@@ -579,9 +575,14 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   PMPI_Allreduce(&quiet, &all_quiet, 1, MPI_INT, MPI_MIN, m_comm);
   if (all_quiet == 0) {
     if (!busy.empty()) {
-      logger("proxy")->info("rank {}: checkpoint {} deferred: {}", m_rank, epoch, busy);
+      logger("proxy")->info("rank {}: {} {} deferred: {}", m_rank,
+                            migration ? "migration" : "checkpoint", epoch, busy);
     }
     return false;
+  }
+  if (migration && m_rank == 0) {
+    std::fprintf(stderr, "ftmpi: migration of node %s: job quiesced in %.1f ms, dumping\n",
+                 migration->from, quiesce_ms);
   }
   const std::string dir =
       (fs::path(m_root) / (migration ? migration_name(epoch) : checkpoint_name(epoch))).string();

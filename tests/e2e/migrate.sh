@@ -6,7 +6,8 @@
 # (PID and start time) run on, and the migration's state holds CRIU images of ranks 2
 # and 3 only.  Every application ends with the serial reference's checksum; jacobi2d
 # is migrated twice in a row (n2 to a spare, then n1 to the other spare), and
-# ftmpi-ctl status and the traces tell what happened.  Needs root.
+# ftmpi-ctl status and the traces tell what happened.  A program that always holds
+# requests is migrated three times in a row.  Needs root.
 source "$(dirname "$0")/lib.sh"
 name=m$$
 use_cluster "$name"
@@ -116,4 +117,20 @@ done
 grep -q "node $name-n1 -> $name-n4: ranks 0,1 dumped" jacobi2d.err || { cat jacobi2d.err; fail "second migration"; }
 "${CHECK_TRACE[@]}" jacobi2d.migration2.h5 --ranks 4 --interval 0.2 --complete --mode transparent \
   --migrated-in 2 || fail "the trace of the twice-migrated job"
+# A program that always holds requests (inactive persistent ones, a receive only the
+# end matches, completed ones not yet waited for), migrated three times in a row; the
+# result of an undisturbed run under plain mpirun.
+P=("$TEST_BIN/pending_requests" 200 40)
+"${MPIRUN[@]}" -np 4 "${P[@]}" >pending.ref 2>&1 || { cat pending.ref; fail "pending_requests under mpirun"; }
+expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 3
+"${L[@]}" --no-trace --ckpt-dir ck-pending -np 4 "${P[@]}" >pending.out 2>pending.err &
+job=$!
+migrate ck-pending "$name-n2" "$name-n3" "2 3" "0 1"
+migrate ck-pending "$name-n1" "$name-n4" "0 1" "2 3"
+migrate ck-pending "$name-n3" "$name-n5" "2 3" "0 1"
+wait "$job" || { cat pending.err; fail "pending_requests failed after three migrations"; }
+[[ $(checksum_of pending.out) == "$(checksum_of pending.ref)" ]] ||
+  fail "pending_requests: checksum $(checksum_of pending.out) after three migrations, undisturbed $(checksum_of pending.ref)"
+expect_exit 0 "$C" down --name "$name"
+
 pass "migration: every app moved off a node with the reference checksum; the other ranks' processes ran on undumped"
