@@ -27,7 +27,7 @@
 #include "ckpt/job_file.hpp"
 #include "ckpt/manifest.hpp"
 #include "ftmpi/version.h"
-#include "sim_cluster.hpp"
+#include "node_pool.hpp"
 #include "util/exit_codes.hpp"
 #include "util/tool_main.hpp"
 
@@ -123,18 +123,17 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     std::fprintf(stderr, "ftmpi-ctl: no running job writes checkpoints to %s\n", dir.c_str());
     return k_exit_unavailable;
   }
-  if (job.value().cluster.empty()) {
+  auto pool = ftmpi::open_job_pool(dir, job.value());
+  if (!pool.ok() || !pool.value()) {
     std::fprintf(stderr,
-                 "ftmpi-ctl: the job in %s does not run on a cluster with spare nodes "
-                 "(ftmpi-launch --cluster NAME): there is nowhere to migrate to\n",
-                 dir.c_str());
+                 "ftmpi-ctl: the job in %s does not run on nodes with spares (ftmpi-launch "
+                 "--cluster NAME, or --hostfile FILE --spares K): there is nowhere to migrate "
+                 "to%s%s\n",
+                 dir.c_str(), pool.ok() ? "" : ": ",
+                 pool.ok() ? "" : pool.status().message().c_str());
     return k_exit_unavailable;
   }
-  auto cluster = ftmpi::load_cluster(job.value().cluster);
-  if (!cluster.ok()) {
-    std::fprintf(stderr, "ftmpi-ctl: %s\n", cluster.status().message().c_str());
-    return k_exit_unavailable;
-  }
+  const ftmpi::NodePool& nodes = *pool.value();
   const auto& ranks = job.value().rank_nodes;
   if (std::find(ranks.begin(), ranks.end(), node) == ranks.end()) {
     std::fprintf(stderr,
@@ -143,23 +142,23 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     return k_exit_usage;
   }
   std::string dest = to;
-  for (const ftmpi::SimNode& n : cluster.value().nodes) {
-    if (n.role == ftmpi::NodeRole::spare && (to.empty() || n.name == to) && dest.empty()) {
+  for (const ftmpi::PoolNode& n : nodes.nodes()) {
+    if (n.role == ftmpi::NodeRole::spare && to.empty() && dest.empty() && nodes.alive(n)) {
       dest = n.name;
     }
   }
   const auto spare = std::find_if(
-      cluster.value().nodes.begin(), cluster.value().nodes.end(),
-      [&](const ftmpi::SimNode& n) { return n.name == dest && n.role == ftmpi::NodeRole::spare; });
-  if (spare == cluster.value().nodes.end()) {
+      nodes.nodes().begin(), nodes.nodes().end(),
+      [&](const ftmpi::PoolNode& n) { return n.name == dest && n.role == ftmpi::NodeRole::spare; });
+  if (spare == nodes.nodes().end()) {
     std::fprintf(
         stderr, "ftmpi-ctl: %s\n",
-        to.empty()
-            ? "the cluster has no spare node left"
-            : fmt::format("{} is not a spare node of cluster {}", to, job.value().cluster).c_str());
+        to.empty() ? "no spare node is up"
+                   : fmt::format("{} is not a spare node of the job's {}", to, nodes.description())
+                         .c_str());
     return to.empty() ? k_exit_temporary : k_exit_usage;
   }
-  if (!ftmpi::node_usage(cluster.value(), *spare).alive()) {
+  if (!nodes.alive(*spare)) {
     std::fprintf(stderr, "ftmpi-ctl: the spare node %s is down\n", dest.c_str());
     return k_exit_temporary;
   }
@@ -301,19 +300,20 @@ int status(const std::string& dir) {
       fmt::print("{:<6} {}\n", r, job.rank_nodes[r].empty() ? "-" : job.rank_nodes[r]);
     }
   }
-  if (!job.cluster.empty()) {
-    auto cluster = ftmpi::load_cluster(job.cluster);
-    if (!cluster.ok()) {
-      fmt::print("\ncluster {}: {}\n", job.cluster, cluster.status().message());
-      return 0;
-    }
-    fmt::print("\n{:<16} {:<9} {:<7} {:>9} {:>11}\n", "node", "role", "daemon", "processes",
+  auto pool = ftmpi::open_job_pool(dir, job);
+  if (!pool.ok()) {
+    fmt::print("\nnodes: {}\n", pool.status().message());
+  } else if (pool.value()) {
+    const ftmpi::NodePool& nodes = *pool.value();
+    fmt::print("\nnodes of {}\n", nodes.description());
+    fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", "node", "role", "daemon", "processes",
                "risk score");
-    for (const ftmpi::SimNode& node : cluster.value().nodes) {
-      const ftmpi::NodeUsage u = ftmpi::node_usage(cluster.value(), node);
+    for (const ftmpi::PoolNode& node : nodes.nodes()) {
+      const int processes = nodes.processes(node);
       // The failure-probability score comes with the predictor.
       fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", node.name, ftmpi::role_name(node.role),
-                 u.alive() ? "up" : "DOWN", u.processes, "-");
+                 nodes.alive(node) ? "up" : "DOWN",
+                 processes >= 0 ? std::to_string(processes) : std::string("-"), "-");
     }
   }
   return 0;

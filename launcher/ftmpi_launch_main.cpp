@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +27,7 @@
 #include "install_layout.hpp"
 #include "job_launcher.hpp"
 #include "launch_options.hpp"
+#include "node_pool.hpp"
 #include "process.hpp"
 #include "program_lookup.hpp"
 #include "sim_cluster.hpp"
@@ -91,55 +93,6 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
   return name;
 }
 
-// The node of each of `ranks` ranks: Open MPI fills the hostfile's nodes in order, each
-// up to its slots.
-std::vector<std::string> rank_nodes(const ftmpi::SimCluster& cluster, int ranks) {
-  const int slots = cluster.slots();
-  std::vector<std::string> active;
-  for (const ftmpi::SimNode& node : cluster.nodes) {
-    if (node.role == ftmpi::NodeRole::active) {
-      active.push_back(node.name);
-    }
-  }
-  std::vector<std::string> nodes;
-  for (int r = 0; r < ranks; ++r) {
-    const auto n = static_cast<std::size_t>(r / slots);
-    nodes.push_back(n < active.size() ? active[n] : "");
-  }
-  return nodes;
-}
-
-// The active nodes whose daemon is gone: lost with everything on them.
-std::vector<std::string> lost_nodes(const ftmpi::SimCluster& cluster) {
-  std::vector<std::string> lost;
-  for (const ftmpi::SimNode& node : cluster.nodes) {
-    if (node.role == ftmpi::NodeRole::active && !ftmpi::node_usage(cluster, node).alive()) {
-      lost.push_back(node.name);
-    }
-  }
-  return lost;
-}
-
-// Each lost node excluded from now on, a spare in its place (its position in the node
-// list, so that the ranks of the other nodes keep theirs).  False if the spares run out.
-bool replace_lost_nodes(ftmpi::SimCluster& cluster, const std::vector<std::string>& lost,
-                        std::vector<std::string>& replacements) {
-  for (const std::string& name : lost) {
-    auto dead = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
-                             [&](const ftmpi::SimNode& n) { return n.name == name; });
-    auto spare = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
-                              [](const auto& n) { return n.role == ftmpi::NodeRole::spare; });
-    dead->role = ftmpi::NodeRole::excluded;
-    if (spare == cluster.nodes.end()) {
-      return false;
-    }
-    spare->role = ftmpi::NodeRole::active;
-    replacements.push_back(spare->name);
-    std::iter_swap(dead, spare);
-  }
-  return true;
-}
-
 // SIGKILLs what a lost job leaves behind: every process whose environment names its
 // checkpoint directory (application processes, proxies still shutting down).
 void kill_job_processes(const std::string& ckpt_dir) {
@@ -155,31 +108,6 @@ void kill_job_processes(const std::string& ckpt_dir) {
       ::kill(static_cast<pid_t>(pid), SIGKILL);
     }
   }
-}
-
-// Node `from` excluded from now on, node `to` (a spare; the first spare if `to` is
-// empty, no longer a spare or down) active in its place.  False if no spare is up.
-bool move_node(ftmpi::SimCluster& cluster, const std::string& from, std::string& to) {
-  auto spare_named = [&](const std::string& name) {
-    return std::find_if(cluster.nodes.begin(), cluster.nodes.end(), [&](const ftmpi::SimNode& n) {
-      return n.role == ftmpi::NodeRole::spare && (name.empty() || n.name == name) &&
-             ftmpi::node_usage(cluster, n).alive();
-    });
-  };
-  auto old = std::find_if(cluster.nodes.begin(), cluster.nodes.end(),
-                          [&](const ftmpi::SimNode& n) { return n.name == from; });
-  auto spare = spare_named(to);
-  if (spare == cluster.nodes.end()) {
-    spare = spare_named("");
-  }
-  if (old == cluster.nodes.end() || spare == cluster.nodes.end()) {
-    return false;
-  }
-  to = spare->name;
-  old->role = ftmpi::NodeRole::excluded;
-  spare->role = ftmpi::NodeRole::active;
-  std::iter_swap(old, spare);
-  return true;
 }
 
 // The migration states in a job's checkpoint directory (migration-NNNNNN), oldest first.
@@ -305,19 +233,36 @@ int launch(const std::vector<std::string>& args) {
   ftmpi::JobInfo job;  // for ftmpi-ctl (transparent mode)
   job.launcher_pid = ::getpid();
   job.cluster = options.cluster;
+  // The nodes with their roles, where the job has spares: a simulated cluster's, or a
+  // hostfile's with --spares (made below, in the job's directory).
+  std::unique_ptr<ftmpi::NodePool> pool;
+  std::string rerun_hint;  // how to restart the job on the same nodes
+  if (options.spares > 0 || !options.agent.empty()) {
+    if (!options.spec.hostfile || options.mode != LaunchMode::transparent) {
+      log->error("--spares and --agent need --hostfile and transparent mode");
+      return k_exit_usage;
+    }
+    if (options.spares == 0) {
+      log->error("--agent is for the node daemons of --spares: give --spares K too");
+      return k_exit_usage;
+    }
+    rerun_hint = fmt::format("--hostfile {} --spares {}", *options.spec.hostfile, options.spares);
+  }
   if (!options.cluster.empty()) {
     if (options.spec.hostfile) {
       log->error("--cluster and --hostfile exclude each other: give one");
       return k_exit_usage;
     }
-    auto cluster = ftmpi::load_cluster(options.cluster);
+    auto cluster = ftmpi::open_cluster_pool(options.cluster);
     if (!cluster.ok()) {
       log->error("{}", cluster.status().message());
       return k_exit_no_program;
     }
+    pool = std::move(cluster).value();
+    rerun_hint = "--cluster " + options.cluster;
     options.spec.bind_to_cores = false;  // the simulated nodes share this machine's cores
-    cluster_hosts = ftmpi::hostfile_text(cluster.value());
-    job.rank_nodes = rank_nodes(cluster.value(), options.spec.ranks);
+    cluster_hosts = ftmpi::pool_hostfile(*pool);
+    job.rank_nodes = ftmpi::pool_rank_nodes(*pool, options.spec.ranks);
     for (const std::string& arg :
          {std::string("--mca"), std::string("plm_rsh_agent"), layout.value().cluster + " agent",
           std::string("--mca"), std::string("btl_tcp_if_include"), std::string("lo"),
@@ -325,32 +270,6 @@ int launch(const std::vector<std::string>& args) {
       options.spec.launcher_args.push_back(arg);
     }
   }
-  // A hostfile with exactly N slots has no room for the predictor: give it one more.
-  std::string derived_hostfile;
-  if (!cluster_hosts.empty() || options.spec.hostfile) {
-    std::stringstream text;
-    if (options.spec.hostfile) {
-      std::ifstream in(*options.spec.hostfile);
-      if (!(text << in.rdbuf())) {
-        log->error("cannot read the hostfile {}", *options.spec.hostfile);
-        return k_exit_usage;
-      }
-    }
-    auto derived =
-        write_hostfile_with_hidden_slot(cluster_hosts.empty() ? text.str() : cluster_hosts);
-    if (!derived.ok()) {
-      log->error("{}: {}", options.spec.hostfile.value_or("cluster " + options.cluster),
-                 derived.status().message());
-      return k_exit_usage;
-    }
-    derived_hostfile = derived.value();
-    options.spec.hostfile = derived_hostfile;
-  }
-  ftmpi::ScopeGuard remove_hostfile([&] {
-    if (!derived_hostfile.empty() && !options.dry_run) {
-      ::unlink(derived_hostfile.c_str());
-    }
-  });
   auto& env = options.spec.environment;
   env.push_back(fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_sample_interval, options.sample_interval));
@@ -369,6 +288,12 @@ int launch(const std::vector<std::string>& args) {
     }
   }
   std::string job_ckpt_dir;
+  std::string pool_dir;  // a hostfile pool's: its node daemons end with the job
+  ftmpi::ScopeGuard stop_daemons([&] {
+    if (!pool_dir.empty()) {
+      ftmpi::stop_node_daemons(pool_dir);
+    }
+  });
   ftmpi::ScopeGuard close_ckpt_dir([&] {
     if (job_ckpt_dir.empty()) {
       return;
@@ -440,12 +365,72 @@ int launch(const std::vector<std::string>& args) {
       }
       job_ckpt_dir = ckpt_dir;
     }
+    if (options.spares > 0) {
+      // The hostfile's nodes with spares, kept in the job's directory, each with a node
+      // daemon started through the agent (docs/ftmpi-launch.md, "Spare nodes").
+      std::stringstream text;
+      std::ifstream in(*options.spec.hostfile);
+      text << in.rdbuf();
+      const std::string agent = options.agent.empty() ? "ssh" : options.agent;
+      auto created = ftmpi::create_hostfile_pool(options.dry_run ? "" : ckpt_dir, text.str(),
+                                                 options.spares, agent);
+      if (!created.ok()) {
+        log->error("{}: {}", *options.spec.hostfile, created.status().message());
+        return k_exit_usage;
+      }
+      pool = std::move(created).value();
+      job.pool = true;
+      if (!options.dry_run) {
+        ftmpi::beat_for_node_daemons(ckpt_dir);
+        pool_dir = ckpt_dir;
+        if (const ftmpi::Status up = ftmpi::start_node_daemons(ckpt_dir, layout.value().noded, 15);
+            !up.ok()) {
+          log->error("{}", up.message());
+          return k_exit_unavailable;
+        }
+      }
+      cluster_hosts = ftmpi::pool_hostfile(*pool);
+      job.rank_nodes = ftmpi::pool_rank_nodes(*pool, options.spec.ranks);
+      if (!options.dry_run) {
+        (void)ftmpi::write_job_info(ckpt_dir, job);
+      }
+      if (!options.agent.empty()) {
+        options.spec.launcher_args.insert(options.spec.launcher_args.end(),
+                                          {"--mca", "plm_rsh_agent", options.agent});
+      }
+    }
     env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_keep, options.ckpt_keep));
     env.push_back(fmt::format("{}={}", ftmpi::k_env_ckpt_interval, options.ckpt_interval));
   } else {
     options.spec.rank_wrapper = {layout.value().rank_helper, "--preload", layout.value().libftmpi,
                                  "--"};
   }
+  // A hostfile with exactly N slots has no room for the predictor: give it one more.
+  std::string derived_hostfile;
+  if (!cluster_hosts.empty() || options.spec.hostfile) {
+    std::stringstream text;
+    if (options.spec.hostfile) {
+      std::ifstream in(*options.spec.hostfile);
+      if (!(text << in.rdbuf())) {
+        log->error("cannot read the hostfile {}", *options.spec.hostfile);
+        return k_exit_usage;
+      }
+    }
+    auto derived =
+        write_hostfile_with_hidden_slot(cluster_hosts.empty() ? text.str() : cluster_hosts);
+    if (!derived.ok()) {
+      log->error("{}: {}", options.spec.hostfile.value_or("cluster " + options.cluster),
+                 derived.status().message());
+      return k_exit_usage;
+    }
+    derived_hostfile = derived.value();
+    options.spec.hostfile = derived_hostfile;
+  }
+  ftmpi::ScopeGuard remove_hostfile([&] {
+    if (!derived_hostfile.empty() && !options.dry_run) {
+      ::unlink(derived_hostfile.c_str());
+    }
+  });
   options.spec.hidden_rank = {layout.value().predictor};
 
   const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());
@@ -461,13 +446,12 @@ int launch(const std::vector<std::string>& args) {
   // On a cluster in transparent mode a lost node sends the job back to its last
   // checkpoint, on the other nodes and a spare (docs/ftmpi-cluster.md, "Roll-back"), and
   // a migration relaunches the MPI layer with a node replaced (docs/migration.md).
-  const bool on_cluster = !options.cluster.empty() && options.mode == LaunchMode::transparent;
+  const bool on_cluster = pool != nullptr && options.mode == LaunchMode::transparent;
   const std::string first_trace = trace;
   // The MPI layer again, from `from` (a checkpoint or a migration's state), on the
   // cluster's active nodes; its trace is the first one's with `label` (rollback1, ...).
-  const auto relaunch = [&](const std::string& from, const std::string& label,
-                            const ftmpi::SimCluster& cluster) -> bool {
-    auto hostfile = write_hostfile_with_hidden_slot(ftmpi::hostfile_text(cluster));
+  const auto relaunch = [&](const std::string& from, const std::string& label) -> bool {
+    auto hostfile = write_hostfile_with_hidden_slot(ftmpi::pool_hostfile(*pool));
     if (!hostfile.ok()) {
       log->error("{}", hostfile.status().message());
       return false;
@@ -492,7 +476,7 @@ int launch(const std::vector<std::string>& args) {
         }
       }
     }
-    job.rank_nodes = rank_nodes(cluster, options.spec.ranks);
+    job.rank_nodes = ftmpi::pool_rank_nodes(*pool, options.spec.ranks);
     (void)ftmpi::write_job_info(job_ckpt_dir, job);
     command = launcher->command(options.spec);
     if (!command.ok()) {
@@ -521,8 +505,8 @@ int launch(const std::vector<std::string>& args) {
     job.events.push_back(fmt::format("{:.0f} stopped by signal {}", ftmpi::wall_seconds(),
                                      ftmpi::forwarded_signal()));
     if (chosen.ok()) {
-      log->warn("its last checkpoint is {} (ftmpi-launch --restart {} --cluster {})",
-                chosen.value(), job_ckpt_dir, options.cluster);
+      log->warn("its last checkpoint is {} (ftmpi-launch --restart {} {})", chosen.value(),
+                job_ckpt_dir, rerun_hint);
     }
     return exit_code;
   };
@@ -552,11 +536,6 @@ int launch(const std::vector<std::string>& args) {
     if (ftmpi::forwarded_signal() != 0) {
       return stop_for_signal(exit_code.value());
     }
-    auto cluster = ftmpi::load_cluster(options.cluster);
-    if (!cluster.ok()) {
-      log->error("{}", cluster.status().message());
-      return exit_code.value();
-    }
     if (exit_code.value() == 0) {
       migration = newest_migration_state(job_ckpt_dir);
       if (migration.empty()) {
@@ -571,7 +550,7 @@ int launch(const std::vector<std::string>& args) {
       std::string to;
       if (usable.ok()) {
         to = manifest.value().migrate_to;
-        if (!move_node(cluster.value(), manifest.value().migrate_from, to)) {
+        if (!ftmpi::move_node(*pool, manifest.value().migrate_from, to)) {
           usable = ftmpi::not_found(fmt::format("node {} cannot take node {}'s ranks: no spare", to,
                                                 manifest.value().migrate_from));
         }
@@ -585,7 +564,7 @@ int launch(const std::vector<std::string>& args) {
         return k_exit_software;
       }
       const ftmpi::Manifest& m = manifest.value();
-      if (const ftmpi::Status saved = ftmpi::save_cluster(cluster.value()); !saved.ok()) {
+      if (const ftmpi::Status saved = pool->save(); !saved.ok()) {
         log->error("{}", saved.message());
         return k_exit_software;
       }
@@ -604,7 +583,7 @@ int launch(const std::vector<std::string>& args) {
       job.events.push_back(fmt::format("{:.0f} node {} migrated to {} (ranks {})",
                                        ftmpi::wall_seconds(), m.migrate_from, to,
                                        fmt::join(moved, ",")));
-      if (!relaunch(migration, fmt::format("migration{}", job.migrations), cluster.value())) {
+      if (!relaunch(migration, fmt::format("migration{}", job.migrations))) {
         return k_exit_software;
       }
       if (ftmpi::forwarded_signal() != 0) {
@@ -616,7 +595,12 @@ int launch(const std::vector<std::string>& args) {
     // the job goes back to its last checkpoint as after a lost node.
     const bool migrating = after_migration || !migration_states(job_ckpt_dir).empty();
     remove_migration_states(job_ckpt_dir);
-    std::vector<std::string> lost = lost_nodes(cluster.value());
+    std::vector<std::string> lost = ftmpi::lost_nodes(*pool);
+    // A node known only by its heartbeat looks up for a few seconds after it died.
+    for (int i = 0; lost.empty() && i < static_cast<int>(pool->detection_delay() * 10); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      lost = ftmpi::lost_nodes(*pool);
+    }
     if (lost.empty() && migrating) {
       log->warn("the migration failed (the MPI layer exited with {})", exit_code.value());
     }
@@ -631,8 +615,8 @@ int launch(const std::vector<std::string>& args) {
         lost.empty() ? std::string("the migration failed") : "node " + lost_list + " lost";
     kill_job_processes(job_ckpt_dir);
     std::vector<std::string> replacements;
-    const bool replaced = replace_lost_nodes(cluster.value(), lost, replacements);
-    if (const ftmpi::Status saved = ftmpi::save_cluster(cluster.value()); !saved.ok()) {
+    const bool replaced = ftmpi::replace_lost_nodes(*pool, lost, replacements);
+    if (const ftmpi::Status saved = pool->save(); !saved.ok()) {
       log->error("{}", saved.message());
       return exit_code.value();
     }
@@ -649,8 +633,8 @@ int launch(const std::vector<std::string>& args) {
                                        ftmpi::wall_seconds(), lost_list));
       log->error(
           "node {} lost and no spare node left: the job stops; its last checkpoint is {} "
-          "(ftmpi-launch --restart {} --cluster {} once nodes are back)",
-          lost_list, chosen.value(), job_ckpt_dir, options.cluster);
+          "(ftmpi-launch --restart {} {} once nodes are back)",
+          lost_list, chosen.value(), job_ckpt_dir, rerun_hint);
       return ftmpi::k_exit_temporary;
     }
     if (rollbacks >= k_max_rollbacks) {
@@ -668,7 +652,7 @@ int launch(const std::vector<std::string>& args) {
     job.events.push_back(fmt::format("{:.0f} {}: the job went back to {}{}", ftmpi::wall_seconds(),
                                      what, std::filesystem::path(restart_from).filename().string(),
                                      where));
-    if (!relaunch(restart_from, fmt::format("rollback{}", rollbacks), cluster.value())) {
+    if (!relaunch(restart_from, fmt::format("rollback{}", rollbacks))) {
       return k_exit_software;
     }
   }

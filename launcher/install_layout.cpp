@@ -27,9 +27,12 @@ Result<InstallLayout> find_install_layout() {
   if (!fs::exists(lib, ec)) {
     lib = bin.parent_path() / "lib" / "libftmpi.so";
   }
-  InstallLayout layout{(bin / "ftmpi-rank").string(), (bin / "ftmpi-predictor").string(),
-                       lib.string(), (bin / "ftmpi-proxy").string(),
-                       (bin / "ftmpi-cluster").string()};
+  InstallLayout layout{(bin / "ftmpi-rank").string(),
+                       (bin / "ftmpi-predictor").string(),
+                       lib.string(),
+                       (bin / "ftmpi-proxy").string(),
+                       (bin / "ftmpi-cluster").string(),
+                       (bin / "ftmpi-noded").string()};
   for (const std::string* path :
        {&layout.rank_helper, &layout.predictor, &layout.libftmpi, &layout.proxy}) {
     if (!fs::exists(*path, ec)) {

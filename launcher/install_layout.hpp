@@ -14,6 +14,7 @@ struct InstallLayout {
   std::string libftmpi;     // lib/libftmpi.so
   std::string proxy;        // bin/ftmpi-proxy (transparent mode)
   std::string cluster;      // bin/ftmpi-cluster (simulated nodes; checked when used)
+  std::string noded;        // bin/ftmpi-noded (node daemons of --spares; checked when used)
 };
 
 // The layout around the running executable; not_found naming the missing file when

@@ -141,6 +141,15 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                  "Nodes to run on, in Open MPI hostfile format")
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
+  app.add_option("--spares", options.spares,
+                 "Transparent mode with --hostfile: the hostfile's last K hosts are spare nodes "
+                 "(a lost node's ranks restart there; ftmpi-ctl migrate moves ranks there)")
+      ->check(CLI::Range(1, 100000))
+      ->type_name("K");
+  app.add_option("--agent", options.agent,
+                 "With --spares: the command that runs a command on a host, for the node "
+                 "daemons and mpirun (default: ssh)")
+      ->type_name("COMMAND");
   app.add_flag("--oversubscribe", options.spec.oversubscribe,
                "Allow more ranks than a node has slots (as mpirun)");
   app.add_flag("--allow-run-as-root", options.spec.allow_run_as_root,

@@ -32,6 +32,8 @@ struct LaunchOptions {
   int ckpt_keep = 2;         // complete checkpoints kept
   std::string restart;       // a checkpoint (or checkpoint directory) to restart from
   std::string cluster;       // a simulated cluster (ftmpi-cluster) to run on
+  int spares = 0;            // --hostfile: its last `spares` hosts are spare nodes
+  std::string agent;         // --spares: runs a command on a host ("" = ssh)
   spdlog::level::level_enum log_level = spdlog::level::info;
 };
 

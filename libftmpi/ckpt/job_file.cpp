@@ -26,6 +26,9 @@ Status write_job_info(const std::string& dir, const JobInfo& info) {
     if (!info.cluster.empty()) {
       out << "cluster " << info.cluster << "\n";
     }
+    if (info.pool) {
+      out << "pool hostfile\n";
+    }
     if (!info.rank_nodes.empty()) {
       out << "rank_nodes";
       for (const std::string& node : info.rank_nodes) {
@@ -80,6 +83,8 @@ Result<JobInfo> read_job_info(const std::string& dir) {
       }
     } else if (key == "rollbacks") {
       words >> info.rollbacks;
+    } else if (key == "pool") {
+      info.pool = true;
     } else if (key == "migrations") {
       words >> info.migrations;
     } else if (key == "event") {

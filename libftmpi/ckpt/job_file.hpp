@@ -17,6 +17,7 @@ struct JobInfo {
   std::string state = "running";        // running, finished, stopped
   int exit_code = -1;                   // once finished or stopped
   std::string cluster;                  // a simulated cluster, or ""
+  bool pool = false;                    // a hostfile with spares (DIR/pool.json)
   std::vector<std::string> rank_nodes;  // the node of each rank, where known
   int rollbacks = 0;
   int migrations = 0;

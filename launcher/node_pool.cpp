@@ -1,0 +1,374 @@
+#include "node_pool.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace ftmpi {
+namespace {
+
+namespace fs = std::filesystem;
+using json = nlohmann::json;
+
+// Seconds since `file` was last written; -1 if it does not exist.
+double age_of(const fs::path& file) {
+  std::error_code ec;
+  const auto written = fs::last_write_time(file, ec);
+  if (ec) {
+    return -1;
+  }
+  return std::chrono::duration<double>(fs::file_time_type::clock::now() - written).count();
+}
+
+void touch(const fs::path& file) {
+  std::ofstream(file, std::ios::trunc) << ::getpid() << '\n';
+}
+
+class ClusterPool final : public NodePool {
+ public:
+  explicit ClusterPool(SimCluster cluster) : m_cluster(std::move(cluster)) {
+    for (const SimNode& n : m_cluster.nodes) {
+      m_nodes.push_back({n.name, n.role, m_cluster.slots()});
+    }
+  }
+  [[nodiscard]] bool alive(const PoolNode& node) const override {
+    const SimNode* n = m_cluster.find(node.name);
+    return n != nullptr && node_usage(m_cluster, *n).alive();
+  }
+  [[nodiscard]] int processes(const PoolNode& node) const override {
+    const SimNode* n = m_cluster.find(node.name);
+    return n != nullptr ? node_usage(m_cluster, *n).processes : -1;
+  }
+  [[nodiscard]] Status save() const override {
+    SimCluster cluster = m_cluster;
+    cluster.nodes.clear();
+    for (const PoolNode& p : m_nodes) {
+      if (const SimNode* n = m_cluster.find(p.name); n != nullptr) {
+        SimNode copy = *n;
+        copy.role = p.role;
+        cluster.nodes.push_back(copy);
+      }
+    }
+    return save_cluster(cluster);
+  }
+  [[nodiscard]] std::string description() const override { return "cluster " + m_cluster.name; }
+
+ private:
+  SimCluster m_cluster;
+};
+
+class HostfilePool final : public NodePool {
+ public:
+  HostfilePool(std::string dir, std::vector<PoolNode> nodes, std::string agent)
+      : m_dir(std::move(dir)), m_agent(std::move(agent)) {
+    m_nodes = std::move(nodes);
+  }
+  [[nodiscard]] bool alive(const PoolNode& node) const override {
+    const double age = age_of(fs::path(m_dir) / "nodes" / node.name / "heartbeat");
+    return age >= 0 && age < 5;
+  }
+  [[nodiscard]] Status save() const override {
+    json nodes = json::array();
+    for (const PoolNode& n : m_nodes) {
+      nodes.push_back({{"name", n.name}, {"slots", n.slots}, {"role", role_name(n.role)}});
+    }
+    const json j{{"format", "ftmpi-pool"}, {"version", 1}, {"agent", m_agent}, {"nodes", nodes}};
+    const fs::path file = fs::path(m_dir) / k_pool_file;
+    const fs::path tmp = file.string() + ".tmp";
+    {
+      std::ofstream out(tmp);
+      out << j.dump(2) << '\n';
+      if (!out) {
+        return io_error("cannot write " + tmp.string());
+      }
+    }
+    std::error_code ec;
+    fs::rename(tmp, file, ec);
+    return ec ? io_error(fmt::format("cannot write {}: {}", file.string(), ec.message()))
+              : Status{};
+  }
+  [[nodiscard]] double detection_delay() const override { return 6; }
+  [[nodiscard]] std::string description() const override {
+    return fmt::format("hostfile ({})", (fs::path(m_dir) / k_pool_file).string());
+  }
+  [[nodiscard]] const std::string& agent() const noexcept { return m_agent; }
+
+ private:
+  std::string m_dir;
+  std::string m_agent;
+};
+
+Result<NodeRole> role_of(const std::string& name) {
+  for (NodeRole r : {NodeRole::active, NodeRole::spare, NodeRole::excluded}) {
+    if (role_name(r) == name) {
+      return r;
+    }
+  }
+  return corrupt("unknown node role " + name);
+}
+
+Result<std::unique_ptr<HostfilePool>> read_hostfile_pool(const std::string& job_dir) {
+  const fs::path file = fs::path(job_dir) / k_pool_file;
+  std::ifstream in(file);
+  if (!in) {
+    return not_found(fmt::format("{} does not exist", file.string()));
+  }
+  try {
+    const json j = json::parse(in);
+    if (j.at("format").get<std::string>() != "ftmpi-pool") {
+      return corrupt(fmt::format("{} is not an ftmpi node pool", file.string()));
+    }
+    std::vector<PoolNode> nodes;
+    for (const json& n : j.at("nodes")) {
+      auto role = role_of(n.at("role").get<std::string>());
+      if (!role.ok()) {
+        return role.status();
+      }
+      nodes.push_back({n.at("name").get<std::string>(), role.value(), n.at("slots").get<int>()});
+    }
+    return std::make_unique<HostfilePool>(job_dir, std::move(nodes),
+                                          j.at("agent").get<std::string>());
+  } catch (const std::exception& e) {
+    return corrupt(fmt::format("{} cannot be read: {}", file.string(), e.what()));
+  }
+}
+
+std::vector<PoolNode>::iterator find_node(NodePool& pool, const std::string& name) {
+  return std::find_if(pool.nodes().begin(), pool.nodes().end(),
+                      [&](const PoolNode& n) { return n.name == name; });
+}
+
+std::vector<PoolNode>::iterator first_live_spare(NodePool& pool, const std::string& name) {
+  return std::find_if(pool.nodes().begin(), pool.nodes().end(), [&](const PoolNode& n) {
+    return n.role == NodeRole::spare && (name.empty() || n.name == name) && pool.alive(n);
+  });
+}
+
+}  // namespace
+
+std::string pool_hostfile(const NodePool& pool) {
+  std::string text;
+  for (const PoolNode& n : pool.nodes()) {
+    if (n.role == NodeRole::active) {
+      text += fmt::format("{} slots={}\n", n.name, n.slots);
+    }
+  }
+  return text;
+}
+
+std::vector<std::string> pool_rank_nodes(const NodePool& pool, int ranks) {
+  std::vector<std::string> nodes;
+  for (const PoolNode& n : pool.nodes()) {
+    for (int s = 0; n.role == NodeRole::active && s < n.slots; ++s) {
+      nodes.push_back(n.name);
+    }
+  }
+  nodes.resize(static_cast<std::size_t>(std::max(ranks, 0)));  // "" where unknown
+  return nodes;
+}
+
+std::vector<std::string> lost_nodes(const NodePool& pool) {
+  std::vector<std::string> lost;
+  for (const PoolNode& n : pool.nodes()) {
+    if (n.role == NodeRole::active && !pool.alive(n)) {
+      lost.push_back(n.name);
+    }
+  }
+  return lost;
+}
+
+bool move_node(NodePool& pool, const std::string& from, std::string& to) {
+  auto old = find_node(pool, from);
+  auto spare = first_live_spare(pool, to);
+  if (spare == pool.nodes().end()) {
+    spare = first_live_spare(pool, "");
+  }
+  if (old == pool.nodes().end()) {
+    return false;
+  }
+  old->role = NodeRole::excluded;
+  if (spare == pool.nodes().end()) {
+    return false;
+  }
+  to = spare->name;
+  spare->role = NodeRole::active;
+  std::iter_swap(old, spare);
+  return true;
+}
+
+bool replace_lost_nodes(NodePool& pool, const std::vector<std::string>& lost,
+                        std::vector<std::string>& replacements) {
+  for (const std::string& name : lost) {
+    std::string to;
+    if (!move_node(pool, name, to)) {
+      return false;
+    }
+    replacements.push_back(to);
+  }
+  return true;
+}
+
+Result<std::unique_ptr<NodePool>> open_cluster_pool(const std::string& cluster) {
+  auto loaded = load_cluster(cluster);
+  if (!loaded.ok()) {
+    return loaded.status();
+  }
+  return std::unique_ptr<NodePool>(std::make_unique<ClusterPool>(std::move(loaded).value()));
+}
+
+Result<std::unique_ptr<NodePool>> create_hostfile_pool(const std::string& job_dir,
+                                                       const std::string& hostfile, int spares,
+                                                       const std::string& agent) {
+  std::vector<PoolNode> nodes;
+  std::istringstream in(hostfile);
+  for (std::string line; std::getline(in, line);) {
+    line = line.substr(0, line.find('#'));
+    std::istringstream words(line);
+    PoolNode node;
+    if (!(words >> node.name)) {
+      continue;
+    }
+    for (std::string word; words >> word;) {
+      if (word.rfind("slots=", 0) == 0) {
+        node.slots = std::atoi(word.c_str() + 6);
+      }
+    }
+    if (node.slots <= 0) {
+      return invalid_argument(fmt::format("host {}: slots must be a positive number", node.name));
+    }
+    nodes.push_back(std::move(node));
+  }
+  if (spares < 0 || static_cast<int>(nodes.size()) <= spares) {
+    return invalid_argument(fmt::format(
+        "the hostfile names {} hosts: --spares {} leaves none to run on", nodes.size(), spares));
+  }
+  for (std::size_t i = nodes.size() - static_cast<std::size_t>(spares); i < nodes.size(); ++i) {
+    nodes[i].role = NodeRole::spare;
+  }
+  auto pool = std::make_unique<HostfilePool>(job_dir, std::move(nodes), agent);
+  FTMPI_RETURN_IF_ERROR(pool->save());
+  return std::unique_ptr<NodePool>(std::move(pool));
+}
+
+Result<std::unique_ptr<NodePool>> open_hostfile_pool(const std::string& job_dir) {
+  auto pool = read_hostfile_pool(job_dir);
+  if (!pool.ok()) {
+    return pool.status();
+  }
+  return std::unique_ptr<NodePool>(std::move(pool).value());
+}
+
+Result<std::unique_ptr<NodePool>> open_job_pool(const std::string& job_dir, const JobInfo& job) {
+  if (!job.cluster.empty()) {
+    return open_cluster_pool(job.cluster);
+  }
+  if (job.pool) {
+    return open_hostfile_pool(job_dir);
+  }
+  return std::unique_ptr<NodePool>();
+}
+
+Status start_node_daemons(const std::string& job_dir, const std::string& noded, double timeout) {
+  auto pool = read_hostfile_pool(job_dir);
+  if (!pool.ok()) {
+    return pool.status();
+  }
+  std::vector<std::string> agent;
+  std::istringstream words(pool.value()->agent());
+  for (std::string w; words >> w;) {
+    agent.push_back(w);
+  }
+  for (const PoolNode& n : pool.value()->nodes()) {
+    if (n.role == NodeRole::excluded) {
+      continue;
+    }
+    const fs::path dir = fs::path(job_dir) / "nodes" / n.name;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    fs::remove(dir / "stop", ec);
+    std::vector<std::string> argv = agent;
+    argv.insert(argv.end(), {n.name, noded, dir.string()});
+    const pid_t pid = ::fork();
+    if (pid < 0) {
+      return errno_status("fork", errno);
+    }
+    if (pid == 0) {
+      ::setsid();
+      const int null = ::open("/dev/null", O_RDWR);
+      const int log = ::open((dir / "agent.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      ::dup2(null, 0);
+      ::dup2(log, 1);
+      ::dup2(log, 2);
+      ::close_range(3, ~0U, 0);
+      std::vector<char*> args;
+      for (std::string& a : argv) {
+        args.push_back(a.data());
+      }
+      args.push_back(nullptr);
+      ::execvp(args[0], args.data());
+      ::_exit(127);
+    }
+    std::ofstream(dir / "agent.pid") << pid << '\n';
+  }
+  // Every active node must answer.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
+  for (;;) {
+    std::string missing;
+    for (const PoolNode& n : pool.value()->nodes()) {
+      if (n.role == NodeRole::active && !pool.value()->alive(n)) {
+        missing = n.name;
+        break;
+      }
+    }
+    if (missing.empty()) {
+      return {};
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      return not_found(
+          fmt::format("node {} does not answer: its daemon did not start through '{} {}' (see {})",
+                      missing, pool.value()->agent(), missing,
+                      (fs::path(job_dir) / "nodes" / missing / "agent.log").string()));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
+void stop_node_daemons(const std::string& job_dir) {
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(fs::path(job_dir) / "nodes", ec)) {
+    if (!entry.is_directory()) {
+      continue;
+    }
+    touch(entry.path() / "stop");
+    std::ifstream in(entry.path() / "agent.pid");
+    long pid = 0;
+    if (in >> pid && pid > 0) {
+      ::kill(static_cast<pid_t>(pid), SIGTERM);
+    }
+  }
+}
+
+void beat_for_node_daemons(const std::string& job_dir) {
+  const fs::path beat = fs::path(job_dir) / "nodes" / "launcher";
+  std::error_code ec;
+  fs::create_directories(beat.parent_path(), ec);
+  touch(beat);
+  std::thread([beat] {
+    for (;;) {
+      std::this_thread::sleep_for(std::chrono::seconds(1));
+      touch(beat);
+    }
+  }).detach();
+}
+
+}  // namespace ftmpi

@@ -1,0 +1,91 @@
+// The nodes a job may run on, as ftmpi-launch and ftmpi-ctl see them: in order, each
+// active (holds ranks), spare or excluded, with its MPI slots, and whether it is up.
+// Roll-backs and migrations change roles and put a spare in the place of the node it
+// replaces, so that every other rank keeps its node.
+//
+// Two back-ends (docs/ftmpi-launch.md, "Spare nodes"):
+// - a simulated cluster (ftmpi-cluster): its state is the cluster's own, a node is up
+//   while its daemon runs and beats;
+// - a hostfile with spares (ftmpi-launch --hostfile FILE --spares K): its state is the
+//   job's (DIR/pool.json), and ftmpi-noded on each node, started through a remote-exec
+//   agent (ssh by default), beats in DIR/nodes/NODE/heartbeat: a node is up while it
+//   beat within the last 5 s.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ckpt/job_file.hpp"
+#include "sim_cluster.hpp"
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+struct PoolNode {
+  std::string name;
+  NodeRole role = NodeRole::active;
+  int slots = 1;
+};
+
+class NodePool {
+ public:
+  NodePool() = default;
+  NodePool(const NodePool&) = delete;
+  NodePool& operator=(const NodePool&) = delete;
+  virtual ~NodePool() = default;
+
+  [[nodiscard]] std::vector<PoolNode>& nodes() noexcept { return m_nodes; }
+  [[nodiscard]] const std::vector<PoolNode>& nodes() const noexcept { return m_nodes; }
+  [[nodiscard]] virtual bool alive(const PoolNode& node) const = 0;
+  // The node's processes, where they can be counted (-1: not known here).
+  [[nodiscard]] virtual int processes(const PoolNode& /*node*/) const { return -1; }
+  // The roles and the order, for ftmpi-ctl and the next ftmpi-launch.
+  [[nodiscard]] virtual Status save() const = 0;
+  // How long a node that died may still look up (its last heartbeat), in seconds.
+  [[nodiscard]] virtual double detection_delay() const { return 0; }
+  // "cluster NAME" or "hostfile (DIR/pool.json)".
+  [[nodiscard]] virtual std::string description() const = 0;
+
+ protected:
+  std::vector<PoolNode> m_nodes;
+};
+
+// An Open MPI hostfile of the active nodes, in order.
+std::string pool_hostfile(const NodePool& pool);
+// The node of each of `ranks` ranks: Open MPI fills the hostfile's nodes in order.
+std::vector<std::string> pool_rank_nodes(const NodePool& pool, int ranks);
+// The active nodes that are down.
+std::vector<std::string> lost_nodes(const NodePool& pool);
+// Each lost node excluded, the first spare that is up in its place; false when the
+// spares run out.
+bool replace_lost_nodes(NodePool& pool, const std::vector<std::string>& lost,
+                        std::vector<std::string>& replacements);
+// Node `from` excluded, spare `to` (the first spare that is up if `to` is empty, not a
+// spare or down) in its place; false when no spare is up.
+bool move_node(NodePool& pool, const std::string& from, std::string& to);
+
+// A simulated cluster's nodes.
+Result<std::unique_ptr<NodePool>> open_cluster_pool(const std::string& cluster);
+// A hostfile's hosts (Open MPI format: "host [slots=N] ..."), the last `spares` of them
+// spares, kept in `job_dir`; `agent` runs a command on a host ("ssh", or what the
+// hostfile's cluster uses).
+Result<std::unique_ptr<NodePool>> create_hostfile_pool(const std::string& job_dir,
+                                                       const std::string& hostfile, int spares,
+                                                       const std::string& agent);
+Result<std::unique_ptr<NodePool>> open_hostfile_pool(const std::string& job_dir);
+// The pool of the job in `job_dir` (its job file names it), or none (nullptr).
+Result<std::unique_ptr<NodePool>> open_job_pool(const std::string& job_dir, const JobInfo& job);
+
+// A hostfile pool's node daemons: ftmpi-noded on every node that is not excluded,
+// started through the pool's agent; waits up to `timeout` seconds until every active
+// node beats.  stop_node_daemons() asks them to end.
+Status start_node_daemons(const std::string& job_dir, const std::string& noded, double timeout);
+void stop_node_daemons(const std::string& job_dir);
+// ftmpi-launch, while it runs, beats in DIR/nodes/launcher: node daemons end when it has
+// not beaten for 30 s (a launcher that was killed).
+void beat_for_node_daemons(const std::string& job_dir);
+
+inline constexpr const char* k_pool_file = "pool.json";
+
+}  // namespace ftmpi
