@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <thread>
 
@@ -29,11 +30,13 @@
 #include "ftmpi/version.h"
 #include "node_pool.hpp"
 #include "util/exit_codes.hpp"
+#include "util/files.hpp"
 #include "util/tool_main.hpp"
 
 namespace {
 
 namespace fs = std::filesystem;
+using ftmpi::k_exit_cannot_create;
 using ftmpi::k_exit_corrupt;
 using ftmpi::k_exit_no_input;
 using ftmpi::k_exit_temporary;
@@ -94,12 +97,12 @@ int checkpoint(const std::string& dir, double wait) {
     return k_exit_unavailable;
   }
   const std::uint64_t before = newest_complete(dir);
-  const fs::path request = fs::path(dir) / ftmpi::k_checkpoint_request_file;
-  {
-    std::ofstream out(request.string() + ".tmp");
-    out << "checkpoint\n";
+  if (const ftmpi::Status asked = ftmpi::write_file_atomically(
+          (fs::path(dir) / ftmpi::k_checkpoint_request_file).string(), "checkpoint\n");
+      !asked.ok()) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", asked.message().c_str());
+    return k_exit_cannot_create;
   }
-  fs::rename(request.string() + ".tmp", request);
   if (wait <= 0) {
     std::printf("checkpoint requested\n");
     return 0;
@@ -163,16 +166,15 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     return k_exit_temporary;
   }
   const int before = job.value().migrations;
-  const fs::path request = fs::path(dir) / ftmpi::k_migrate_request_file;
-  {
-    std::ofstream out(request.string() + ".tmp");
-    out << node << ' ' << dest << ' '
-        << fmt::format("{:.3f}", std::chrono::duration<double>(
-                                     std::chrono::system_clock::now().time_since_epoch())
-                                     .count())
-        << '\n';
+  const double now =
+      std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+  if (const ftmpi::Status asked =
+          ftmpi::write_file_atomically((fs::path(dir) / ftmpi::k_migrate_request_file).string(),
+                                       fmt::format("{} {} {:.3f}\n", node, dest, now));
+      !asked.ok()) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", asked.message().c_str());
+    return k_exit_cannot_create;
   }
-  fs::rename(request.string() + ".tmp", request);
   if (wait <= 0) {
     std::printf("migration of node %s to %s requested\n", node.c_str(), dest.c_str());
     return 0;
@@ -308,12 +310,19 @@ int status(const std::string& dir) {
     fmt::print("\nnodes of {}\n", nodes.description());
     fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", "node", "role", "daemon", "processes",
                "risk score");
+    // The predictor's failure-probability scores (docs/predictor.md): "NODE SCORE" lines.
+    std::map<std::string, std::string> scores;
+    std::ifstream risk(fs::path(dir) / "risk.txt");
+    for (std::string name, score; risk >> name >> score;) {
+      scores[name] = score;
+    }
     for (const ftmpi::PoolNode& node : nodes.nodes()) {
       const int processes = nodes.processes(node);
-      // The failure-probability score comes with the predictor.
+      const auto score = scores.find(node.name);
       fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", node.name, ftmpi::role_name(node.role),
                  nodes.alive(node) ? "up" : "DOWN",
-                 processes >= 0 ? std::to_string(processes) : std::string("-"), "-");
+                 processes >= 0 ? std::to_string(processes) : std::string("-"),
+                 score != scores.end() ? score->second : std::string("-"));
     }
   }
   return 0;

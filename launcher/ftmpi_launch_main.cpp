@@ -289,11 +289,6 @@ int launch(const std::vector<std::string>& args) {
   }
   std::string job_ckpt_dir;
   std::string pool_dir;  // a hostfile pool's: its node daemons end with the job
-  ftmpi::ScopeGuard stop_daemons([&] {
-    if (!pool_dir.empty()) {
-      ftmpi::stop_node_daemons(pool_dir);
-    }
-  });
   ftmpi::ScopeGuard close_ckpt_dir([&] {
     if (job_ckpt_dir.empty()) {
       return;
@@ -305,9 +300,21 @@ int launch(const std::vector<std::string>& args) {
       (void)ftmpi::write_job_info(job_ckpt_dir, job);  // ftmpi-ctl status tells how it ended
       return;
     }
+    // What the job kept there besides checkpoints: its file, the predictor's scores, a
+    // hostfile pool's nodes.
     std::error_code ec;
-    std::filesystem::remove(std::filesystem::path(job_ckpt_dir) / ftmpi::k_job_file, ec);
-    std::filesystem::remove(job_ckpt_dir, ec);  // only if no checkpoint is in it
+    const std::filesystem::path dir = job_ckpt_dir;
+    for (const char* name : {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file}) {
+      std::filesystem::remove(dir / name, ec);
+    }
+    std::filesystem::remove_all(dir / "nodes", ec);
+    std::filesystem::remove(job_ckpt_dir, ec);  // only if nothing else is in it
+  });
+  // Before the directory goes (guards run in reverse order).
+  ftmpi::ScopeGuard stop_daemons([&] {
+    if (!pool_dir.empty()) {
+      ftmpi::stop_node_daemons(pool_dir);
+    }
   });
   std::string channel_dir;
   ftmpi::ScopeGuard remove_channel_dir([&] {
@@ -431,6 +438,9 @@ int launch(const std::vector<std::string>& args) {
       ::unlink(derived_hostfile.c_str());
     }
   });
+  if (pool != nullptr && options.mode == LaunchMode::transparent) {
+    env.push_back(fmt::format("{}=1", ftmpi::k_env_spares));  // migrations can be asked for
+  }
   options.spec.hidden_rank = {layout.value().predictor};
 
   const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());
@@ -563,7 +573,11 @@ int launch(const std::vector<std::string>& args) {
         job.exit_code = k_exit_software;
         return k_exit_software;
       }
-      const ftmpi::Manifest& m = manifest.value();
+      ftmpi::Manifest& m = manifest.value();
+      if (m.migrate_to != to) {  // "-" (the predictor's: any spare), or one that was down
+        m.migrate_to = to;
+        (void)ftmpi::write_manifest(migration, m);
+      }
       if (const ftmpi::Status saved = pool->save(); !saved.ok()) {
         log->error("{}", saved.message());
         return k_exit_software;

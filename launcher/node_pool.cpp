@@ -14,6 +14,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/files.hpp"
+
 namespace ftmpi {
 namespace {
 
@@ -83,19 +85,7 @@ class HostfilePool final : public NodePool {
       nodes.push_back({{"name", n.name}, {"slots", n.slots}, {"role", role_name(n.role)}});
     }
     const json j{{"format", "ftmpi-pool"}, {"version", 1}, {"agent", m_agent}, {"nodes", nodes}};
-    const fs::path file = fs::path(m_dir) / k_pool_file;
-    const fs::path tmp = file.string() + ".tmp";
-    {
-      std::ofstream out(tmp);
-      out << j.dump(2) << '\n';
-      if (!out) {
-        return io_error("cannot write " + tmp.string());
-      }
-    }
-    std::error_code ec;
-    fs::rename(tmp, file, ec);
-    return ec ? io_error(fmt::format("cannot write {}: {}", file.string(), ec.message()))
-              : Status{};
+    return write_file_atomically((fs::path(m_dir) / k_pool_file).string(), j.dump(2) + "\n");
   }
   [[nodiscard]] double detection_delay() const override { return 6; }
   [[nodiscard]] std::string description() const override {
@@ -311,6 +301,7 @@ Status start_node_daemons(const std::string& job_dir, const std::string& noded, 
       ::dup2(log, 2);
       ::close_range(3, ~0U, 0);
       std::vector<char*> args;
+      args.reserve(argv.size() + 1);
       for (std::string& a : argv) {
         args.push_back(a.data());
       }

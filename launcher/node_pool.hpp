@@ -33,6 +33,8 @@ class NodePool {
   NodePool() = default;
   NodePool(const NodePool&) = delete;
   NodePool& operator=(const NodePool&) = delete;
+  NodePool(NodePool&&) = delete;
+  NodePool& operator=(NodePool&&) = delete;
   virtual ~NodePool() = default;
 
   [[nodiscard]] std::vector<PoolNode>& nodes() noexcept { return m_nodes; }

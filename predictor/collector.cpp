@@ -1,10 +1,13 @@
 #include "collector.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <map>
 #include <memory>
 #include <set>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -15,6 +18,7 @@
 #include "telemetry/batch.hpp"
 #include "trace_file.hpp"
 #include "util/clock.hpp"
+#include "util/files.hpp"
 #include "util/log.hpp"
 
 namespace ftmpi {
@@ -185,6 +189,12 @@ class Collector {
       s.node = node_of(s.reporter);
     }
     std::vector<Event> events;
+    for (const NodeSample& s : batch.value().nodes) {
+      assess(s, events);
+    }
+    if (!batch.value().nodes.empty()) {
+      write_scores();
+    }
     for (CheckpointRecord& c : batch.value().checkpoints) {
       c.node = c.rank >= 0 ? node_of(c.rank) : -1;
       const std::string_view kind(c.kind);
@@ -201,6 +211,60 @@ class Collector {
       report(m_trace->append(std::span<const CheckpointRecord>(batch.value().checkpoints)));
       report(m_trace->append(std::span<const Event>(events)));
     }
+  }
+
+  // The node's failure-probability score after this sample; a "risk" event when it
+  // first reaches the threshold, a "decision" event (and the migration asked for) when
+  // the rules decide.
+  void assess(const NodeSample& s, std::vector<Event>& events) {
+    if (s.node < 0 || s.node >= static_cast<int>(m_header.nodes.size())) {
+      return;
+    }
+    const std::string name(m_header.nodes[static_cast<std::size_t>(s.node)].name);
+    const Assessment a = m_risk.observe(name, s);
+    m_scores[name] = a.score;
+    bool& reported = m_at_risk[name];
+    if (a.score >= m_config.risk.threshold && !reported) {
+      Event e = make_event("risk", fmt::format("score {:.2f}: {}", a.score, a.reason));
+      e.time = s.time;
+      e.node = s.node;
+      events.push_back(e);
+      reported = true;
+    } else if (a.score < m_config.risk.threshold / 2) {
+      reported = false;
+    }
+    if (!a.decide) {
+      return;
+    }
+    const bool asked = !m_config.migrate_request.empty() && ask_migration(name);
+    Event e = make_event(
+        "decision", fmt::format("move the ranks of {} (score {:.2f} for {:.0f} s; {}){}", name,
+                                a.score, m_config.risk.windows * m_config.risk.window, a.reason,
+                                asked ? "" : ": recorded only, the job has no spare nodes"));
+    e.time = s.time;
+    e.node = s.node;
+    events.push_back(e);
+    logger("predictor")
+        ->warn("node {} at risk ({}): {}", name, a.reason,
+               asked ? "its ranks move to a spare" : "no spare to move to");
+  }
+
+  void write_scores() {
+    if (m_config.scores.empty()) {
+      return;
+    }
+    std::string text;
+    for (const auto& [node, score] : m_scores) {
+      text += fmt::format("{} {:.2f}\n", node, score);
+    }
+    (void)write_file_atomically(m_config.scores, text);
+  }
+
+  // The job's migration request, as ftmpi-ctl migrate leaves it ("-": any spare).
+  bool ask_migration(const std::string& node) {
+    return write_file_atomically(m_config.migrate_request,
+                                 fmt::format("{} - {:.3f}\n", node, wall_seconds()))
+        .ok();
   }
 
   void record(const std::vector<Event>& events) {
@@ -256,6 +320,9 @@ class Collector {
   TraceHeader m_header;
   std::unique_ptr<TraceWriter> m_trace;
   FaultLogReader m_faults{m_config.fault_log};
+  RiskModel m_risk{m_config.risk};
+  std::map<std::string, bool> m_at_risk;
+  std::map<std::string, double> m_scores;
 };
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "comm/job_world.hpp"
+#include "risk.hpp"
 #include "util/status.hpp"
 
 namespace ftmpi {
@@ -16,6 +17,13 @@ struct CollectorConfig {
   double sample_interval = 1;
   double flush_interval = 2;  // seconds between trace flushes
   std::string fault_log;      // injected faults to record (a simulated cluster's), or ""
+  RiskPolicy risk;            // when a node's ranks should move (docs/predictor.md)
+  // Where a decision asks for the migration of a node's ranks (the job's
+  // request-migrate file); "" when the job has no spare nodes: decisions are recorded.
+  std::string migrate_request;
+  // Where each node's latest score is written for ftmpi-ctl status ("NODE SCORE" lines;
+  // the job's risk.txt), or "".
+  std::string scores;
 };
 
 // Runs until every application rank has left the job world.  Trace errors are reported

@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 
+#include "ckpt/manifest.hpp"
 #include "collector.hpp"
 #include "comm/job_world.hpp"
 #include "sim_cluster.hpp"
@@ -33,6 +34,26 @@ int run(int argc, char** argv) {
         (std::filesystem::path(ftmpi::cluster_root()) / cluster / "faults.log").string();
   }
   config.sample_interval = std::atof(ftmpi::env_or(ftmpi::k_env_sample_interval, "1"));
+  // The rules' settings (docs/predictor.md); decisions ask for migrations only where the
+  // job has spare nodes to go to.
+  const auto setting = [](const char* name, double fallback) {
+    const char* value = std::getenv(name);  // NOLINT(concurrency-mt-unsafe): one thread
+    return value != nullptr && *value != '\0' ? std::atof(value) : fallback;
+  };
+  config.risk.horizon = setting("FTMPI_RISK_HORIZON", config.risk.horizon);
+  config.risk.threshold = setting("FTMPI_RISK_THRESHOLD", config.risk.threshold);
+  config.risk.windows = static_cast<int>(setting("FTMPI_RISK_WINDOWS", config.risk.windows));
+  config.risk.window = setting("FTMPI_RISK_WINDOW", config.risk.window);
+  config.risk.migration_cost = setting("FTMPI_MIGRATION_COST", config.risk.migration_cost);
+  config.risk.trip_celsius = setting("FTMPI_TRIP_CELSIUS", config.risk.trip_celsius);
+  const std::string ckpt_dir = ftmpi::env_or(ftmpi::k_env_ckpt_dir, "");
+  if (!ckpt_dir.empty()) {
+    config.scores = (std::filesystem::path(ckpt_dir) / "risk.txt").string();
+  }
+  if (!ckpt_dir.empty() && std::getenv(ftmpi::k_env_spares) != nullptr) {  // NOLINT
+    config.migrate_request =
+        (std::filesystem::path(ckpt_dir) / ftmpi::k_migrate_request_file).string();
+  }
   const ftmpi::Status served = ftmpi::run_collector(world, config);
   if (!served.ok()) {
     std::fprintf(stderr, "ftmpi-predictor: %s\n", served.message().c_str());

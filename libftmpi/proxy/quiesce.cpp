@@ -394,6 +394,11 @@ void Control::look_for_requests() {
   if (in >> from >> to) {
     in >> requested;
     ::unlink(migrate.c_str());
+    if (std::getenv(k_env_spares) == nullptr) {  // NOLINT(concurrency-mt-unsafe)
+      logger("proxy")->error("migration of node {} asked for, but the job has no spare nodes",
+                             from);
+      return;
+    }
     m_migration = QuiesceOrder{};
     m_migration.kind = QuiesceOrder::migration;
     m_migration.requested = requested > 0 ? requested : wall_seconds();

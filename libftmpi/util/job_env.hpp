@@ -36,5 +36,7 @@ inline constexpr const char* k_env_channel_dir = "FTMPI_CHANNEL_DIR";
 inline constexpr const char* k_env_ckpt_dir = "FTMPI_CKPT_DIR";
 inline constexpr const char* k_env_ckpt_keep = "FTMPI_CKPT_KEEP";
 inline constexpr const char* k_env_ckpt_interval = "FTMPI_CKPT_INTERVAL";
+// Set (to 1) when the job has spare nodes to migrate to (--cluster, --spares).
+inline constexpr const char* k_env_spares = "FTMPI_SPARES";
 
 }  // namespace ftmpi

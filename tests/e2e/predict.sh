@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# The predictor moves a node's ranks before the node fails.  jacobi2d on 4 ranks over 2
+# simulated nodes of 800 MiB each and a spare, transparent mode, sampled every 0.5 s.
+#  1. A memory leak on n2 (40 MiB/s, held, in n2's cgroup): the predictor's forecast of
+#     n2's memory gives its limit in seconds, the score stays over the threshold, it
+#     decides and asks for a migration, n2's ranks move to the spare before the node's
+#     OOM killer strikes, the job ends with the serial reference's checksum; the trace
+#     shows the fault's start, the node at risk, the decision and the migration, in that
+#     order.
+#  2. The same job while n2 grows by 80 MiB in 4 s and stops (a legitimate burst):
+#     nothing is decided, nothing moves.
+# Needs root.
+source "$(dirname "$0")/lib.sh"
+name=p$$
+use_cluster "$name"
+L=("$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --sample-interval 0.5)
+args=(-n 64 -i 800 --sleep-ms 25)
+want=$(reference_checksum jacobi2d 4 "${args[@]}")
+
+# run RUN RATE DURATION: the job with a leak of RATE MiB/s for DURATION s on n2 once it
+# runs; waits for the job.
+run() {
+  expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 1 --memory 800
+  FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir "$1.ck" --trace "$1.h5" -np 4 "$BIN/jacobi2d" \
+    "${args[@]}" >"$1.out" 2>"$1.err" &
+  job=$!
+  for _ in $(seq 100); do
+    grep -q "^2 *$name-n2" <("$BIN/ftmpi-ctl" status --job "$1.ck" 2>/dev/null) && break
+    sleep 0.1
+  done
+  sleep 3  # the job settled: its memory steady
+  "$BIN/ftmpi-inject" --cluster "$name" --node "$name-n2" --fault mem-leak --rate "$2" \
+    --duration "$3" >"$1.inject" 2>&1 &
+  inject=$!
+  rc=0
+  wait "$job" || rc=$?
+  kill "$inject" 2>/dev/null || true
+  wait "$inject" 2>/dev/null || true
+  [[ $rc -eq 0 ]] || { cat "$1.err"; fail "$1: the job exited $rc"; }
+  [[ $(checksum_of "$1.out") == "$want" ]] || { cat "$1.err"; fail "$1: checksum $(checksum_of "$1.out")"; }
+}
+
+run leak 40 60
+expect_in leak.err "ftmpi-predictor: warning: node $name-n2 at risk"
+expect_in leak.err "node $name-n2 -> $name-n3: ranks 2,3 dumped"
+/usr/bin/python3 - "$name-n2" leak.h5 <<'PY' || fail "the trace does not tell the story in order"
+import sys, h5py
+node, path = sys.argv[1], sys.argv[2]
+with h5py.File(path, "r", libver="latest", swmr=True) as f:
+    names = {int(r["node"]): r["name"].decode() for r in f["nodes/info"][:]}
+    events = [(float(e["time"]), e["kind"].decode(), names.get(int(e["node"]), "-"), e["detail"].decode())
+              for e in f["events"][:]]
+first = lambda kind, where=None: min((t for t, k, n, _ in events if k == kind and (where is None or n == where)), default=None)
+start = min((t for t, k, n, d in events if k == "fault" and n == node and "mem-leak start" in d), default=None)
+risk, decision = first("risk", node), first("decision", node)
+migration = first("migration")  # the job's migration record, in the next layer's trace
+print(f"fault start {start}, risk {risk}, decision {decision}")
+assert start is not None and risk is not None and decision is not None, events
+assert start < risk <= decision, (start, risk, decision)
+assert [k for _, k, _, _ in events][-1] == "layer_end", "the MPI layer did not end for a migration"
+PY
+"${CHECK_TRACE[@]}" leak.migration1.h5 --ranks 4 --interval 0.5 --complete --mode transparent \
+  --migrated-in 2 || fail "the trace after the predicted migration"
+expect_exit 0 "$C" down --name "$name"
+
+# Legitimate growth: 80 MiB in 4 s, then no more; nothing decided.
+run growth 20 4
+grep -q "at risk" growth.err && { cat growth.err; fail "legitimate growth was taken for a fault"; }
+grep -q "migration" growth.err && { cat growth.err; fail "legitimate growth moved ranks"; }
+pass "the predictor moved a leaking node's ranks before its OOM; legitimate growth moved nothing"

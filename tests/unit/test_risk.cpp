@@ -1,0 +1,125 @@
+// The predictor's rules: Holt's forecaster and the node risk model (predictor/risk.hpp).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "risk.hpp"
+
+namespace ftmpi {
+namespace {
+
+constexpr double k_mib = 1024.0 * 1024.0;
+
+TEST(HoltForecast, FollowsALinearTrendToItsLimit) {
+  HoltForecast f(0.6, 0.4);
+  for (int i = 0; i <= 40; ++i) {
+    f.add(0.5 * i, 100 + 10.0 * (0.5 * i));  // +10 per second
+  }
+  EXPECT_NEAR(f.slope(), 10.0, 0.05);
+  EXPECT_NEAR(f.level(), 300.0, 0.5);
+  EXPECT_NEAR(f.time_to(400), 10.0, 0.1);
+}
+
+TEST(HoltForecast, NoLimitWithoutAnUpwardTrend) {
+  HoltForecast f(0.6, 0.4);
+  for (int i = 0; i < 20; ++i) {
+    f.add(i, 500 - i);
+  }
+  EXPECT_TRUE(std::isinf(f.time_to(1000)));
+  HoltForecast young(0.6, 0.4);
+  young.add(0, 1);
+  young.add(1, 2);
+  EXPECT_TRUE(std::isinf(young.time_to(10))) << "too few samples to trust a trend";
+}
+
+NodeSample memory_sample(double time, double used_mib, double limit_mib) {
+  NodeSample s;
+  s.time = time;
+  s.cgroup_memory_usage = static_cast<std::int64_t>(used_mib * k_mib);
+  s.cgroup_memory_limit = static_cast<std::int64_t>(limit_mib * k_mib);
+  return s;
+}
+
+TEST(RiskModel, DecidesOnceWhenALeakWillFillTheNodeInTime) {
+  RiskPolicy policy;  // horizon 120 s, threshold 0.5, 3 windows of 2 s, migration cost 5 s
+  RiskModel model(policy);
+  int decisions = 0;
+  double decided_at = -1;
+  double lead = 0;
+  for (int i = 0; i < 60; ++i) {
+    const double t = 0.5 * i;
+    const Assessment a = model.observe("n2", memory_sample(t, 100 + 20 * t, 1000));  // 20 MiB/s
+    if (a.decide) {
+      ++decisions;
+      decided_at = t;
+      lead = a.lead;
+      EXPECT_NE(a.reason.find("memory"), std::string::npos) << a.reason;
+    }
+  }
+  EXPECT_EQ(decisions, 1);
+  EXPECT_GE(decided_at, 6.0);  // enough samples for a trend, then 3 windows of 2 s
+  EXPECT_LT(decided_at, 9.0);
+  EXPECT_GT(lead, 30);  // long before the limit (45 s at the start)
+}
+
+TEST(RiskModel, GrowthThatStopsOrIsFarFromTheLimitIsNoRisk) {
+  RiskModel model(RiskPolicy{});
+  for (int i = 0; i < 200; ++i) {
+    const double t = 0.5 * i;
+    // 2 MiB/s for 20 s (a limit 5 minutes away), then flat.
+    const double used = 100 + 2 * std::min(t, 20.0);
+    const Assessment a = model.observe("n1", memory_sample(t, used, 800));
+    EXPECT_FALSE(a.decide) << "at " << t << " s: " << a.reason;
+    EXPECT_LT(a.score, 0.5) << "at " << t << " s";
+  }
+}
+
+TEST(RiskModel, ABurstThatStopsIsNoFault) {
+  RiskModel model(RiskPolicy{});
+  for (int i = 0; i < 100; ++i) {
+    const double t = 0.5 * i;
+    // 20 MiB/s for 4 s towards a limit 30 s away, then flat.
+    const double used = 200 + 20 * std::clamp(t - 10, 0.0, 4.0);
+    EXPECT_FALSE(model.observe("n1", memory_sample(t, used, 800)).decide) << "at " << t << " s";
+  }
+}
+
+TEST(RiskModel, NoDecisionWithLessLeadThanAMigrationCosts) {
+  RiskPolicy policy;
+  policy.migration_cost = 60;  // a migration slower than any warning this leak gives
+  RiskModel model(policy);
+  for (int i = 0; i < 40; ++i) {
+    const double t = 0.5 * i;
+    EXPECT_FALSE(model.observe("n3", memory_sample(t, 500 + 40 * t, 2000)).decide);
+  }
+}
+
+TEST(RiskModel, AnUncorrectedMemoryErrorDecidesAtOnce) {
+  RiskModel model(RiskPolicy{});
+  NodeSample s;
+  s.edac_uncorrected = 1;
+  bool decided = false;
+  for (int i = 0; i < 8; ++i) {
+    s.time = i;
+    decided = model.observe("n4", s).decide || decided;
+  }
+  EXPECT_TRUE(decided);
+}
+
+TEST(RiskModel, TemperatureTowardsItsTripPoint) {
+  RiskPolicy policy;
+  policy.trip_celsius = 90;
+  RiskModel model(policy);
+  bool decided = false;
+  for (int i = 0; i < 20; ++i) {
+    NodeSample s;
+    s.time = i;
+    s.temperature_max = 45 + 2.0 * i;  // +2 C/s: the trip point in about 20 s
+    decided = model.observe("n5", s).decide || decided;
+  }
+  EXPECT_TRUE(decided);
+}
+
+}  // namespace
+}  // namespace ftmpi
