@@ -6,6 +6,7 @@
 //   ftmpi-inject (--job DIR | --cluster NAME) --node NODE --fault KIND
 //                [--rate R] [--duration SECONDS] [--cpus N] [--trip CELSIUS] [--rank R]
 #include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -188,14 +189,50 @@ class CpuHog final : public Fault {
   }
 };
 
-// Memory allocated and touched at `rate` MiB/s inside the node, held until the end (or
-// until the node's OOM killer takes this process).
+// Memory allocated and touched at `rate` MiB/s inside the node by a child process, held
+// until the end.  When the node's OOM killer takes the child, the node has failed: that
+// is recorded as the fault's `node_failed` event (the ground truth a prediction is
+// measured against).
 class MemLeak final : public Fault {
  public:
   ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
-    FTMPI_RETURN_IF_ERROR(enter(t));
-    std::vector<std::unique_ptr<char[]>> held;
     const auto t0 = Clock::now();
+    const pid_t child = ::fork();
+    if (child < 0) {
+      return ftmpi::errno_status("fork", errno);
+    }
+    if (child == 0) {
+      if (!enter(t).ok()) {
+        ::_exit(70);
+      }
+      leak(f, t0);
+      ::_exit(0);
+    }
+    int status = 0;
+    while (::waitpid(child, &status, WNOHANG) == 0) {
+      if (!pause_for(0.1)) {
+        ::kill(child, SIGTERM);  // ends its leak early, freeing the memory
+        ::waitpid(child, &status, 0);
+        break;
+      }
+    }
+    const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
+    const double mib = std::floor(f.rate * std::min(elapsed, f.duration));
+    if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
+      record(
+          t, f, "node_failed",
+          fmt::format("the node's memory is full: its OOM killer struck at about {:.0f} MiB", mib));
+      return fmt::format("the node's OOM killer struck at about {:.0f} MiB", mib);
+    }
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 70) {
+      return ftmpi::internal_error("cannot enter node " + t.node.name);
+    }
+    return fmt::format("{:.0f} MiB held", mib);
+  }
+
+ private:
+  static void leak(const FaultSpec& f, Clock::time_point t0) {
+    std::vector<std::unique_ptr<char[]>> held;
     std::size_t mib = 0;
     double elapsed = 0;
     while (elapsed < f.duration && pause_for(0.1)) {
@@ -207,7 +244,6 @@ class MemLeak final : public Fault {
         ++mib;
       }
     }
-    return fmt::format("{} MiB held", mib);
   }
 };
 

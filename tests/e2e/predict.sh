@@ -4,9 +4,9 @@
 #  1. A memory leak on n2 (40 MiB/s, held, in n2's cgroup): the predictor's forecast of
 #     n2's memory gives its limit in seconds, the score stays over the threshold, it
 #     decides and asks for a migration, n2's ranks move to the spare before the node's
-#     OOM killer strikes, the job ends with the serial reference's checksum; the trace
-#     shows the fault's start, the node at risk, the decision and the migration, in that
-#     order.
+#     OOM killer strikes, the job ends with the serial reference's checksum; the traces
+#     show the fault's start, the node at risk, the decision, the migration and the
+#     node's failure (its OOM killer taking the leak), in that order.
 #  2. The same job while n2 grows by 80 MiB in 4 s and stops (a legitimate burst):
 #     nothing is decided, nothing moves.
 # Needs root.
@@ -14,7 +14,7 @@ source "$(dirname "$0")/lib.sh"
 name=p$$
 use_cluster "$name"
 L=("$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --sample-interval 0.5)
-args=(-n 64 -i 800 --sleep-ms 25)
+args=(-n 64 -i 1200 --sleep-ms 25)
 want=$(reference_checksum jacobi2d 4 "${args[@]}")
 
 # run RUN RATE DURATION: the job with a leak of RATE MiB/s for DURATION s on n2 once it
@@ -43,21 +43,29 @@ run() {
 run leak 40 60
 expect_in leak.err "ftmpi-predictor: warning: node $name-n2 at risk"
 expect_in leak.err "node $name-n2 -> $name-n3: ranks 2,3 dumped"
-/usr/bin/python3 - "$name-n2" leak.h5 <<'PY' || fail "the trace does not tell the story in order"
+/usr/bin/python3 - "$name-n2" leak.h5 leak.migration1.h5 <<'PY' || fail "the traces do not tell the story in order"
 import sys, h5py
-node, path = sys.argv[1], sys.argv[2]
-with h5py.File(path, "r", libver="latest", swmr=True) as f:
-    names = {int(r["node"]): r["name"].decode() for r in f["nodes/info"][:]}
-    events = [(float(e["time"]), e["kind"].decode(), names.get(int(e["node"]), "-"), e["detail"].decode())
-              for e in f["events"][:]]
-first = lambda kind, where=None: min((t for t, k, n, _ in events if k == kind and (where is None or n == where)), default=None)
-start = min((t for t, k, n, d in events if k == "fault" and n == node and "mem-leak start" in d), default=None)
+node = sys.argv[1]
+events = []
+for path in sys.argv[2:]:
+    with h5py.File(path, "r", libver="latest", swmr=True) as f:
+        names = {int(r["node"]): r["name"].decode() for r in f["nodes/info"][:]}
+        kinds = [e["kind"].decode() for e in f["events"][:]]
+        for e in f["events"][:]:
+            events.append((float(e["time"]), e["kind"].decode(), names.get(int(e["node"]), "-"),
+                           e["detail"].decode()))
+    if path == sys.argv[2]:
+        assert kinds[-1] == "layer_end", f"the first MPI layer did not end for a migration: {kinds}"
+def first(kind, where=None, text=""):
+    return min((t for t, k, n, d in events
+                if k == kind and (where is None or n == where) and text in d), default=None)
+start = first("fault", node, "mem-leak start")
 risk, decision = first("risk", node), first("decision", node)
-migration = first("migration")  # the job's migration record, in the next layer's trace
-print(f"fault start {start}, risk {risk}, decision {decision}")
-assert start is not None and risk is not None and decision is not None, events
-assert start < risk <= decision, (start, risk, decision)
-assert [k for _, k, _, _ in events][-1] == "layer_end", "the MPI layer did not end for a migration"
+migration = first("migration")        # the job's migration record (the next layer's trace)
+failed = first("fault", text="mem-leak node_failed")
+print(f"fault start {start}, risk {risk}, decision {decision}, migration {migration}, node failed {failed}")
+assert None not in (start, risk, decision, migration, failed), events
+assert start < risk <= decision < migration < failed, (start, risk, decision, migration, failed)
 PY
 "${CHECK_TRACE[@]}" leak.migration1.h5 --ranks 4 --interval 0.5 --complete --mode transparent \
   --migrated-in 2 || fail "the trace after the predicted migration"
