@@ -1,19 +1,20 @@
 #!/usr/bin/env bash
 # demo.sh: sets up the machine, builds ftmpi and runs the main job: the jacobi2d heat
 # stencil on 4 ranks under ftmpi-launch (transparent mode), checkpointed every second
-# and sampled into a job trace, on a simulated cluster of 2 nodes and 2 spares.  Midway
-# the ranks of one node are migrated to a spare while the job goes on (the other ranks'
-# processes are neither stopped nor dumped); later another node is lost without warning
-# (every process on it killed with SIGKILL) and the job goes back to its last checkpoint
-# on the other spare.  The result is checked against a serial run of the same
+# and sampled into a job trace, on a simulated cluster of 2 nodes (800 MiB each) and 2
+# spares.  Midway a memory leak starts on one node: the predictor rank sees the node's
+# memory heading for its limit and moves the node's ranks to a spare while the job goes
+# on (the other ranks' processes are neither stopped nor dumped), before the node's OOM
+# killer strikes; later the other node is lost without warning (every process on it
+# killed with SIGKILL) and the job goes back to its last checkpoint on the other spare.  The result is checked against a serial run of the same
 # computation, then the traces are shown (summary, and plots to open in a browser).
 # Where simulated nodes cannot be made (they need root and cgroup v1), the job runs on
 # this node and is crashed (every process killed) and restarted from its checkpoint.
-# FTMPI_DEMO_ARGS changes the problem (default "-n 512 -i 3000 -s 5").
+# FTMPI_DEMO_ARGS changes the problem (default "-n 512 -i 5000 -s 5").
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${FTMPI_BUILD_DIR:-$src/build}
-read -r -a args <<<"${FTMPI_DEMO_ARGS:--n 512 -i 3000 -s 5}"
+read -r -a args <<<"${FTMPI_DEMO_ARGS:--n 512 -i 5000 -s 5}"
 
 "$src/scripts/setup.sh"
 "$src/scripts/build.sh" "$build" >/dev/null
@@ -74,13 +75,13 @@ wait_for_checkpoints() {
 }
 
 cluster_demo() {
-  local c=demo$$ job
+  local c=demo$$ job leak
   export FTMPI_CLUSTER_ROOT=$demo/clusters
   trap '"$build/bin/ftmpi-cluster" down --name '"$c"' >/dev/null 2>&1 || true' EXIT
   echo
-  echo "== ftmpi demo: a simulated cluster of 2 nodes and 2 spares"
-  echo "\$ ftmpi-cluster up --name $c --nodes 2 --spares 2"
-  "$build/bin/ftmpi-cluster" up --name "$c" --nodes 2 --spares 2
+  echo "== ftmpi demo: a simulated cluster of 2 nodes (800 MiB each) and 2 spares"
+  echo "\$ ftmpi-cluster up --name $c --nodes 2 --spares 2 --memory 800"
+  "$build/bin/ftmpi-cluster" up --name "$c" --nodes 2 --spares 2 --memory 800
   echo
   echo "== jacobi2d on 4 ranks (2 per node), transparent mode, a checkpoint every second"
   echo "\$ ftmpi-launch --cluster $c --ckpt-dir $ckpt --ckpt-interval 1 --trace $demo/job.h5 -np 4 jacobi2d ${args[*]}"
@@ -89,10 +90,18 @@ cluster_demo() {
   job=$!
   wait_for_checkpoints 2 "$job"
   echo
-  echo "== node $c-n2 is at risk: its ranks move to a spare while the job goes on"
-  echo "\$ ftmpi-ctl migrate --job $ckpt --node $c-n2 --wait 120"
-  "$build/bin/ftmpi-ctl" migrate --job "$ckpt" --node "$c-n2" --wait 120
-  grep "^ftmpi: migration" "$demo/job.err" || true
+  echo "== a memory leak starts on node $c-n2 (40 MiB/s): the predictor should move its ranks"
+  echo "== to a spare before the node runs out of memory"
+  echo "\$ ftmpi-inject --cluster $c --node $c-n2 --fault mem-leak --rate 40 --duration 60"
+  "$build/bin/ftmpi-inject" --cluster "$c" --node "$c-n2" --fault mem-leak --rate 40 \
+    --duration 60 >"$demo/inject.out" 2>&1 &
+  leak=$!
+  for _ in $(seq 600); do
+    grep -q "^migrations *[1-9]" <("$build/bin/ftmpi-ctl" status --job "$ckpt" 2>/dev/null) && break
+    kill -0 "$job" 2>/dev/null || break
+    sleep 0.1
+  done
+  grep -E "^ftmpi-predictor: warning|^ftmpi: migration|migration 1:" "$demo/job.err" || true
   # Two checkpoints of the job after the migration (which took a number too), and a
   # flush of its trace (every 2 s).
   wait_for_checkpoints "$(($(newest) + 3))" "$job"
@@ -102,11 +111,15 @@ cluster_demo() {
   "$build/bin/ftmpi-cluster" kill "$c-n1"
   wait "$job" || { cat "$demo/job.err" >&2; echo "== the job failed" >&2; exit 1; }
   grep "lost: the job goes back" "$demo/job.err" || true
+  kill "$leak" 2>/dev/null || true
+  wait "$leak" 2>/dev/null || true
+  echo "== what the leak did to $c-n2 (after the ranks had left):"
+  grep -h '"node_failed"' "$FTMPI_CLUSTER_ROOT/$c/faults.log" || echo "(the node's memory never filled)"
   echo
   echo "\$ ftmpi-ctl status --job $ckpt"
   "$build/bin/ftmpi-ctl" status --job "$ckpt"
   tail -n 2 "$demo/job.out"
-  check "$demo/job.out" "a migration and a node loss"
+  check "$demo/job.out" "a predicted migration and a node loss"
   show "$demo/job.h5" "$demo/job.migration1.h5" "$demo/job.rollback1.h5"
 }
 
