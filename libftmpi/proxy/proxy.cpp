@@ -613,14 +613,34 @@ Result<AppProcess> start_with_keeper(ChannelLayout& layout, const std::vector<in
     for (int fd = 0; fd < 3; ++fd) {
       ::dup2(null, fd);
     }
+    // Also the application's watchdog: with no proxy serving it (the proxy died, not
+    // handed over) for 10 s, or handed over and not taken over for 10 minutes, it is
+    // killed; it may be blocked writing output no one reads, where its own check (in
+    // its next MPI call) never comes.
+    double orphaned_since = -1;
     for (;;) {
       int status = 0;
-      const pid_t got = ::waitpid(-1, &status, 0);
+      const pid_t got = ::waitpid(-1, &status, WNOHANG);
       if (got == pid || (got < 0 && errno == ECHILD)) {
         layout.app_status.store(got == pid ? status : SIGKILL, std::memory_order_relaxed);
         layout.app_ended.store(1, std::memory_order_release);
         ::_exit(0);
       }
+      if (got > 0) {
+        continue;  // a process CRIU's restore left to this subreaper
+      }
+      const pid_t proxy = layout.proxy_pid.load(std::memory_order_acquire);
+      const bool served = proxy > 0 && (::kill(proxy, 0) == 0 || errno == EPERM);
+      const double now = static_cast<double>(monotonic_ns()) * 1e-9;
+      if (served) {
+        orphaned_since = -1;
+      } else if (orphaned_since < 0) {
+        orphaned_since = now;
+      } else if (now - orphaned_since >
+                 (layout.handover.load(std::memory_order_acquire) != 0 ? 600.0 : 10.0)) {
+        ::kill(pid, SIGKILL);
+      }
+      ::usleep(100000);
     }
   }
   ::close(report[1]);
