@@ -481,10 +481,14 @@ Status kill_node(const SimCluster& cluster, const SimNode& node) {
 NodeUsage node_usage(const SimCluster& cluster, const SimNode& node) {
   NodeUsage usage;
   usage.processes = static_cast<int>(node_processes(cluster, node).size());
-  const std::string used =
-      read_file(fs::path(node_cgroup("memory", cluster, node)) / "memory.usage_in_bytes");
+  const fs::path memory = node_cgroup("memory", cluster, node);
+  const std::string used = read_file(memory / "memory.usage_in_bytes");
   if (!used.empty()) {
     usage.memory_bytes = std::atoll(used.c_str());
+  }
+  const std::string oom = read_file(memory / "memory.oom_control");
+  if (const auto at = oom.find("oom_kill "); at != std::string::npos) {
+    usage.oom_kills = std::atol(oom.c_str() + at + 9);
   }
   const fs::path dir = cluster.node_dir(node);
   const long pid = std::atol(read_file(fs::path(dir) / k_noded_pid_file).c_str());

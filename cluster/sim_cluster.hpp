@@ -90,6 +90,7 @@ struct NodeUsage {
   std::int64_t memory_bytes = -1;
   pid_t daemon = 0;           // 0: not running
   double heartbeat_age = -1;  // seconds since the daemon's last heartbeat
+  long oom_kills = -1;        // processes the node's OOM killer took (-1: unknown)
   // The node is up: its daemon runs and beat within the last 5 s (it beats every second).
   [[nodiscard]] bool alive() const noexcept {
     return daemon > 0 && heartbeat_age >= 0 && heartbeat_age < 5;

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <sstream>
 #include <string>
 #include <string_view>
@@ -522,6 +523,9 @@ int launch(const std::vector<std::string>& args) {
   };
   std::string migration;  // the migration state the running MPI layer started from
   for (int rollbacks = 0;;) {
+    // A node whose OOM killer strikes while this MPI layer runs has lost ranks.
+    const std::map<std::string, long> oom_before =
+        on_cluster ? ftmpi::oom_counts(*pool) : std::map<std::string, long>{};
     log->debug("starting {}", shell_join(command.value()));
     auto exit_code = ftmpi::run_foreground(command.value());
     if (!exit_code.ok()) {
@@ -609,11 +613,18 @@ int launch(const std::vector<std::string>& args) {
     // the job goes back to its last checkpoint as after a lost node.
     const bool migrating = after_migration || !migration_states(job_ckpt_dir).empty();
     remove_migration_states(job_ckpt_dir);
-    std::vector<std::string> lost = ftmpi::lost_nodes(*pool);
+    std::vector<std::string> lost = ftmpi::lost_nodes(*pool, oom_before);
     // A node known only by its heartbeat looks up for a few seconds after it died.
     for (int i = 0; lost.empty() && i < static_cast<int>(pool->detection_delay() * 10); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
-      lost = ftmpi::lost_nodes(*pool);
+      lost = ftmpi::lost_nodes(*pool, oom_before);
+    }
+    for (const std::string& node : lost) {
+      for (const ftmpi::PoolNode& n : pool->nodes()) {
+        if (n.name == node && pool->alive(n)) {
+          log->warn("node {}'s memory ran out: its OOM killer took processes of the job", node);
+        }
+      }
     }
     if (lost.empty() && migrating) {
       log->warn("the migration failed (the MPI layer exited with {})", exit_code.value());

@@ -51,6 +51,10 @@ class ClusterPool final : public NodePool {
     const SimNode* n = m_cluster.find(node.name);
     return n != nullptr ? node_usage(m_cluster, *n).processes : -1;
   }
+  [[nodiscard]] long oom_kills(const PoolNode& node) const override {
+    const SimNode* n = m_cluster.find(node.name);
+    return n != nullptr ? std::max(0L, node_usage(m_cluster, *n).oom_kills) : 0;
+  }
   [[nodiscard]] Status save() const override {
     SimCluster cluster = m_cluster;
     cluster.nodes.clear();
@@ -167,10 +171,21 @@ std::vector<std::string> pool_rank_nodes(const NodePool& pool, int ranks) {
   return nodes;
 }
 
-std::vector<std::string> lost_nodes(const NodePool& pool) {
+std::map<std::string, long> oom_counts(const NodePool& pool) {
+  std::map<std::string, long> counts;
+  for (const PoolNode& n : pool.nodes()) {
+    counts[n.name] = pool.oom_kills(n);
+  }
+  return counts;
+}
+
+std::vector<std::string> lost_nodes(const NodePool& pool,
+                                    const std::map<std::string, long>& oom_before) {
   std::vector<std::string> lost;
   for (const PoolNode& n : pool.nodes()) {
-    if (n.role == NodeRole::active && !pool.alive(n)) {
+    const auto before = oom_before.find(n.name);
+    const bool oom = before != oom_before.end() && pool.oom_kills(n) > before->second;
+    if (n.role == NodeRole::active && (!pool.alive(n) || oom)) {
       lost.push_back(n.name);
     }
   }

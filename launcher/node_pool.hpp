@@ -12,6 +12,7 @@
 //   beat within the last 5 s.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -42,6 +43,8 @@ class NodePool {
   [[nodiscard]] virtual bool alive(const PoolNode& node) const = 0;
   // The node's processes, where they can be counted (-1: not known here).
   [[nodiscard]] virtual int processes(const PoolNode& /*node*/) const { return -1; }
+  // Processes the node's OOM killer took so far, where known (else 0).
+  [[nodiscard]] virtual long oom_kills(const PoolNode& /*node*/) const { return 0; }
   // The roles and the order, for ftmpi-ctl and the next ftmpi-launch.
   [[nodiscard]] virtual Status save() const = 0;
   // How long a node that died may still look up (its last heartbeat), in seconds.
@@ -57,8 +60,12 @@ class NodePool {
 std::string pool_hostfile(const NodePool& pool);
 // The node of each of `ranks` ranks: Open MPI fills the hostfile's nodes in order.
 std::vector<std::string> pool_rank_nodes(const NodePool& pool, int ranks);
-// The active nodes that are down.
-std::vector<std::string> lost_nodes(const NodePool& pool);
+// The OOM kills of every node so far.
+std::map<std::string, long> oom_counts(const NodePool& pool);
+// The active nodes that are down, or (given the counts at the job's start) whose OOM
+// killer struck since: a node whose memory ran out has lost the ranks it killed.
+std::vector<std::string> lost_nodes(const NodePool& pool,
+                                    const std::map<std::string, long>& oom_before = {});
 // Each lost node excluded, the first spare that is up in its place; false when the
 // spares run out.
 bool replace_lost_nodes(NodePool& pool, const std::vector<std::string>& lost,

@@ -56,4 +56,28 @@ expect_in again.err "no spare node left: the job stops; its last checkpoint is"
 ls ck2/ckpt-*/MANIFEST.json >/dev/null || fail "the last checkpoint is gone"
 expect_exit 0 "$BIN/ftmpi-ctl" status --job ck2
 expect_in cmd.out "stopped (exit 75)"
-pass "roll-back: a node lost, the job rolled back onto the spare with the reference checksum; no spare left: stopped with its checkpoint"
+expect_exit 0 "$C" down --name "$name"
+
+# A node whose memory runs out: memhog (100 MiB per rank, about 250 MiB per node) on
+# nodes of 330 MiB; a fast leak on n2 makes its OOM killer take a rank (the largest
+# process) while n2's daemon lives on.  The node counts as lost: the job goes back to
+# its last checkpoint on the spare and ends with the reference checksum.
+expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 1 --memory 330
+margs=(-m 100 -i 60 --sleep-ms 60)
+FTMPI_LOG_LEVEL=info "${L[@]}" --no-trace --ckpt-dir ck3 --ckpt-interval 2 -np 4 \
+  "$BIN/memhog" "${margs[@]}" >oom.out 2>oom.err &
+job=$!
+wait_for_checkpoint ck3 0 >/dev/null || { cat oom.err; fail "memhog: no checkpoint"; }
+"$BIN/ftmpi-inject" --cluster "$name" --node "$name-n2" --fault mem-leak --rate 400 \
+  --duration 30 >leak.out 2>&1 &
+leak=$!
+rc=0
+wait "$job" || rc=$?
+kill "$leak" 2>/dev/null || true
+wait "$leak" 2>/dev/null || true
+[[ $rc -eq 0 ]] || { cat oom.err; fail "the job did not survive its node's OOM (exit $rc)"; }
+expect_in oom.err "node $name-n2's memory ran out: its OOM killer took processes of the job"
+expect_in oom.err "node $name-n2 lost: the job goes back to"
+[[ $(checksum_of oom.out) == "$(reference_checksum memhog 4 "${margs[@]}")" ]] ||
+  fail "checksum $(checksum_of oom.out) after the OOM roll-back"
+pass "roll-back: a node lost, the job rolled back onto the spare with the reference checksum; no spare left: stopped with its checkpoint; a node's OOM: rolled back"
