@@ -261,7 +261,9 @@ Result<std::unique_ptr<NodePool>> create_hostfile_pool(const std::string& job_di
     nodes[i].role = NodeRole::spare;
   }
   auto pool = std::make_unique<HostfilePool>(job_dir, std::move(nodes), agent);
-  FTMPI_RETURN_IF_ERROR(pool->save());
+  if (!job_dir.empty()) {  // "": a dry run, nothing kept
+    FTMPI_RETURN_IF_ERROR(pool->save());
+  }
   return std::unique_ptr<NodePool>(std::move(pool));
 }
 

@@ -77,7 +77,7 @@ bool move_node(NodePool& pool, const std::string& from, std::string& to);
 // A simulated cluster's nodes.
 Result<std::unique_ptr<NodePool>> open_cluster_pool(const std::string& cluster);
 // A hostfile's hosts (Open MPI format: "host [slots=N] ..."), the last `spares` of them
-// spares, kept in `job_dir`; `agent` runs a command on a host ("ssh", or what the
+// spares, kept in `job_dir` ("": not kept); `agent` runs a command on a host ("ssh", or what the
 // hostfile's cluster uses).
 Result<std::unique_ptr<NodePool>> create_hostfile_pool(const std::string& job_dir,
                                                        const std::string& hostfile, int spares,
