@@ -302,10 +302,11 @@ int launch(const std::vector<std::string>& args) {
       return;
     }
     // What the job kept there besides checkpoints: its file, the predictor's scores, a
-    // hostfile pool's nodes.
+    // hostfile pool's nodes, a request that came too late.
     std::error_code ec;
     const std::filesystem::path dir = job_ckpt_dir;
-    for (const char* name : {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file}) {
+    for (const char* name : {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file,
+                             ftmpi::k_checkpoint_request_file, ftmpi::k_migrate_request_file}) {
       std::filesystem::remove(dir / name, ec);
     }
     std::filesystem::remove_all(dir / "nodes", ec);
