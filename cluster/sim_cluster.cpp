@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 
 #include "util/env.hpp"
+#include "util/files.hpp"
 
 namespace ftmpi {
 namespace {
@@ -499,12 +500,7 @@ NodeUsage node_usage(const SimCluster& cluster, const SimNode& node) {
       stat[state + 2] != 'X') {
     usage.daemon = static_cast<pid_t>(pid);
   }
-  std::error_code ec;
-  const auto beat = fs::last_write_time(fs::path(dir) / k_noded_heartbeat_file, ec);
-  if (!ec) {
-    usage.heartbeat_age =
-        std::chrono::duration<double>(fs::file_time_type::clock::now() - beat).count();
-  }
+  usage.heartbeat_age = seconds_since_written((fs::path(dir) / k_noded_heartbeat_file).string());
   return usage;
 }
 

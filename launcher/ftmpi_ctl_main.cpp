@@ -180,8 +180,8 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     return 0;
   }
   return wait_for(dir, wait, "the migration", [&] {
-    auto now = ftmpi::read_job_info(dir);
-    if (now.ok() && now.value().migrations > before) {
+    auto current = ftmpi::read_job_info(dir);
+    if (current.ok() && current.value().migrations > before) {
       std::printf("node %s migrated to %s\n", node.c_str(), dest.c_str());
       return true;
     }

@@ -418,7 +418,7 @@ int launch(const std::vector<std::string>& args) {
   std::string derived_hostfile;
   if (!cluster_hosts.empty() || options.spec.hostfile) {
     std::stringstream text;
-    if (options.spec.hostfile) {
+    if (cluster_hosts.empty()) {
       std::ifstream in(*options.spec.hostfile);
       if (!(text << in.rdbuf())) {
         log->error("cannot read the hostfile {}", *options.spec.hostfile);

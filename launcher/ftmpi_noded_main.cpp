@@ -12,18 +12,9 @@
 #include <fstream>
 #include <thread>
 
-namespace {
+#include "util/files.hpp"
 
 namespace fs = std::filesystem;
-
-double age_of(const fs::path& file) {
-  std::error_code ec;
-  const auto written = fs::last_write_time(file, ec);
-  return ec ? -1
-            : std::chrono::duration<double>(fs::file_time_type::clock::now() - written).count();
-}
-
-}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 2 || std::strcmp(argv[1], "--help") == 0) {
@@ -43,7 +34,7 @@ int main(int argc, char** argv) {
       fs::remove(dir / "stop", ec);
       return 0;
     }
-    const double launcher = age_of(dir.parent_path() / "launcher");
+    const double launcher = ftmpi::seconds_since_written((dir.parent_path() / "launcher").string());
     if (launcher < 0 || launcher > 30) {
       std::fprintf(stderr, "ftmpi-noded: ftmpi-launch is gone; ending\n");
       return 0;

@@ -22,16 +22,6 @@ namespace {
 namespace fs = std::filesystem;
 using json = nlohmann::json;
 
-// Seconds since `file` was last written; -1 if it does not exist.
-double age_of(const fs::path& file) {
-  std::error_code ec;
-  const auto written = fs::last_write_time(file, ec);
-  if (ec) {
-    return -1;
-  }
-  return std::chrono::duration<double>(fs::file_time_type::clock::now() - written).count();
-}
-
 void touch(const fs::path& file) {
   std::ofstream(file, std::ios::trunc) << ::getpid() << '\n';
 }
@@ -80,7 +70,8 @@ class HostfilePool final : public NodePool {
     m_nodes = std::move(nodes);
   }
   [[nodiscard]] bool alive(const PoolNode& node) const override {
-    const double age = age_of(fs::path(m_dir) / "nodes" / node.name / "heartbeat");
+    const double age =
+        seconds_since_written((fs::path(m_dir) / "nodes" / node.name / "heartbeat").string());
     return age >= 0 && age < 5;
   }
   [[nodiscard]] Status save() const override {

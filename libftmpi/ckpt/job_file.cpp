@@ -8,50 +8,38 @@
 #include <fmt/format.h>
 
 #include "ckpt/manifest.hpp"
+#include "util/files.hpp"
 
 namespace ftmpi {
 
 namespace fs = std::filesystem;
 
 Status write_job_info(const std::string& dir, const JobInfo& info) {
-  const fs::path path = fs::path(dir) / k_job_file;
-  const fs::path tmp = fs::path(dir) / (std::string(k_job_file) + ".tmp");
-  {
-    std::ofstream out(tmp);
-    out << "launcher_pid " << info.launcher_pid << "\nranks " << info.ranks << "\nstate "
-        << info.state << "\n";
-    if (info.exit_code >= 0) {
-      out << "exit_code " << info.exit_code << "\n";
-    }
-    if (!info.cluster.empty()) {
-      out << "cluster " << info.cluster << "\n";
-    }
-    if (info.pool) {
-      out << "pool hostfile\n";
-    }
-    if (!info.rank_nodes.empty()) {
-      out << "rank_nodes";
-      for (const std::string& node : info.rank_nodes) {
-        out << ' ' << (node.empty() ? "-" : node);
-      }
-      out << "\n";
-    }
-    out << "rollbacks " << info.rollbacks << "\n";
-    out << "migrations " << info.migrations << "\n";
-    for (const std::string& e : info.events) {
-      out << "event " << e << "\n";
-    }
-    out.flush();
-    if (!out) {
-      return errno_status("cannot write " + tmp.string(), errno);
-    }
+  std::ostringstream out;
+  out << "launcher_pid " << info.launcher_pid << "\nranks " << info.ranks << "\nstate "
+      << info.state << "\n";
+  if (info.exit_code >= 0) {
+    out << "exit_code " << info.exit_code << "\n";
   }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    return io_error(fmt::format("cannot write {}: {}", path.string(), ec.message()));
+  if (!info.cluster.empty()) {
+    out << "cluster " << info.cluster << "\n";
   }
-  return {};
+  if (info.pool) {
+    out << "pool hostfile\n";
+  }
+  if (!info.rank_nodes.empty()) {
+    out << "rank_nodes";
+    for (const std::string& node : info.rank_nodes) {
+      out << ' ' << (node.empty() ? "-" : node);
+    }
+    out << "\n";
+  }
+  out << "rollbacks " << info.rollbacks << "\n";
+  out << "migrations " << info.migrations << "\n";
+  for (const std::string& e : info.events) {
+    out << "event " << e << "\n";
+  }
+  return write_file_atomically((fs::path(dir) / k_job_file).string(), out.str());
 }
 
 Result<JobInfo> read_job_info(const std::string& dir) {

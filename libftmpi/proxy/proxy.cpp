@@ -251,7 +251,7 @@ class Proxy {
             deliver();
           }
         }
-        if (auto ended = reap(false)) {
+        if (auto ended = reap()) {
           return *ended;
         }
         continue;
@@ -267,7 +267,7 @@ class Proxy {
 
   // The application's exit status once it has exited: its keeper puts it in the
   // channel (a keeper gone without a word was killed, and the application with it).
-  std::optional<Served> reap(bool /*wait*/) {
+  std::optional<Served> reap() {
     ChannelLayout& l = m_channel.layout();
     int status = 0;
     if (l.app_ended.load(std::memory_order_acquire) == 0 && keeper_alive()) {

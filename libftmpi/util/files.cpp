@@ -1,7 +1,9 @@
 #include "util/files.hpp"
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 namespace ftmpi {
@@ -20,6 +22,16 @@ Status write_file_atomically(const std::string& path, std::string_view text) {
     return errno_status("cannot rename " + tmp, errno);
   }
   return {};
+}
+
+double seconds_since_written(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  const auto written = fs::last_write_time(path, ec);
+  if (ec) {
+    return -1;
+  }
+  return std::chrono::duration<double>(fs::file_time_type::clock::now() - written).count();
 }
 
 }  // namespace ftmpi

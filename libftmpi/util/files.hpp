@@ -12,4 +12,7 @@ namespace ftmpi {
 // the whole new one, never a part.
 Status write_file_atomically(const std::string& path, std::string_view text);
 
+// Seconds since `path` was last written (a heartbeat's age); -1 if it does not exist.
+double seconds_since_written(const std::string& path);
+
 }  // namespace ftmpi
