@@ -170,9 +170,10 @@ int status(const std::string& only) {
       return fail(cluster.status());
     }
     const ftmpi::SimCluster& c = cluster.value();
-    fmt::print("cluster {} ({}): cpus per node {}, memory per node {}\n", c.name, c.root,
-               c.cpus > 0 ? std::to_string(c.cpus) : "unlimited",
-               c.memory_mb > 0 ? fmt::format("{} MiB", c.memory_mb) : "unlimited");
+    fmt::print("cluster {} ({}): cpus per node {}, memory per node {}, local disk {}\n", c.name,
+               c.root, c.cpus > 0 ? std::to_string(c.cpus) : "unlimited",
+               c.memory_mb > 0 ? fmt::format("{} MiB", c.memory_mb) : "unlimited",
+               c.disk_mb > 0 ? fmt::format("{} MiB", c.disk_mb) : "the host's");
     fmt::print("{:<16} {:<16} {:<9} {:<8} {:>9} {:>12}\n", "node", "address", "role", "daemon",
                "processes", "memory MiB");
     for (const ftmpi::SimNode& node : c.nodes) {
@@ -301,6 +302,11 @@ int run(int argc, char** argv) {
   up_cmd->add_option("--cpus", spec.cpus, "CPU limit per node (0: none)")
       ->check(CLI::Range(0, 1024));
   up_cmd->add_option("--memory", spec.memory_mb, "Memory limit per node in MiB (0: none)")
+      ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
+  up_cmd
+      ->add_option("--disk", spec.disk_mb,
+                   "Node-local disk per node in MiB: a tmpfs of that size (0: a directory "
+                   "on the host's disk)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
 
   std::string name = "ftmpi";

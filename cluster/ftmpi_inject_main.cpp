@@ -46,6 +46,13 @@ struct FaultSpec {
   int cpus = 1;
   double trip = 95;  // degrees C
   int rank = -1;
+  double hold = 0;  // mem-leak: seconds the memory stays held after it stopped growing
+};
+
+// What a fault did; `failure` says how the node failed (empty: it did not).
+struct Outcome {
+  std::string done;
+  std::string failure;
 };
 
 struct Target {
@@ -107,17 +114,20 @@ class Fault {
   Fault(Fault&&) = delete;
   Fault& operator=(Fault&&) = delete;
   virtual ~Fault() = default;
-  // Injects it (until done, the duration is over, or SIGINT/SIGTERM); says what it did.
-  virtual ftmpi::Result<std::string> run(const Target& target, const FaultSpec& spec) = 0;
+  // Injects it (until done, the duration is over, or SIGINT/SIGTERM); says what it did
+  // and whether the node failed.
+  virtual ftmpi::Result<Outcome> run(const Target& target, const FaultSpec& spec) = 0;
 };
 
-// A counter of the node's system root rising at `rate` per second; `last` is then added
-// to `last_file` (an uncorrected error after the corrected ones).
+// A counter of the node's system root rising at `rate` per second for the duration;
+// then the node fails: `last_file` is raised by one (an uncorrected memory error after
+// the corrected ones) or, where there is none, the failure is the counter's (a NIC that
+// goes down after its errors).
 class CounterRamp final : public Fault {
  public:
-  CounterRamp(std::string file, std::string last_file)
-      : m_file(std::move(file)), m_last_file(std::move(last_file)) {}
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+  CounterRamp(std::string file, std::string last_file, std::string failure)
+      : m_file(std::move(file)), m_last_file(std::move(last_file)), m_failure(std::move(failure)) {}
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& f) override {
     const fs::path path = t.sysroot() / m_file;
     const std::int64_t start = read_counter(path);
     const auto t0 = Clock::now();
@@ -128,24 +138,29 @@ class CounterRamp final : public Fault {
       added = static_cast<std::int64_t>(std::floor(f.rate * std::min(elapsed, f.duration)));
       FTMPI_RETURN_IF_ERROR(write_counter(path, start + added));
     }
-    std::string done = fmt::format("{} +{}", m_file, added);
-    if (!m_last_file.empty() && elapsed >= f.duration) {
-      const fs::path last = t.sysroot() / m_last_file;
-      FTMPI_RETURN_IF_ERROR(write_counter(last, read_counter(last) + 1));
-      done += fmt::format(", {} +1", m_last_file);
+    Outcome out{fmt::format("{} +{}", m_file, added), ""};
+    if (elapsed >= f.duration) {
+      if (!m_last_file.empty()) {
+        const fs::path last = t.sysroot() / m_last_file;
+        FTMPI_RETURN_IF_ERROR(write_counter(last, read_counter(last) + 1));
+        out.done += fmt::format(", {} +1", m_last_file);
+      }
+      out.failure = m_failure;
     }
-    return done;
+    return out;
   }
 
  private:
   std::string m_file;
   std::string m_last_file;
+  std::string m_failure;
 };
 
-// The node's temperature climbing linearly to the trip point over the duration.
+// The node's temperature climbing linearly to the trip point over the duration: there
+// the node shuts down.
 class Thermal final : public Fault {
  public:
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& f) override {
     const fs::path path = t.sysroot() / "sys/class/thermal/thermal_zone0/temp";
     const double from = static_cast<double>(read_counter(path)) / 1000.0;
     const auto t0 = Clock::now();
@@ -156,7 +171,11 @@ class Thermal final : public Fault {
       now = from + (f.trip - from) * std::min(elapsed / f.duration, 1.0);
       FTMPI_RETURN_IF_ERROR(write_counter(path, static_cast<std::int64_t>(now * 1000)));
     }
-    return fmt::format("temperature {:.1f} -> {:.1f} C", from, now);
+    Outcome out{fmt::format("temperature {:.1f} -> {:.1f} C", from, now), ""};
+    if (elapsed >= f.duration) {
+      out.failure = fmt::format("the node reached its trip point, {:.1f} C", f.trip);
+    }
+    return out;
   }
 };
 
@@ -167,7 +186,7 @@ ftmpi::Status enter(const Target& t) {
 
 class CpuHog final : public Fault {
  public:
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& f) override {
     FTMPI_RETURN_IF_ERROR(enter(t));
     std::atomic<bool> done{false};
     std::vector<std::thread> burners;
@@ -185,17 +204,17 @@ class CpuHog final : public Fault {
     for (std::thread& b : burners) {
       b.join();
     }
-    return fmt::format("{} CPUs burned", f.cpus);
+    return Outcome{fmt::format("{} CPUs burned", f.cpus), ""};
   }
 };
 
 // Memory allocated and touched at `rate` MiB/s inside the node by a child process, held
 // until the end.  When the node's OOM killer takes the child, the node has failed: that
 // is recorded as the fault's `node_failed` event (the ground truth a prediction is
-// measured against).
+// measured against).  What else the OOM killer took is its choice, as on a real node.
 class MemLeak final : public Fault {
  public:
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& f) override {
     const auto t0 = Clock::now();
     const pid_t child = ::fork();
     if (child < 0) {
@@ -219,15 +238,15 @@ class MemLeak final : public Fault {
     const double elapsed = std::chrono::duration<double>(Clock::now() - t0).count();
     const double mib = std::floor(f.rate * std::min(elapsed, f.duration));
     if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) {
-      record(
-          t, f, "node_failed",
-          fmt::format("the node's memory is full: its OOM killer struck at about {:.0f} MiB", mib));
-      return fmt::format("the node's OOM killer struck at about {:.0f} MiB", mib);
+      return Outcome{fmt::format("the node's OOM killer struck at about {:.0f} MiB", mib),
+                     fmt::format("the node's memory is full: its OOM killer struck at about "
+                                 "{:.0f} MiB",
+                                 mib)};
     }
     if (WIFEXITED(status) && WEXITSTATUS(status) == 70) {
       return ftmpi::internal_error("cannot enter node " + t.node.name);
     }
-    return fmt::format("{:.0f} MiB held", mib);
+    return Outcome{fmt::format("{:.0f} MiB held", mib), ""};
   }
 
  private:
@@ -244,14 +263,15 @@ class MemLeak final : public Fault {
         ++mib;
       }
     }
+    pause_for(f.hold);
   }
 };
 
 // A file in the node-local directory growing at `rate` MiB/s until the duration is over
-// or the disk is full; removed at the end.
+// or the disk is full (the node's failure); removed at the end.
 class DiskFill final : public Fault {
  public:
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& f) override {
     const fs::path file = t.local() / "ftmpi-inject-fill";
     std::ofstream out(file, std::ios::binary);
     const std::vector<char> block(std::size_t{1} << 20, 'x');
@@ -272,7 +292,8 @@ class DiskFill final : public Fault {
     out.close();
     std::error_code ec;
     fs::remove(file, ec);
-    return fmt::format("{} MiB written{}", mib, full ? " (disk full)" : "");
+    return Outcome{fmt::format("{} MiB written{}", mib, full ? " (disk full)" : ""),
+                   full ? fmt::format("the node-local disk is full after {} MiB", mib) : ""};
   }
 };
 
@@ -280,7 +301,7 @@ class DiskFill final : public Fault {
 // a process of an MPI rank that is not one of ftmpi's (proxy, helper, predictor).
 class RankKill final : public Fault {
  public:
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& f) override {
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& f) override {
     for (const pid_t pid : ftmpi::node_processes(t.cluster, t.node)) {
       bool app = false;
       int rank = -1;
@@ -297,7 +318,7 @@ class RankKill final : public Fault {
       app = app && exe.rfind("ftmpi-", 0) != 0 && exe != "orted";
       if (app && (f.rank < 0 || f.rank == rank)) {
         ::kill(pid, SIGKILL);
-        return fmt::format("rank {} (pid {}) killed", rank, pid);
+        return Outcome{fmt::format("rank {} (pid {}) killed", rank, pid), ""};
       }
     }
     return ftmpi::not_found(fmt::format("no application process{} on node {}",
@@ -308,19 +329,21 @@ class RankKill final : public Fault {
 
 class NodeLoss final : public Fault {
  public:
-  ftmpi::Result<std::string> run(const Target& t, const FaultSpec& /*f*/) override {
+  ftmpi::Result<Outcome> run(const Target& t, const FaultSpec& /*f*/) override {
     FTMPI_RETURN_IF_ERROR(ftmpi::kill_node(t.cluster, t.node));
-    return std::string("every process of the node killed");
+    return Outcome{"every process of the node killed", "the node was lost without warning"};
   }
 };
 
 std::unique_ptr<Fault> make_fault(const std::string& kind) {
   if (kind == "ecc-errors") {
     return std::make_unique<CounterRamp>("sys/devices/system/edac/mc/mc0/ce_count",
-                                         "sys/devices/system/edac/mc/mc0/ue_count");
+                                         "sys/devices/system/edac/mc/mc0/ue_count",
+                                         "an uncorrected memory error");
   }
   if (kind == "nic-errors") {
-    return std::make_unique<CounterRamp>("sys/class/net/sim0/statistics/rx_errors", "");
+    return std::make_unique<CounterRamp>("sys/class/net/sim0/statistics/rx_errors", "",
+                                         "the node's network link went down");
   }
   if (kind == "thermal") {
     return std::make_unique<Thermal>();
@@ -376,6 +399,14 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 1024));
   app.add_option("--trip", spec.trip, "thermal: the final temperature (default 95)");
   app.add_option("--rank", spec.rank, "rank-kill: the rank to kill");
+  app.add_option("--hold", spec.hold,
+                 "mem-leak: seconds the memory stays held once the duration is over "
+                 "(default 0: freed at once)")
+      ->check(CLI::Range(0.0, 1e7));
+  bool no_kill = false;
+  app.add_flag("--no-kill", no_kill,
+               "A failure (uncorrected memory error, trip point, link down, disk full) is "
+               "recorded but kills nothing (to record training traces)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -415,9 +446,25 @@ int run(int argc, char** argv) {
     record(target, spec, "failed", done.status().message());
     return fail(done.status(), ftmpi::k_exit_software);
   }
-  record(target, spec, "end", done.value());
-  std::printf("ftmpi-inject: %s on %s: %s\n", spec.kind.c_str(), node.c_str(),
-              done.value().c_str());
+  const Outcome& out = done.value();
+  std::string said = out.done;
+  if (!out.failure.empty()) {
+    record(target, spec, "node_failed", out.failure);
+    said += "; the node failed: " + out.failure;
+    // A simulated failure takes the node down as the real one would; the kernel's own
+    // (the OOM killer's, a node lost) has done what it does already.
+    if (!no_kill && (spec.kind == "ecc-errors" || spec.kind == "nic-errors" ||
+                     spec.kind == "thermal" || spec.kind == "disk-fill")) {
+      if (const ftmpi::Status killed = ftmpi::kill_node(target.cluster, target.node);
+          !killed.ok()) {
+        record(target, spec, "failed", killed.message());
+        return fail(killed, ftmpi::k_exit_software);
+      }
+      said += " (every process of the node killed)";
+    }
+  }
+  record(target, spec, "end", out.done);
+  std::printf("ftmpi-inject: %s on %s: %s\n", spec.kind.c_str(), node.c_str(), said.c_str());
   return 0;
 }
 

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -159,6 +160,14 @@ Status make_node_dirs(const SimCluster& cluster, const SimNode& node) {
       return io_error(fmt::format("cannot create {}: {}", d.string(), ec.message()));
     }
   }
+  if (cluster.disk_mb > 0) {
+    // A disk of its own, small enough to fill: a tmpfs of that size.
+    const std::string size = fmt::format("size={}m", cluster.disk_mb);
+    if (::mount("tmpfs", (dir / "local").c_str(), "tmpfs", MS_NOSUID | MS_NODEV, size.c_str()) !=
+        0) {
+      return errno_status("cannot mount a tmpfs as " + (dir / "local").string(), errno);
+    }
+  }
   fs::create_directory_symlink("/proc", sysroot / "proc", ec);
   fs::create_directory_symlink(cgroup_root(), sysroot / "sys/fs/cgroup", ec);
   if (ec) {
@@ -180,13 +189,9 @@ json to_json(const SimCluster& c) {
   for (const SimNode& n : c.nodes) {
     nodes.push_back({{"name", n.name}, {"address", n.address}, {"role", role_name(n.role)}});
   }
-  return {{"format", "ftmpi-cluster"},
-          {"version", 1},
-          {"name", c.name},
-          {"subnet", c.subnet},
-          {"cpus", c.cpus},
-          {"memory_mb", c.memory_mb},
-          {"nodes", nodes}};
+  return {{"format", "ftmpi-cluster"}, {"version", 1},   {"name", c.name},
+          {"subnet", c.subnet},        {"cpus", c.cpus}, {"memory_mb", c.memory_mb},
+          {"disk_mb", c.disk_mb},      {"nodes", nodes}};
 }
 
 Result<SimCluster> from_json(const json& j, const std::string& root) {
@@ -200,6 +205,7 @@ Result<SimCluster> from_json(const json& j, const std::string& root) {
   c.subnet = j.at("subnet").get<int>();
   c.cpus = j.at("cpus").get<int>();
   c.memory_mb = j.at("memory_mb").get<std::int64_t>();
+  c.disk_mb = j.value("disk_mb", std::int64_t{0});
   for (const json& n : j.at("nodes")) {
     SimNode node;
     node.name = n.at("name").get<std::string>();
@@ -346,6 +352,7 @@ Result<SimCluster> create_cluster(const SimClusterSpec& spec) {
   }
   cluster.cpus = spec.cpus;
   cluster.memory_mb = spec.memory_mb;
+  cluster.disk_mb = spec.disk_mb;
   for (int i = 1; i <= spec.nodes + spec.spares; ++i) {
     SimNode node;
     node.name = fmt::format("{}-n{}", spec.name, i);
@@ -401,6 +408,14 @@ Status destroy_cluster(const std::string& name) {
     ::rmdir(base.c_str());  // only when no other cluster uses it
   }
   keep(remove_host_lines(name));
+  if (cluster.disk_mb > 0) {
+    for (const SimNode& node : cluster.nodes) {
+      const fs::path local = fs::path(cluster.node_dir(node)) / "local";
+      if (::umount2(local.c_str(), MNT_DETACH) != 0 && errno != EINVAL && errno != ENOENT) {
+        keep(errno_status("cannot unmount " + local.string(), errno));
+      }
+    }
+  }
   if (first.ok()) {
     fs::remove_all(cluster.root, ec);
     if (ec) {

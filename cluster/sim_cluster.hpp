@@ -38,6 +38,7 @@ struct SimClusterSpec {
   int spares = 0;              // spare
   int cpus = 0;                // CPU limit per node (cpu.cfs_quota_us); 0: none
   std::int64_t memory_mb = 0;  // memory limit per node; 0: none
+  std::int64_t disk_mb = 0;    // node-local disk per node (a tmpfs of that size); 0: the host's
 };
 
 struct SimCluster {
@@ -46,6 +47,7 @@ struct SimCluster {
   int subnet = 0;    // S of 127.77.S.I
   int cpus = 0;
   std::int64_t memory_mb = 0;
+  std::int64_t disk_mb = 0;
   std::vector<SimNode> nodes;
 
   [[nodiscard]] std::string node_dir(const SimNode& node) const;  // ROOT/nodes/NODE

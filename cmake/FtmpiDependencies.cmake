@@ -42,6 +42,18 @@ if(HDF5_VERSION VERSION_LESS 1.10)
   message(FATAL_ERROR "HDF5 ${HDF5_VERSION} found; the trace needs 1.10 or newer (SWMR)")
 endif()
 
+# XGBoost (C API) for the predictor's classifier: Debian ships no CMake package, so an
+# imported target of our own.
+find_path(FTMPI_XGBOOST_INCLUDE_DIR xgboost/c_api.h)
+find_library(FTMPI_XGBOOST_LIBRARY xgboost)
+if(NOT FTMPI_XGBOOST_INCLUDE_DIR OR NOT FTMPI_XGBOOST_LIBRARY)
+  message(FATAL_ERROR "XGBoost not found: install libxgboost-dev (scripts/setup.sh does)")
+endif()
+add_library(FTMPI::XGBoost UNKNOWN IMPORTED)
+set_target_properties(FTMPI::XGBoost PROPERTIES
+  IMPORTED_LOCATION "${FTMPI_XGBOOST_LIBRARY}"
+  INTERFACE_INCLUDE_DIRECTORIES "${FTMPI_XGBOOST_INCLUDE_DIR}")
+
 if(FTMPI_BUILD_TESTS)
   find_package(GTest CONFIG QUIET)
   if(NOT GTest_FOUND)

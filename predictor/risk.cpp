@@ -9,87 +9,60 @@
 
 namespace ftmpi {
 
-void HoltForecast::add(double time, double value) {
-  if (m_count == 0) {
-    m_level = value;
-    m_slope = 0;
-    m_time = time;
-    m_count = 1;
-    return;
+std::string describe_features(const FeatureVector& v) {
+  std::vector<std::string> parts;
+  auto positive = [&v](Feature f) { return at(v, f) > 0; };  // false for NaN
+  if (positive(Feature::ecc_rate_60)) {
+    parts.push_back(fmt::format("corrected memory errors {:+.1f}/s", at(v, Feature::ecc_rate_60)));
   }
-  const double dt = time - m_time;
-  if (!(dt > 0)) {
-    return;
+  if (positive(Feature::nic_errors_60)) {
+    parts.push_back(fmt::format("NIC errors {:+.1f}/s", at(v, Feature::nic_errors_60)));
   }
-  const double predicted = m_level + m_slope * dt;
-  const double level = m_alpha * value + (1 - m_alpha) * predicted;
-  m_slope = m_beta * (level - m_level) / dt + (1 - m_beta) * m_slope;
-  m_level = level;
-  m_time = time;
-  ++m_count;
+  if (positive(Feature::temperature_slope) && at(v, Feature::temperature_slope) > 0.05F) {
+    parts.push_back(fmt::format("temperature {:.1f} C, {:+.2f} C/s", at(v, Feature::temperature),
+                                at(v, Feature::temperature_slope)));
+  }
+  if (positive(Feature::memory_rising)) {
+    parts.push_back(fmt::format("memory {:.0f} % of its limit, rising for {:.0f} s",
+                                100 * at(v, Feature::memory_used), at(v, Feature::memory_rising)));
+  }
+  if (parts.empty()) {
+    return "no single cause";
+  }
+  std::string text = parts[0];
+  for (std::size_t i = 1; i < parts.size(); ++i) {
+    text += "; " + parts[i];
+  }
+  return text;
 }
 
-double HoltForecast::time_to(double limit) const noexcept {
-  if (!ready() || !(m_slope > 0)) {
-    return std::numeric_limits<double>::infinity();
+RiskModel::NodeState& RiskModel::state_of(const std::string& node) {
+  auto it = m_nodes.find(node);
+  if (it == m_nodes.end()) {
+    it = m_nodes.emplace(node, NodeState(m_policy.trip_celsius)).first;
   }
-  return std::max(0.0, (limit - m_level) / m_slope);
+  return it->second;
 }
-
-namespace {
-
-constexpr double k_mib = 1024.0 * 1024.0;
-
-// One resource's forecast: the time to its limit, and the words for it.
-struct Forecast {
-  double lead = std::numeric_limits<double>::infinity();
-  std::string reason;
-};
-
-Forecast forecast(HoltForecast& f, double time, double value, double limit, const char* what,
-                  const char* unit, double scale) {
-  f.add(time, value);
-  Forecast out;
-  out.lead = f.time_to(limit);
-  if (std::isfinite(out.lead)) {
-    out.reason =
-        fmt::format("{} {:.0f}/{:.0f} {}, {:+.1f} {}/s: at its limit in {:.1f} s", what,
-                    f.level() / scale, limit / scale, unit, f.slope() / scale, unit, out.lead);
-  }
-  return out;
-}
-
-}  // namespace
 
 Assessment RiskModel::observe(const std::string& node, const NodeSample& s) {
-  NodeState& state = m_nodes[node];
+  NodeState& state = state_of(node);
+  const FeatureVector& features = state.features.update(s);
   Assessment a;
-  std::vector<Forecast> forecasts;
-  if (s.cgroup_memory_limit > 0 && s.cgroup_memory_usage >= 0) {
-    forecasts.push_back(forecast(state.memory, s.time, static_cast<double>(s.cgroup_memory_usage),
-                                 static_cast<double>(s.cgroup_memory_limit), "memory", "MiB",
-                                 k_mib));
-  } else if (s.mem_total > 0 && s.mem_available >= 0) {
-    forecasts.push_back(forecast(state.memory, s.time,
-                                 static_cast<double>(s.mem_total - s.mem_available),
-                                 static_cast<double>(s.mem_total), "memory", "MiB", k_mib));
-  }
-  if (s.disk_total > 0 && s.disk_free >= 0) {
-    forecasts.push_back(forecast(state.disk, s.time,
-                                 static_cast<double>(s.disk_total - s.disk_free),
-                                 static_cast<double>(s.disk_total), "disk", "MiB", k_mib));
-  }
-  if (s.temperature_max > 0) {
-    forecasts.push_back(forecast(state.temperature, s.time, s.temperature_max,
-                                 m_policy.trip_celsius, "temperature", "C", 1.0));
-  }
-  for (const Forecast& f : forecasts) {
-    if (f.lead < a.lead) {
-      a.lead = f.lead;
-      a.reason = f.reason;
+  a.lead = state.features.lead();
+  a.reason = state.features.lead_reason();
+  bool scored = false;
+  if (m_model) {
+    if (auto p = m_model->score(features); p.ok()) {
+      a.score = p.value();
+      if (!std::isfinite(a.lead)) {
+        a.reason = describe_features(features);
+      }
+      a.reason = fmt::format("model {:.2f}: {}", a.score, a.reason);
+      scored = true;
     }
   }
-  if (std::isfinite(a.lead)) {
+  if (!scored && std::isfinite(a.lead)) {
+    // The rules: the nearest limit's lead against the horizon.
     a.score = std::clamp(1 - a.lead / m_policy.horizon, 0.0, 1.0);
   }
   if (s.edac_uncorrected > 0) {

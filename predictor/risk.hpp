@@ -1,46 +1,26 @@
-// The predictor's rule-based assessment of each node (docs/predictor.md): a forecaster
-// per resource (Holt's linear trend: level and slope, updated at every sample) gives
-// the time until the node's memory (its cgroup's limit, else the machine's), its
-// local disk or its temperature (the trip point) reaches its limit; the node's
-// failure-probability score grows as that time shrinks below a horizon, and an
-// uncorrected memory error makes it 1.  A decision to move the node's ranks is taken
-// when the score stays at or over the threshold for k consecutive windows (of a few
-// seconds each: a burst that stops is no fault) and the forecast still leaves more
-// time than a migration costs.  The learned classifier will
-// take the score's place; the rules stay as the fallback when no model is given.
+// The predictor's assessment of each node (docs/predictor.md): after every sample of a
+// node its features (features.hpp) give a failure-probability score, from the learned
+// classifier where a model is given, else from rules (the nearest forecast limit's lead
+// against a horizon); an uncorrected memory error makes the score 1 either way.  A
+// decision to move the node's ranks is taken when the score stays at or over the
+// threshold for k consecutive windows (of a few seconds each: a burst that stops is no
+// fault) and the forecast still leaves more time than a migration costs.  The hidden
+// rank and ftmpi-eval both run this, so what is evaluated offline is what runs in a job.
 #pragma once
 
 #include <limits>
 #include <map>
-#include <optional>
+#include <memory>
 #include <string>
 
+#include "classifier.hpp"
+#include "features.hpp"
 #include "telemetry/samples.hpp"
 
 namespace ftmpi {
 
-// Holt's linear trend on an irregular time axis.
-class HoltForecast {
- public:
-  HoltForecast(double alpha, double beta) : m_alpha(alpha), m_beta(beta) {}
-  void add(double time, double value);
-  [[nodiscard]] bool ready() const noexcept { return m_count >= 4; }
-  [[nodiscard]] double level() const noexcept { return m_level; }
-  [[nodiscard]] double slope() const noexcept { return m_slope; }  // per second
-  // Seconds until the series reaches `limit` (infinity if it is not heading there).
-  [[nodiscard]] double time_to(double limit) const noexcept;
-
- private:
-  double m_alpha;
-  double m_beta;
-  double m_level = 0;
-  double m_slope = 0;
-  double m_time = 0;
-  int m_count = 0;
-};
-
 struct RiskPolicy {
-  double horizon = 120;       // seconds: a limit further away scores 0
+  double horizon = 120;       // rules: seconds; a limit further away scores 0
   double threshold = 0.5;     // score at or over which a window counts
   int windows = 3;            // k consecutive windows before a decision
   double window = 2;          // seconds per window
@@ -57,23 +37,37 @@ struct Assessment {
 
 class RiskModel {
  public:
-  explicit RiskModel(RiskPolicy policy) : m_policy(policy) {}
+  // Scores with `model` where given, else with the rules.
+  explicit RiskModel(RiskPolicy policy, std::shared_ptr<const Classifier> model = nullptr)
+      : m_policy(policy), m_model(std::move(model)) {}
   // One node sample of node `node`; returns its assessment after it.
   Assessment observe(const std::string& node, const NodeSample& sample);
   // The node's ranks were moved (or it is excluded): no further decision for it.
-  void settle(const std::string& node) { m_nodes[node].settled = true; }
+  void settle(const std::string& node) { state_of(node).settled = true; }
+  // Decisions on the node again, once its score has stayed high for k windows anew.
+  void rearm(const std::string& node) {
+    NodeState& state = state_of(node);
+    state.settled = false;
+    state.over_since = -1;
+  }
   [[nodiscard]] const RiskPolicy& policy() const noexcept { return m_policy; }
+  [[nodiscard]] bool learned() const noexcept { return m_model != nullptr; }
 
  private:
   struct NodeState {
-    HoltForecast memory{0.6, 0.4};
-    HoltForecast disk{0.6, 0.4};
-    HoltForecast temperature{0.6, 0.4};
+    explicit NodeState(double trip) : features(trip) {}
+    NodeFeatures features;
     double over_since = -1;  // when the score last reached the threshold (-1: it is under)
     bool settled = false;
   };
+  NodeState& state_of(const std::string& node);
   RiskPolicy m_policy;
+  std::shared_ptr<const Classifier> m_model;
   std::map<std::string, NodeState> m_nodes;
 };
+
+// In words, what most likely drives a node's score when no limit is forecast (error
+// rates, heat, pressure), e.g. "corrected memory errors +2.1/s".
+std::string describe_features(const FeatureVector& features);
 
 }  // namespace ftmpi

@@ -3,25 +3,28 @@
 # errors, a temperature ramp and NIC errors (simulated in the node's system root) and a
 # memory leak (real, in the node's cgroup) show in the trace's samples of that node and
 # not of the other; each fault is in the cluster's faults.log and, as an event of its
-# node, in the trace; a rank killed on a node
-# ends the job with an error; bad input is refused.  Needs root.
+# node, in the trace, with the node's failure at the end of each ramp (recorded only,
+# --no-kill); a rank killed on a node ends the job with an error; a failure without
+# --no-kill takes its node down; a disk-fill fills a node's own small disk; bad input is
+# refused.  Needs root.
 source "$(dirname "$0")/lib.sh"
 name=i$$
 use_cluster "$name"
-expect_exit 0 "$C" up --name "$name" --nodes 2
+expect_exit 0 "$C" up --name "$name" --nodes 2 --disk 32
 I=("$BIN/ftmpi-inject" --cluster "$name")
 
 "$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --mode native --trace run.h5 \
   --sample-interval 0.2 -np 4 "$BIN/jacobi2d" -n 64 -i 240 -s 25 >run.out 2>run.err &
 job=$!
 sleep 1.5
-"${I[@]}" --node "$name-n2" --fault ecc-errors --rate 100 --duration 1.5 >ecc.out &
-"${I[@]}" --node "$name-n1" --fault thermal --trip 85 --duration 1.5 >thermal.out &
-"${I[@]}" --node "$name-n1" --fault nic-errors --rate 200 --duration 1 >nic.out &
+"${I[@]}" --node "$name-n2" --fault ecc-errors --rate 100 --duration 1.5 --no-kill >ecc.out &
+"${I[@]}" --node "$name-n1" --fault thermal --trip 85 --duration 1.5 --no-kill >thermal.out &
+"${I[@]}" --node "$name-n1" --fault nic-errors --rate 200 --duration 1 --no-kill >nic.out &
 "${I[@]}" --node "$name-n2" --fault mem-leak --rate 100 --duration 1.5 >leak.out &
 wait %2 %3 %4 %5 || fail "an injection failed"
 wait "$job" || { cat run.out run.err; fail "the job under injections failed"; }
-expect_in ecc.out "ecc-errors on $name-n2: sys/devices/system/edac/mc/mc0/ce_count +150, sys/devices/system/edac/mc/mc0/ue_count +1"
+expect_in ecc.out "ecc-errors on $name-n2: sys/devices/system/edac/mc/mc0/ce_count +150, sys/devices/system/edac/mc/mc0/ue_count +1; the node failed: an uncorrected memory error"
+expect_in nic.out "the node failed: the node's network link went down"
 expect_in thermal.out "-> 85.0 C"
 expect_in leak.out "150 MiB held"
 /usr/bin/python3 - run.h5 "$name" <<'PY' || fail "the faults are not in the trace as injected"
@@ -43,12 +46,15 @@ assert leak.max() - leak.min() >= 100 << 20, f"leak {leak.min()} {leak.max()}"
 with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
     events = f["events"][:]
 faults = [(names[int(e["node"])], e["detail"].decode()) for e in events if e["kind"] == b"fault"]
-assert len(faults) == 8, faults
+assert len(faults) == 11, faults
+failed = sorted(d.split(" ")[0] for n, d in faults if " node_failed " in d)
+assert failed == ["ecc-errors", "nic-errors", "thermal"], failed
 assert (f"{sys.argv[2]}-n2", "ecc-errors start (rate 100, duration 1.5 s)") in faults, faults
 assert any(n == f"{sys.argv[2]}-n1" and d.startswith("thermal end") for n, d in faults), faults
 print("faults in the trace: ecc and leak on n2, thermal and nic on n1")
 PY
 [[ $(grep -c '"event": "start"' "$FTMPI_CLUSTER_ROOT/$name/faults.log") -eq 4 &&
+   $(grep -c '"event": "node_failed"' "$FTMPI_CLUSTER_ROOT/$name/faults.log") -eq 3 &&
    $(grep -c '"event": "end"' "$FTMPI_CLUSTER_ROOT/$name/faults.log") -eq 4 ]] ||
   { cat "$FTMPI_CLUSTER_ROOT/$name/faults.log"; fail "faults.log"; }
 
@@ -62,6 +68,12 @@ for _ in $(seq 50); do
 done
 expect_in rk.out "rank 3 (pid"
 wait "$job" && fail "the job went on after losing a rank"
+
+# The node's own disk (--disk 32) filled: the node fails, and is taken down with it.
+expect_exit 0 "${I[@]}" --node "$name-n2" --fault disk-fill --rate 64 --duration 5
+expect_in cmd.out "32 MiB written (disk full); the node failed: the node-local disk is full"
+expect_in cmd.out "(every process of the node killed)"
+"$C" status --name "$name" | grep -q "^$name-n2 .* DOWN " || fail "n2 is still up after its failure"
 
 expect_exit 64 "${I[@]}" --node "$name-n1" --fault meteor
 expect_exit 66 "${I[@]}" --node nosuch --fault cpu-hog

@@ -1,0 +1,223 @@
+#include "evaluation.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <sstream>
+
+#include <fmt/format.h>
+
+namespace ftmpi {
+namespace {
+
+// The node's samples in time order.
+std::map<int, std::vector<NodeSample>> samples_by_node(const TraceContents& trace) {
+  std::map<int, std::vector<NodeSample>> out;
+  for (const NodeSample& s : trace.node_samples) {
+    if (s.node >= 0) {
+      out[s.node].push_back(s);
+    }
+  }
+  for (auto& [node, samples] : out) {
+    std::stable_sort(samples.begin(), samples.end(),
+                     [](const NodeSample& a, const NodeSample& b) { return a.time < b.time; });
+  }
+  return out;
+}
+
+const Failure* failure_of(const GroundTruth& truth, int node) {
+  for (const Failure& f : truth.failures) {
+    if (f.node == node) {
+      return &f;
+    }
+  }
+  return nullptr;
+}
+
+std::string node_name(const TraceContents& trace, int node) {
+  for (const NodeInfo& n : trace.header.nodes) {
+    if (n.node == node) {
+      return n.name;
+    }
+  }
+  return std::to_string(node);
+}
+
+}  // namespace
+
+GroundTruth ground_truth(const TraceContents& trace) {
+  GroundTruth truth;
+  std::map<std::pair<int, std::string>, double> started;
+  std::vector<Event> events = trace.events;
+  std::stable_sort(events.begin(), events.end(),
+                   [](const Event& a, const Event& b) { return a.time < b.time; });
+  for (const Event& e : events) {
+    if (std::string_view(e.kind) != "fault" || e.node < 0) {
+      continue;
+    }
+    std::istringstream words{std::string(e.detail)};
+    std::string kind;
+    std::string what;
+    words >> kind >> what;
+    const auto key = std::make_pair(static_cast<int>(e.node), kind);
+    if (what == "start") {
+      started[key] = e.time;
+    } else if (what == "node_failed") {
+      const auto it = started.find(key);
+      if (failure_of(truth, e.node) == nullptr) {
+        truth.failures.push_back({e.node, kind, it != started.end() ? it->second : e.time, e.time});
+      }
+      if (it != started.end()) {
+        started.erase(it);
+      }
+    } else if (what == "end" || what == "failed") {
+      const auto it = started.find(key);
+      if (it != started.end()) {
+        if (what == "end") {
+          truth.healthy.push_back({e.node, kind, it->second, e.time});
+        }
+        started.erase(it);
+      }
+    }
+  }
+  return truth;
+}
+
+void add_to_dataset(const TraceContents& trace, double trip_celsius, Dataset& out) {
+  const GroundTruth truth = ground_truth(trace);
+  for (const auto& [node, samples] : samples_by_node(trace)) {
+    const Failure* failure = failure_of(truth, node);
+    NodeFeatures features(trip_celsius);
+    for (const NodeSample& s : samples) {
+      if (failure != nullptr && s.time >= failure->time) {
+        break;  // the node is gone: nothing after its failure counts
+      }
+      const FeatureVector& v = features.update(s);
+      const bool positive = failure != nullptr && s.time >= failure->start;
+      out.rows.insert(out.rows.end(), v.begin(), v.end());
+      out.labels.push_back(positive ? 1.0F : 0.0F);
+      out.positives += positive ? 1 : 0;
+    }
+  }
+}
+
+double quantile(std::vector<double> values, double q) {
+  if (values.empty()) {
+    return std::numeric_limits<double>::quiet_NaN();
+  }
+  std::sort(values.begin(), values.end());
+  const double at = q * static_cast<double>(values.size() - 1);
+  const auto lo = static_cast<std::size_t>(std::floor(at));
+  const std::size_t hi = std::min(lo + 1, values.size() - 1);
+  return values[lo] + (values[hi] - values[lo]) * (at - static_cast<double>(lo));
+}
+
+double EvalReport::recall() const noexcept {
+  return failures > 0 ? static_cast<double>(detected) / failures : 0;
+}
+double EvalReport::precision() const noexcept {
+  return decisions > 0 ? static_cast<double>(true_decisions) / decisions : 1;
+}
+double EvalReport::f1() const noexcept {
+  const double p = precision();
+  const double r = recall();
+  return p + r > 0 ? 2 * p * r / (p + r) : 0;
+}
+double EvalReport::false_alarms_per_node_hour() const noexcept {
+  return healthy_node_hours > 0 ? (decisions - true_decisions) / healthy_node_hours : 0;
+}
+
+EvalReport evaluate(const std::vector<TraceContents>& traces,
+                    const std::shared_ptr<const Classifier>& model, const RiskPolicy& policy,
+                    double min_ramp) {
+  EvalReport report;
+  report.min_ramp = min_ramp;
+  for (const TraceContents& trace : traces) {
+    const GroundTruth truth = ground_truth(trace);
+    RiskModel risk(policy, model);
+    for (const Failure& f : truth.failures) {
+      if (f.ramp() >= min_ramp) {
+        ++report.failures;
+        ++report.kinds[f.kind].failures;
+      } else {
+        ++report.short_failures;
+      }
+    }
+    report.healthy_episodes += static_cast<int>(truth.healthy.size());
+    for (const auto& [node, samples] : samples_by_node(trace)) {
+      const Failure* failure = failure_of(truth, node);
+      const std::string name = node_name(trace, node);
+      bool detected = false;
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        const NodeSample& s = samples[i];
+        if (failure != nullptr && s.time >= failure->time) {
+          break;
+        }
+        const bool precursor = failure != nullptr && s.time >= failure->start;
+        if (!precursor && i + 1 < samples.size()) {
+          report.healthy_node_hours += (samples[i + 1].time - s.time) / 3600.0;
+        }
+        const Assessment a = risk.observe(name, s);
+        if (!a.decide) {
+          continue;
+        }
+        ++report.decisions;
+        if (precursor) {
+          ++report.true_decisions;
+          if (!detected) {
+            detected = true;
+            const double lead = failure->time - s.time;
+            if (failure->ramp() >= min_ramp) {
+              ++report.detected;
+              ++report.kinds[failure->kind].detected;
+              report.kinds[failure->kind].leads.push_back(lead);
+              report.leads.push_back(lead);
+            } else {
+              ++report.short_detected;
+            }
+          }
+          continue;
+        }
+        // A false alarm; the node is watched again (its ranks would be elsewhere).
+        risk.rearm(name);
+        for (const Episode& e : truth.healthy) {
+          if (e.node == node && s.time >= e.start && s.time <= e.end + 30) {
+            ++report.healthy_alarms;
+            break;
+          }
+        }
+      }
+    }
+  }
+  return report;
+}
+
+std::string format_report(const EvalReport& r) {
+  std::string out;
+  out += fmt::format("failures (ramp >= {:.0f} s)  {}\n", r.min_ramp, r.failures);
+  out += fmt::format("detected                  {}\n", r.detected);
+  out += fmt::format("decisions                 {} ({} true, {} false)\n", r.decisions,
+                     r.true_decisions, r.decisions - r.true_decisions);
+  out += fmt::format("precision                 {:.3f}\n", r.precision());
+  out += fmt::format("recall                    {:.3f}\n", r.recall());
+  out += fmt::format("F1                        {:.3f}\n", r.f1());
+  out += fmt::format("false alarms / node-hour  {:.4f} ({:.2f} healthy node-hours)\n",
+                     r.false_alarms_per_node_hour(), r.healthy_node_hours);
+  out += fmt::format("lead time median          {:.1f} s\n", quantile(r.leads, 0.5));
+  out += fmt::format("lead time 10th percentile {:.1f} s\n", quantile(r.leads, 0.1));
+  out += fmt::format("short ramps (< {:.0f} s)     {} failures, {} detected\n", r.min_ramp,
+                     r.short_failures, r.short_detected);
+  out += fmt::format("healthy stress            {} episodes, {} false alarms in them\n",
+                     r.healthy_episodes, r.healthy_alarms);
+  out += fmt::format("\n{:<12} {:>8} {:>8} {:>7} {:>11} {:>9}\n", "kind", "failures", "detected",
+                     "recall", "lead median", "lead p10");
+  for (const auto& [kind, k] : r.kinds) {
+    out +=
+        fmt::format("{:<12} {:>8} {:>8} {:>7.3f} {:>9.1f} s {:>7.1f} s\n", kind, k.failures,
+                    k.detected, k.failures > 0 ? static_cast<double>(k.detected) / k.failures : 0,
+                    quantile(k.leads, 0.5), quantile(k.leads, 0.1));
+  }
+  return out;
+}
+
+}  // namespace ftmpi
