@@ -24,6 +24,7 @@
 #include "ckpt/criu.hpp"
 #include "ckpt/job_file.hpp"
 #include "ckpt/manifest.hpp"
+#include "classifier.hpp"
 #include "hostfile.hpp"
 #include "install_layout.hpp"
 #include "job_launcher.hpp"
@@ -214,6 +215,26 @@ int launch(const std::vector<std::string>& args) {
     log->error("{}", layout.status().message());
     return k_exit_unavailable;
   }
+  // The predictor's classifier, checked here: a model that cannot be used stops the launch
+  // before anything starts.
+  std::string model = options.predictor_model;
+  if (model.empty()) {
+    std::error_code ec;
+    model = std::filesystem::exists(layout.value().model, ec) ? layout.value().model : "rules";
+    if (model == "rules") {
+      log->info("no predictor model at {}: the predictor uses its rules", layout.value().model);
+    }
+  }
+  if (model != "rules") {
+    auto loaded = ftmpi::Classifier::load(model);
+    if (!loaded.ok()) {
+      log->error("{}; give another --predictor-model FILE, or --predictor-model rules",
+                 loaded.status().message());
+      return loaded.status().code() == ftmpi::StatusCode::not_found ? k_exit_no_program
+                                                                    : ftmpi::k_exit_corrupt;
+    }
+    model = std::filesystem::absolute(model).string();
+  }
   std::string trace;
   if (!options.no_trace) {
     auto checked = ftmpi::check_trace_path(
@@ -275,6 +296,7 @@ int launch(const std::vector<std::string>& args) {
   env.push_back(fmt::format("{}={}", ftmpi::k_env_app_ranks, options.spec.ranks));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_sample_interval, options.sample_interval));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_trace, trace));
+  env.push_back(fmt::format("{}={}", ftmpi::k_env_predictor_model, model));
   std::vector<std::string> program_words{options.spec.program};
   program_words.insert(program_words.end(), options.spec.program_args.begin(),
                        options.spec.program_args.end());

@@ -32,7 +32,8 @@ Result<InstallLayout> find_install_layout() {
                        lib.string(),
                        (bin / "ftmpi-proxy").string(),
                        (bin / "ftmpi-cluster").string(),
-                       (bin / "ftmpi-noded").string()};
+                       (bin / "ftmpi-noded").string(),
+                       (bin.parent_path() / "share/ftmpi/models/default.json").string()};
   for (const std::string* path :
        {&layout.rank_helper, &layout.predictor, &layout.libftmpi, &layout.proxy}) {
     if (!fs::exists(*path, ec)) {

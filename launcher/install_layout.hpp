@@ -15,6 +15,7 @@ struct InstallLayout {
   std::string proxy;        // bin/ftmpi-proxy (transparent mode)
   std::string cluster;      // bin/ftmpi-cluster (simulated nodes; checked when used)
   std::string noded;        // bin/ftmpi-noded (node daemons of --spares; checked when used)
+  std::string model;        // share/ftmpi/models/default.json (the predictor's; checked when used)
 };
 
 // The layout around the running executable; not_found naming the missing file when

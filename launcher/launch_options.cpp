@@ -122,6 +122,10 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->check(CLI::Range(0.01, 3600.0))
       ->default_str("1")
       ->type_name("SECONDS");
+  app.add_option("--predictor-model", options.predictor_model,
+                 "The predictor's failure classifier: a model from ftmpi-train, or 'rules'\n"
+                 "for the rule-based fallback (default: the model installed with ftmpi)")
+      ->type_name("FILE|rules");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
       ->check(CLI::Range(0.0, 1e9))

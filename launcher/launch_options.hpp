@@ -26,6 +26,7 @@ struct LaunchOptions {
   std::string trace;             // the job trace file; "" = the default name
   bool no_trace = false;         // write no trace
   double sample_interval = 1.0;  // seconds
+  std::string predictor_model;   // a model file, "rules", or "" for the installed model
   // Transparent mode's checkpoints.
   double ckpt_interval = 0;  // seconds between timed checkpoints; 0: none
   std::string ckpt_dir;      // "" = PROGRAM-DATE-TIME.ftmpi-ckpt here

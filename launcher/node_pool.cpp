@@ -45,6 +45,14 @@ class ClusterPool final : public NodePool {
     const SimNode* n = m_cluster.find(node.name);
     return n != nullptr ? std::max(0L, node_usage(m_cluster, *n).oom_kills) : 0;
   }
+  [[nodiscard]] std::int64_t free_memory(const PoolNode& node) const override {
+    const SimNode* n = m_cluster.find(node.name);
+    if (n == nullptr || m_cluster.memory_mb <= 0) {
+      return -1;
+    }
+    const std::int64_t used = node_usage(m_cluster, *n).memory_bytes;
+    return used < 0 ? -1 : m_cluster.memory_mb * 1024 * 1024 - used;
+  }
   [[nodiscard]] Status save() const override {
     SimCluster cluster = m_cluster;
     cluster.nodes.clear();
@@ -133,10 +141,21 @@ std::vector<PoolNode>::iterator find_node(NodePool& pool, const std::string& nam
                       [&](const PoolNode& n) { return n.name == name; });
 }
 
-std::vector<PoolNode>::iterator first_live_spare(NodePool& pool, const std::string& name) {
-  return std::find_if(pool.nodes().begin(), pool.nodes().end(), [&](const PoolNode& n) {
-    return n.role == NodeRole::spare && (name.empty() || n.name == name) && pool.alive(n);
-  });
+// Spare `name` if it is up; for "" the spare that is up with the most free memory.
+std::vector<PoolNode>::iterator live_spare(NodePool& pool, const std::string& name) {
+  auto best = pool.nodes().end();
+  std::int64_t best_free = 0;
+  for (auto it = pool.nodes().begin(); it != pool.nodes().end(); ++it) {
+    if (it->role != NodeRole::spare || (!name.empty() && it->name != name) || !pool.alive(*it)) {
+      continue;
+    }
+    const std::int64_t free = pool.free_memory(*it);
+    if (best == pool.nodes().end() || free > best_free) {
+      best = it;
+      best_free = free;
+    }
+  }
+  return best;
 }
 
 }  // namespace
@@ -185,9 +204,9 @@ std::vector<std::string> lost_nodes(const NodePool& pool,
 
 bool move_node(NodePool& pool, const std::string& from, std::string& to) {
   auto old = find_node(pool, from);
-  auto spare = first_live_spare(pool, to);
+  auto spare = live_spare(pool, to);
   if (spare == pool.nodes().end()) {
-    spare = first_live_spare(pool, "");
+    spare = live_spare(pool, "");
   }
   if (old == pool.nodes().end()) {
     return false;

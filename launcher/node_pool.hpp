@@ -45,6 +45,8 @@ class NodePool {
   [[nodiscard]] virtual int processes(const PoolNode& /*node*/) const { return -1; }
   // Processes the node's OOM killer took so far, where known (else 0).
   [[nodiscard]] virtual long oom_kills(const PoolNode& /*node*/) const { return 0; }
+  // Bytes of memory the node has free for ranks, where known (-1: not known here).
+  [[nodiscard]] virtual std::int64_t free_memory(const PoolNode& /*node*/) const { return -1; }
   // The roles and the order, for ftmpi-ctl and the next ftmpi-launch.
   [[nodiscard]] virtual Status save() const = 0;
   // How long a node that died may still look up (its last heartbeat), in seconds.
@@ -70,8 +72,10 @@ std::vector<std::string> lost_nodes(const NodePool& pool,
 // spares run out.
 bool replace_lost_nodes(NodePool& pool, const std::vector<std::string>& lost,
                         std::vector<std::string>& replacements);
-// Node `from` excluded, spare `to` (the first spare that is up if `to` is empty, not a
-// spare or down) in its place; false when no spare is up.
+// Node `from` excluded, spare `to` in its place (if `to` is empty, not a spare or down:
+// the spare that is up with the most free memory, the first of equals); false when no
+// spare is up.  Spares hold no ranks, so the predictor has no samples (no score) of
+// them: a spare that is up and has the memory is the healthy one.
 bool move_node(NodePool& pool, const std::string& from, std::string& to);
 
 // A simulated cluster's nodes.

@@ -148,17 +148,21 @@ Status Classifier::save(const std::string& path, const std::string& provenance) 
   const char* bytes = nullptr;
   FTMPI_RETURN_IF_ERROR(xgb_status(
       "save", XGBoosterSaveModelToBuffer(m_booster, R"({"format": "json"})", &length, &bytes)));
-  json doc = {{"format", k_format},
-              {"version", k_version},
-              {"features", feature_names()},
-              {"threshold", m_threshold}};
+  // ftmpi's header first, readable; XGBoost's model after it on one line.
+  nlohmann::ordered_json doc = {{"format", k_format},
+                                {"version", k_version},
+                                {"threshold", m_threshold},
+                                {"features", feature_names()}};
+  std::string booster;
   try {
-    doc["provenance"] = json::parse(provenance);
-    doc["booster"] = json::parse(std::string_view(bytes, length));
+    doc["provenance"] = nlohmann::ordered_json::parse(provenance);
+    booster = json::parse(std::string_view(bytes, length)).dump();
   } catch (const json::exception& e) {
     return internal_error(fmt::format("cannot write the model: {}", e.what()));
   }
-  return write_file_atomically(path, doc.dump(1) + "\n");
+  std::string text = doc.dump(1);
+  text.resize(text.size() - 2);  // the closing brace and the line's end
+  return write_file_atomically(path, text + ",\n \"booster\": " + booster + "\n}\n");
 }
 
 Result<std::vector<float>> Classifier::scores(std::span<const float> rows) const {

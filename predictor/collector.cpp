@@ -81,7 +81,8 @@ class Collector {
   Status run() {
     FTMPI_RETURN_IF_ERROR(greet());
     open_trace();
-    record({make_event("job_start", m_config.command)});
+    record(
+        {make_event("job_start", m_config.command), make_event("predictor", m_config.predictor)});
     int left = 0;
     bool migrating = false;
     double last_flush = wall_seconds();
@@ -204,6 +205,15 @@ class Collector {
         e.time = c.time;
         events.push_back(e);
       }
+      if (c.rank < 0 && kind == "migration" && c.total_ms > 0) {
+        // A migration of this job: what one costs is measured now, not assumed.
+        m_risk.set_migration_cost(c.total_ms * 1e-3);
+        Event e = make_event("predictor", fmt::format("migration cost measured: {:.1f} s (the "
+                                                      "downtime of migration {})",
+                                                      c.total_ms * 1e-3, c.epoch));
+        e.time = c.time;
+        events.push_back(e);
+      }
     }
     if (m_trace) {
       report(m_trace->append(std::span<const RankSample>(batch.value().ranks)));
@@ -320,7 +330,7 @@ class Collector {
   TraceHeader m_header;
   std::unique_ptr<TraceWriter> m_trace;
   FaultLogReader m_faults{m_config.fault_log};
-  RiskModel m_risk{m_config.risk};
+  RiskModel m_risk{m_config.risk, m_config.model};
   std::map<std::string, bool> m_at_risk;
   std::map<std::string, double> m_scores;
 };

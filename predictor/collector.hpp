@@ -2,6 +2,7 @@
 // header, then stores every batch of samples until all ranks have left.
 #pragma once
 
+#include <memory>
 #include <string>
 
 #include "comm/job_world.hpp"
@@ -18,6 +19,8 @@ struct CollectorConfig {
   double flush_interval = 2;  // seconds between trace flushes
   std::string fault_log;      // injected faults to record (a simulated cluster's), or ""
   RiskPolicy risk;            // when a node's ranks should move (docs/predictor.md)
+  std::shared_ptr<const Classifier> model;  // the classifier; null: the rules
+  std::string predictor;                    // which, in words, for the trace
   // Where a decision asks for the migration of a node's ranks (the job's
   // request-migrate file); "" when the job has no spare nodes: decisions are recorded.
   std::string migrate_request;

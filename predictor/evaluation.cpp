@@ -129,12 +129,20 @@ double EvalReport::false_alarms_per_node_hour() const noexcept {
 
 EvalReport evaluate(const std::vector<TraceContents>& traces,
                     const std::shared_ptr<const Classifier>& model, const RiskPolicy& policy,
-                    double min_ramp) {
+                    double min_ramp, bool log_decisions) {
   EvalReport report;
   report.min_ramp = min_ramp;
-  for (const TraceContents& trace : traces) {
+  for (std::size_t t = 0; t < traces.size(); ++t) {
+    const TraceContents& trace = traces[t];
     const GroundTruth truth = ground_truth(trace);
     RiskModel risk(policy, model);
+    auto log = [&](const NodeSample& s, const std::string& what, const Assessment& a) {
+      if (log_decisions) {
+        report.decision_log.push_back(
+            fmt::format("trace {} {} {:.1f} s: {}; {}", t + 1, node_name(trace, s.node),
+                        s.time - trace.header.start_time, what, a.reason));
+      }
+    };
     for (const Failure& f : truth.failures) {
       if (f.ramp() >= min_ramp) {
         ++report.failures;
@@ -164,6 +172,8 @@ EvalReport evaluate(const std::vector<TraceContents>& traces,
         ++report.decisions;
         if (precursor) {
           ++report.true_decisions;
+          log(s, fmt::format("true ({} fails in {:.1f} s)", failure->kind, failure->time - s.time),
+              a);
           if (!detected) {
             detected = true;
             const double lead = failure->time - s.time;
@@ -180,12 +190,15 @@ EvalReport evaluate(const std::vector<TraceContents>& traces,
         }
         // A false alarm; the node is watched again (its ranks would be elsewhere).
         risk.rearm(name);
+        std::string during;
         for (const Episode& e : truth.healthy) {
           if (e.node == node && s.time >= e.start && s.time <= e.end + 30) {
             ++report.healthy_alarms;
+            during = " during " + e.kind;
             break;
           }
         }
+        log(s, "FALSE ALARM" + during, a);
       }
     }
   }

@@ -75,6 +75,7 @@ struct EvalReport {
   double healthy_node_hours = 0;  // monitored time outside precursors
   std::map<std::string, KindStats> kinds;
   std::vector<double> leads;
+  std::vector<std::string> decision_log;  // one line per decision, when asked for
   [[nodiscard]] double recall() const noexcept;
   [[nodiscard]] double precision() const noexcept;
   [[nodiscard]] double f1() const noexcept;
@@ -85,7 +86,7 @@ struct EvalReport {
 // when null) and scores its decisions.  After a false alarm the node is watched again.
 EvalReport evaluate(const std::vector<TraceContents>& traces,
                     const std::shared_ptr<const Classifier>& model, const RiskPolicy& policy,
-                    double min_ramp);
+                    double min_ramp, bool log_decisions = false);
 
 // The report as ftmpi-eval prints it.
 std::string format_report(const EvalReport& report);

@@ -40,7 +40,7 @@ std::string_view feature_name(Feature f) noexcept {
       "disk_slope",      "disk_lead",    "temperature",     "temperature_slope", "temperature_lead",
       "ecc_rate_10",     "ecc_rate_60",  "ecc_uncorrected", "nic_errors_10",     "nic_errors_60",
       "nic_drops_10",    "cpu_busy",     "load1",           "psi_cpu",           "psi_memory",
-      "psi_memory_full", "psi_io",       "nearest_lead"};
+      "psi_memory_full", "psi_io",       "nearest_lead",    "memory_rate_5",     "disk_rate_5"};
   const auto i = static_cast<std::size_t>(f);
   return i < k_names.size() ? k_names[i] : std::string_view("?");
 }
@@ -128,9 +128,12 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
     m_features[static_cast<std::size_t>(Feature::temperature_slope)] =
         static_cast<float>(m_temperature.slope());
   }
+  const float memory = at(m_features, Feature::memory_used);
+  const float disk = at(m_features, Feature::disk_used);
   m_history.push_back({s.time, static_cast<double>(std::max<std::int64_t>(s.edac_corrected, 0)),
                        static_cast<double>(std::max<std::int64_t>(s.net_errors, 0)),
-                       static_cast<double>(std::max<std::int64_t>(s.net_drops, 0))});
+                       static_cast<double>(std::max<std::int64_t>(s.net_drops, 0)),
+                       std::isnan(memory) ? 0.0 : memory, std::isnan(disk) ? 0.0 : disk});
   while (m_history.size() > 2 && m_history.front().time < s.time - k_history - 1e-6) {
     m_history.pop_front();
   }
@@ -154,6 +157,12 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   set(Feature::psi_memory_full, value_or_missing(s.psi_memory_full));
   set(Feature::psi_io, value_or_missing(s.psi_io_some));
   set(Feature::nearest_lead, static_cast<float>(std::min(m_lead, k_lead_cap)));
+  if (!std::isnan(memory)) {
+    set(Feature::memory_rate_5, rate(&Counters::memory, 5));
+  }
+  if (!std::isnan(disk)) {
+    set(Feature::disk_rate_5, rate(&Counters::disk, 5));
+  }
   return m_features;
 }
 

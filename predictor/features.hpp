@@ -63,6 +63,8 @@ enum class Feature : std::uint8_t {
   psi_memory_full,    // memory full avg10, %
   psi_io,             // io some avg10, %
   nearest_lead,       // the smallest of the three leads
+  memory_rate_5,      // fraction per second over the last 5 s, unsmoothed: a burst that stopped
+  disk_rate_5,        // the same for the disk
   count
 };
 inline constexpr std::size_t k_feature_count = static_cast<std::size_t>(Feature::count);
@@ -94,6 +96,8 @@ class NodeFeatures {
     double ecc = 0;
     double nic_errors = 0;
     double nic_drops = 0;
+    double memory = 0;  // used fractions
+    double disk = 0;
   };
   // Per-second rate of a counter over the last `seconds` of history.
   [[nodiscard]] float rate(double Counters::*counter, double seconds) const;

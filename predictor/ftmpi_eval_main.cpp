@@ -61,6 +61,9 @@ int run(int argc, char** argv) {
   app.add_option("--min-ramp", min_ramp,
                  "Count failures whose ramp is at least this many seconds (default 30)");
   app.add_flag("--sweep", sweep, "A table over thresholds 0.1 to 0.9 instead of one report");
+  bool decisions = false;
+  app.add_flag("--decisions", decisions,
+               "List every decision (trace, node, time, true or false, the reason)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -91,8 +94,14 @@ int run(int argc, char** argv) {
     std::printf("predictor: %s, threshold %.2f, %d windows of %.1f s, migration cost %.1f s\n",
                 model ? model_path.c_str() : "rules", policy.threshold, policy.windows,
                 policy.window, policy.migration_cost);
-    const ftmpi::EvalReport report = ftmpi::evaluate(contents, model, policy, min_ramp);
+    const ftmpi::EvalReport report = ftmpi::evaluate(contents, model, policy, min_ramp, decisions);
     std::fputs(ftmpi::format_report(report).c_str(), stdout);
+    if (decisions) {
+      std::printf("\ndecisions\n");
+      for (const std::string& line : report.decision_log) {
+        std::printf("%s\n", line.c_str());
+      }
+    }
     return 0;
   }
   std::printf("%-9s %9s %7s %7s %16s %12s %9s\n", "threshold", "precision", "recall", "F1",

@@ -8,7 +8,10 @@
 #include <exception>
 #include <filesystem>
 
+#include <fmt/format.h>
+
 #include "ckpt/manifest.hpp"
+#include "classifier.hpp"
 #include "collector.hpp"
 #include "comm/job_world.hpp"
 #include "sim_cluster.hpp"
@@ -46,6 +49,25 @@ int run(int argc, char** argv) {
   config.risk.window = setting("FTMPI_RISK_WINDOW", config.risk.window);
   config.risk.migration_cost = setting("FTMPI_MIGRATION_COST", config.risk.migration_cost);
   config.risk.trip_celsius = setting("FTMPI_TRIP_CELSIUS", config.risk.trip_celsius);
+  // The classifier ftmpi-launch checked; should it fail here after all, the rules serve.
+  const std::string model = ftmpi::env_or(ftmpi::k_env_predictor_model, "rules");
+  config.predictor = fmt::format("rules (horizon {:.0f} s)", config.risk.horizon);
+  if (model != "rules") {
+    auto loaded = ftmpi::Classifier::load(model);
+    if (loaded.ok()) {
+      config.model = std::move(loaded).value();
+      config.predictor = fmt::format("model {}", model);
+      if (std::getenv("FTMPI_RISK_THRESHOLD") == nullptr) {  // NOLINT: one thread
+        config.risk.threshold = config.model->threshold();
+      }
+    } else {
+      std::fprintf(stderr, "ftmpi-predictor: warning: %s; the rules decide instead\n",
+                   loaded.status().message().c_str());
+    }
+  }
+  config.predictor += fmt::format(
+      ", threshold {:.2f}, {} windows of {:.1f} s, migration cost {:.1f} s", config.risk.threshold,
+      config.risk.windows, config.risk.window, config.risk.migration_cost);
   const std::string ckpt_dir = ftmpi::env_or(ftmpi::k_env_ckpt_dir, "");
   if (!ckpt_dir.empty()) {
     config.scores = (std::filesystem::path(ckpt_dir) / "risk.txt").string();

@@ -51,6 +51,8 @@ class RiskModel {
     state.over_since = -1;
   }
   [[nodiscard]] const RiskPolicy& policy() const noexcept { return m_policy; }
+  // What a migration costs, as measured in this job.
+  void set_migration_cost(double seconds) noexcept { m_policy.migration_cost = seconds; }
   [[nodiscard]] bool learned() const noexcept { return m_model != nullptr; }
 
  private:

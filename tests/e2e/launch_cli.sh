@@ -26,6 +26,16 @@ expect_in cmd.err "'./no-such-program' does not exist"
 expect_exit 66 "$L" -np 2 no-such-program-in-path
 expect_in cmd.err "not found in PATH"
 
+# A predictor model that cannot be used: refused before anything starts.
+expect_exit 66 "$L" --predictor-model no-such-model.json -np 2 /bin/true
+expect_in cmd.err "cannot read the model no-such-model.json"
+echo '{"format": "ftmpi-model", "version": 1, "features": ["load"]}' >other.json
+expect_exit 65 "$L" --predictor-model other.json -np 2 /bin/true
+expect_in cmd.err "other features than this ftmpi computes: retrain it with ftmpi-train"
+head -c 300 "$FTMPI_BUILD_DIR/share/ftmpi/models/default.json" >cut.json
+expect_exit 65 "$L" --predictor-model cut.json -np 2 /bin/true
+expect_in cmd.err "cut.json is not a model file"
+
 # Transparent mode: each rank runs in a rank proxy; exit codes and stdin come through
 # the same way.
 expect_exit 0 "$L" --dry-run --mode transparent -np 2 /bin/true

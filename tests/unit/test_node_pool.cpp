@@ -7,6 +7,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "node_pool.hpp"
 
@@ -88,6 +89,37 @@ TEST_F(NodePoolTest, LostNodesAndSparesByHeartbeat) {
   auto again = open_hostfile_pool(m_dir);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.value()->nodes()[1].name, "d");
+}
+
+// A pool whose nodes are all up, with the free memory given.
+class MemoryPool final : public NodePool {
+ public:
+  explicit MemoryPool(std::map<std::string, std::int64_t> free) : m_free(std::move(free)) {
+    for (const auto& [name, bytes] : m_free) {
+      m_nodes.push_back({name, name == "a" ? NodeRole::active : NodeRole::spare, 1});
+    }
+  }
+  [[nodiscard]] bool alive(const PoolNode& /*node*/) const override { return true; }
+  [[nodiscard]] std::int64_t free_memory(const PoolNode& node) const override {
+    return m_free.at(node.name);
+  }
+  [[nodiscard]] Status save() const override { return {}; }
+  [[nodiscard]] std::string description() const override { return "test"; }
+
+ private:
+  std::map<std::string, std::int64_t> m_free;
+};
+
+TEST(NodePoolChoice, AnySpareMeansTheOneWithTheMostFreeMemory) {
+  MemoryPool p({{"a", 0}, {"b", 100}, {"c", 700}, {"d", 300}});
+  std::string to;
+  ASSERT_TRUE(move_node(p, "a", to));
+  EXPECT_EQ(to, "c");
+  // A spare asked for by name is taken even with less memory.
+  MemoryPool q({{"a", 0}, {"b", 100}, {"c", 700}});
+  to = "b";
+  ASSERT_TRUE(move_node(q, "a", to));
+  EXPECT_EQ(to, "b");
 }
 
 }  // namespace
