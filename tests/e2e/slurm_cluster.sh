@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The local Slurm cluster for tests (slurm/local-cluster.sh): 3 simulated nodes, each
+# with its slurmd inside the node (its cgroups, its host name), idle within 30 s; srun
+# runs on all three; an sbatch job's exit code reaches the job completion records
+# (sacct -c); `down` leaves no daemon and no state behind.  Needs root and slurm-wlm.
+source "$(dirname "$0")/lib.sh"
+name=s$$
+use_cluster "$name"
+S=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
+export FTMPI_BIN=$BIN
+trap '"${S[@]}" down "$name" >/dev/null 2>&1 || true' EXIT
+
+expect_exit 0 "${S[@]}" up "$name" 3 --cpus 1 --memory 500
+eval "$(cat cmd.out)"
+[[ -f $SLURM_CONF ]] || fail "up did not say where slurm.conf is"
+[[ $(sinfo -h -N -o '%N %T' | sort | tr '\n' ' ') == "$name-n1 idle $name-n2 idle $name-n3 idle " ]] ||
+  { sinfo -N; fail "sinfo does not show three idle nodes"; }
+# Every slurmd runs inside its node.
+for i in 1 2 3; do
+  pid=$(cat "$FTMPI_CLUSTER_ROOT/$name/slurm/slurmd-$name-n$i.pid")
+  grep -q "ftmpi/$name/$name-n$i" "/proc/$pid/cgroup" || fail "slurmd of n$i is not in its node's cgroup"
+done
+[[ $(timeout 30 srun -N3 hostname | sort | tr '\n' ' ') == "$name-n1 $name-n2 $name-n3 " ]] ||
+  fail "srun -N3 did not run on the three nodes"
+
+cat >job.sh <<'JOB'
+#!/bin/bash
+#SBATCH -N 2
+srun hostname
+exit 3
+JOB
+job=$(sbatch --parsable -o job.out job.sh)
+for _ in $(seq 100); do
+  squeue -h -j "$job" 2>/dev/null | grep -q . || break
+  sleep 0.2
+done
+[[ $(wc -l <job.out) -eq 2 ]] || { cat job.out; fail "the batch job's srun"; }
+sacct -c -o JobID,State,ExitCode -P -n >sacct.out
+grep -q "^$job|FAILED|3:0$" sacct.out || { cat sacct.out; fail "the job's exit code in sacct"; }
+
+expect_exit 0 "${S[@]}" down "$name"
+trap - EXIT
+for f in "$FTMPI_CLUSTER_ROOT/$name"; do [[ ! -e $f ]] || fail "$f left behind"; done
+pgrep -f "$FTMPI_CLUSTER_ROOT/$name/slurm" && fail "Slurm daemons of the cluster left running"
+pass "a local Slurm cluster of 3 simulated nodes: idle, srun, sbatch, exit code in sacct, gone"
