@@ -33,8 +33,10 @@
 #include "process.hpp"
 #include "program_lookup.hpp"
 #include "sim_cluster.hpp"
+#include "slurm_allocation.hpp"
 #include "trace_path.hpp"
 #include "util/clock.hpp"
+#include "util/files.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/scope_guard.hpp"
@@ -71,13 +73,8 @@ bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
       });
 }
 
-// The user's hostfile with a slot for the predictor, in a temporary file.
-// `text` with room for the predictor (hostfile_with_hidden_slot) in a temporary file.
-ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& text) {
-  auto derived = ftmpi::hostfile_with_hidden_slot(text);
-  if (!derived.ok()) {
-    return derived.status();
-  }
+// `text` in a temporary file.
+ftmpi::Result<std::string> write_temporary_hostfile(const std::string& out) {
   const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): single thread
   std::string name =
       std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ftmpi-hostfile-XXXXXX";
@@ -85,7 +82,6 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
   if (fd < 0) {
     return ftmpi::errno_status("cannot create a temporary hostfile", errno);
   }
-  const std::string& out = derived.value();
   const bool written = ::write(fd, out.data(), out.size()) == static_cast<ssize_t>(out.size());
   ::close(fd);
   if (!written) {
@@ -93,6 +89,20 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
     return ftmpi::io_error("cannot write a temporary hostfile");
   }
   return name;
+}
+
+// `text` with room for the predictor (hostfile_with_hidden_slot) in a temporary file;
+// `sequential`: a line per slot, for Open MPI's sequential mapper.
+ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& text,
+                                                           bool sequential) {
+  auto derived = ftmpi::hostfile_with_hidden_slot(text);
+  if (derived.ok() && sequential) {
+    derived = ftmpi::sequential_hostfile(derived.value());
+  }
+  if (!derived.ok()) {
+    return derived.status();
+  }
+  return write_temporary_hostfile(derived.value());
 }
 
 // SIGKILLs what a lost job leaves behind: every process whose environment names its
@@ -259,16 +269,59 @@ int launch(const std::vector<std::string>& args) {
   // hostfile's with --spares (made below, in the job's directory).
   std::unique_ptr<ftmpi::NodePool> pool;
   std::string rerun_hint;  // how to restart the job on the same nodes
+  // Inside a Slurm allocation, with no --hostfile or --cluster: the allocation's nodes
+  // are the hostfile, and node daemons are job steps (docs/slurm.md).
+  std::string slurm_hostfile;
+  ftmpi::ScopeGuard remove_slurm_hostfile([&] {
+    if (!slurm_hostfile.empty()) {
+      ::unlink(slurm_hostfile.c_str());
+    }
+  });
+  if (!options.spec.hostfile && options.cluster.empty()) {
+    auto allocation = ftmpi::slurm_allocation_from_environment();
+    if (!allocation.ok()) {
+      log->error("{}", allocation.status().message());
+      return k_exit_usage;
+    }
+    if (const auto& a = allocation.value(); a) {
+      const int nodes = static_cast<int>(a->nodes.size());
+      if (options.spares > 0 && options.spares >= nodes) {
+        log->error(
+            "--spares {}: the Slurm allocation {} has {} node{}, and at least one must run "
+            "ranks; ask for more nodes (sbatch -N {}) or fewer spares",
+            options.spares, a->job_id, nodes, nodes == 1 ? "" : "s", options.spares + 1);
+        return k_exit_usage;
+      }
+      auto written = write_temporary_hostfile(ftmpi::slurm_hostfile_text(*a));
+      if (!written.ok()) {
+        log->error("{}", written.status().message());
+        return ftmpi::k_exit_cannot_create;
+      }
+      slurm_hostfile = written.value();
+      options.spec.hostfile = slurm_hostfile;
+      // mpirun counts the allocation's CPUs as slots: the hidden predictor rank is one
+      // process more than the ranks asked for.  Ranks go where the hostfile says, line by
+      // line, not in Slurm's order of the nodes: after a migration a spare takes the
+      // place of the node it replaces.
+      options.spec.oversubscribe = true;
+      options.spec.sequential = true;
+      log->info("Slurm allocation {}: {} node{}", a->job_id, nodes, nodes == 1 ? "" : "s");
+    }
+  }
   if (options.spares > 0 || !options.agent.empty()) {
     if (!options.spec.hostfile || options.mode != LaunchMode::transparent) {
-      log->error("--spares and --agent need --hostfile and transparent mode");
+      log->error(
+          "--spares and --agent need --hostfile (or a Slurm allocation) and transparent mode");
       return k_exit_usage;
     }
     if (options.spares == 0) {
       log->error("--agent is for the node daemons of --spares: give --spares K too");
       return k_exit_usage;
     }
-    rerun_hint = fmt::format("--hostfile {} --spares {}", *options.spec.hostfile, options.spares);
+    rerun_hint =
+        slurm_hostfile.empty()
+            ? fmt::format("--hostfile {} --spares {}", *options.spec.hostfile, options.spares)
+            : fmt::format("--spares {} in a Slurm allocation", options.spares);
   }
   if (!options.cluster.empty()) {
     if (options.spec.hostfile) {
@@ -402,7 +455,9 @@ int launch(const std::vector<std::string>& args) {
       std::stringstream text;
       std::ifstream in(*options.spec.hostfile);
       text << in.rdbuf();
-      const std::string agent = options.agent.empty() ? "ssh" : options.agent;
+      const std::string agent = !options.agent.empty()   ? options.agent
+                                : slurm_hostfile.empty() ? std::string("ssh")
+                                                         : std::string(ftmpi::k_slurm_agent);
       auto created = ftmpi::create_hostfile_pool(options.dry_run ? "" : ckpt_dir, text.str(),
                                                  options.spares, agent);
       if (!created.ok()) {
@@ -447,8 +502,8 @@ int launch(const std::vector<std::string>& args) {
         return k_exit_usage;
       }
     }
-    auto derived =
-        write_hostfile_with_hidden_slot(cluster_hosts.empty() ? text.str() : cluster_hosts);
+    auto derived = write_hostfile_with_hidden_slot(
+        cluster_hosts.empty() ? text.str() : cluster_hosts, !slurm_hostfile.empty());
     if (!derived.ok()) {
       log->error("{}: {}", options.spec.hostfile.value_or("cluster " + options.cluster),
                  derived.status().message());
@@ -467,6 +522,20 @@ int launch(const std::vector<std::string>& args) {
   }
   options.spec.hidden_rank = {layout.value().predictor};
 
+  // The spares that are up, for the predictor: with none, its decisions ask for nothing.
+  const auto note_spares = [&] {
+    if (pool == nullptr || options.dry_run || job_ckpt_dir.empty()) {
+      return;
+    }
+    int up = 0;
+    for (const ftmpi::PoolNode& n : pool->nodes()) {
+      up += n.role == ftmpi::NodeRole::spare && pool->alive(n) ? 1 : 0;
+    }
+    (void)ftmpi::write_file_atomically(
+        (std::filesystem::path(job_ckpt_dir) / ftmpi::k_spares_file).string(),
+        fmt::format("{}\n", up));
+  };
+  note_spares();
   const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());
   auto command = launcher->command(options.spec);
   if (!command.ok()) {
@@ -485,7 +554,8 @@ int launch(const std::vector<std::string>& args) {
   // The MPI layer again, from `from` (a checkpoint or a migration's state), on the
   // cluster's active nodes; its trace is the first one's with `label` (rollback1, ...).
   const auto relaunch = [&](const std::string& from, const std::string& label) -> bool {
-    auto hostfile = write_hostfile_with_hidden_slot(ftmpi::pool_hostfile(*pool));
+    auto hostfile =
+        write_hostfile_with_hidden_slot(ftmpi::pool_hostfile(*pool), !slurm_hostfile.empty());
     if (!hostfile.ok()) {
       log->error("{}", hostfile.status().message());
       return false;
@@ -512,6 +582,7 @@ int launch(const std::vector<std::string>& args) {
     }
     job.rank_nodes = ftmpi::pool_rank_nodes(*pool, options.spec.ranks);
     (void)ftmpi::write_job_info(job_ckpt_dir, job);
+    note_spares();
     command = launcher->command(options.spec);
     if (!command.ok()) {
       log->error("{}", command.status().message());

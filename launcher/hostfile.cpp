@@ -30,6 +30,41 @@ bool bump(std::string& line, std::string_view key) {
 
 }  // namespace
 
+Result<std::string> sequential_hostfile(std::string_view text) {
+  std::string out;
+  std::size_t start = 0;
+  while (start < text.size()) {
+    auto end = text.find('\n', start);
+    end = end == std::string_view::npos ? text.size() : end;
+    std::string line(text.substr(start, end - start));
+    start = end + 1;
+    line = line.substr(0, line.find('#'));
+    std::size_t slots = 1;
+    if (const auto at = line.find("slots=");
+        at != std::string::npos && (at == 0 || line[at - 1] == ' ' || line[at - 1] == '\t')) {
+      const char* first = line.data() + at + 6;
+      const auto [ptr, ec] = std::from_chars(first, line.data() + line.size(), slots);
+      if (ec != std::errc() || slots == 0) {
+        return invalid_argument(
+            fmt::format("cannot read the slot count in hostfile line '{}'", line));
+      }
+    }
+    const auto host_start = line.find_first_not_of(" \t");
+    if (host_start == std::string::npos) {
+      continue;
+    }
+    const std::string host =
+        line.substr(host_start, line.find_first_of(" \t", host_start) - host_start);
+    for (std::size_t i = 0; i < slots; ++i) {
+      out += host + "\n";
+    }
+  }
+  if (out.empty()) {
+    return invalid_argument("the hostfile names no host");
+  }
+  return out;
+}
+
 Result<std::string> hostfile_with_hidden_slot(std::string_view text) {
   std::vector<std::string> lines;
   std::size_t start = 0;

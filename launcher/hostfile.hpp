@@ -15,4 +15,9 @@ namespace ftmpi {
 // counts its cores).  Fails when no host line is found or a count is not a number.
 Result<std::string> hostfile_with_hidden_slot(std::string_view text);
 
+// The hostfile `text` for Open MPI's sequential mapper (`--mca rmaps seq`): each host
+// once per slot, in order, so that rank i runs on line i whatever else mpirun knows of
+// the nodes (inside a Slurm allocation it would order them as Slurm lists them).
+Result<std::string> sequential_hostfile(std::string_view text);
+
 }  // namespace ftmpi

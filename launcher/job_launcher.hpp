@@ -14,11 +14,15 @@ namespace ftmpi {
 
 // What to start, independent of the launcher that starts it.
 struct LaunchSpec {
-  int ranks = 0;                           // processes the application sees
-  std::optional<std::string> hostfile;     // node list; none = the local node
-  bool oversubscribe = false;              // allow more ranks than slots
-  bool allow_run_as_root = false;          // the launcher refuses root without it
-  bool bind_to_cores = false;              // one core per rank; the hidden rank may share
+  int ranks = 0;                        // processes the application sees
+  std::optional<std::string> hostfile;  // node list; none = the local node
+  bool oversubscribe = false;           // allow more ranks than slots
+  bool allow_run_as_root = false;       // the launcher refuses root without it
+  bool bind_to_cores = false;           // one core per rank; the hidden rank may share
+  // Rank i on the hostfile's line i (a line per slot), the hidden rank on the first
+  // line's node: Open MPI's sequential mapper, the hostfile given to each application
+  // context.
+  bool sequential = false;
   std::vector<std::string> launcher_args;  // passed to the launcher verbatim
   std::vector<std::string> environment;    // "NAME=value" for every process started
   std::vector<std::string> rank_wrapper;   // argv prefix each application rank runs in

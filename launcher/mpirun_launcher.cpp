@@ -20,9 +20,19 @@ class MpirunLauncher final : public JobLauncher {
       return invalid_argument("no program to launch");
     }
     std::vector<std::string> argv{m_mpirun};
-    if (spec.hostfile) {
+    if (spec.hostfile && !spec.sequential) {
       argv.insert(argv.end(), {"--hostfile", *spec.hostfile});
     }
+    if (spec.sequential) {
+      argv.insert(argv.end(), {"--mca", "rmaps", "seq"});
+    }
+    // With the sequential mapper, each application context reads the hostfile from its
+    // first line.
+    const auto add_context_hostfile = [&argv, &spec] {
+      if (spec.hostfile && spec.sequential) {
+        argv.insert(argv.end(), {"--hostfile", *spec.hostfile});
+      }
+    };
     if (spec.oversubscribe) {
       argv.emplace_back("--oversubscribe");
     }
@@ -36,6 +46,7 @@ class MpirunLauncher final : public JobLauncher {
     }
     argv.insert(argv.end(), spec.launcher_args.begin(), spec.launcher_args.end());
     argv.insert(argv.end(), {"-np", std::to_string(spec.ranks)});
+    add_context_hostfile();
     // mpirun's -x applies to the application context it appears in, so each gets its own.
     const auto add_environment = [&argv, &spec] {
       for (const auto& entry : spec.environment) {
@@ -48,6 +59,7 @@ class MpirunLauncher final : public JobLauncher {
     argv.insert(argv.end(), spec.program_args.begin(), spec.program_args.end());
     if (!spec.hidden_rank.empty()) {
       argv.insert(argv.end(), {":", "-np", "1"});
+      add_context_hostfile();
       add_environment();
       argv.insert(argv.end(), spec.hidden_rank.begin(), spec.hidden_rank.end());
     }

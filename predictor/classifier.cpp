@@ -38,12 +38,12 @@ class Matrix {
     }
   }
   Status make(std::span<const float> rows) {
-    if (rows.size() % k_feature_count != 0) {
+    if (rows.size() % k_model_columns != 0) {
       return invalid_argument(fmt::format("{} values are no whole number of rows of {} features",
-                                          rows.size(), k_feature_count));
+                                          rows.size(), k_model_columns));
     }
     return xgb_status("DMatrix", XGDMatrixCreateFromMat(
-                                     rows.data(), rows.size() / k_feature_count, k_feature_count,
+                                     rows.data(), rows.size() / k_model_columns, k_model_columns,
                                      std::numeric_limits<float>::quiet_NaN(), &m_handle));
   }
   [[nodiscard]] DMatrixHandle handle() const noexcept { return m_handle; }
@@ -54,8 +54,8 @@ class Matrix {
 
 json feature_names() {
   json names = json::array();
-  for (std::size_t i = 0; i < k_feature_count; ++i) {
-    names.push_back(std::string(feature_name(static_cast<Feature>(i))));
+  for (std::size_t i = 0; i < k_model_columns; ++i) {
+    names.push_back(std::string(feature_name(k_model_features[i])));
   }
   return names;
 }
@@ -110,9 +110,9 @@ Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& path) {
 Result<std::unique_ptr<Classifier>> Classifier::train(std::span<const float> rows,
                                                       std::span<const float> labels,
                                                       const TrainParams& params) {
-  if (labels.empty() || rows.size() != labels.size() * k_feature_count) {
+  if (labels.empty() || rows.size() != labels.size() * k_model_columns) {
     return invalid_argument(fmt::format("{} labels for {} values of {} features each",
-                                        labels.size(), rows.size(), k_feature_count));
+                                        labels.size(), rows.size(), k_model_columns));
   }
   Matrix data;
   FTMPI_RETURN_IF_ERROR(data.make(rows));
@@ -176,7 +176,8 @@ Result<std::vector<float>> Classifier::scores(std::span<const float> rows) const
 }
 
 Result<float> Classifier::score(const FeatureVector& features) const {
-  auto one = scores(features);
+  const ModelRow row = model_row(features);
+  auto one = scores(row);
   if (!one.ok()) {
     return one.status();
   }

@@ -28,7 +28,7 @@ class Classifier {
  public:
   // Reads a model file; refuses what is not one, or one for other features.
   static Result<std::unique_ptr<Classifier>> load(const std::string& path);
-  // Trains on `rows` (row-major, k_feature_count values each; NaN: missing) labelled 0
+  // Trains on `rows` (row-major, k_model_columns values each: model_row(); NaN: missing) labelled 0
   // or 1.  Deterministic for the same rows and parameters.
   static Result<std::unique_ptr<Classifier>> train(std::span<const float> rows,
                                                    std::span<const float> labels,
@@ -41,7 +41,7 @@ class Classifier {
 
   // Writes the model file (atomically); `provenance` is a JSON object's text.
   Status save(const std::string& path, const std::string& provenance) const;
-  // Failure probabilities of rows (row-major, k_feature_count values each).
+  // Failure probabilities of rows (row-major, k_model_columns values each: model_row()).
   Result<std::vector<float>> scores(std::span<const float> rows) const;
   Result<float> score(const FeatureVector& features) const;
 

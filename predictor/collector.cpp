@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -12,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "ckpt/manifest.hpp"
 #include "comm/mpi_status.hpp"
 #include "fault_log.hpp"
 #include "ftmpi/version.h"
@@ -250,7 +252,7 @@ class Collector {
     Event e = make_event(
         "decision", fmt::format("move the ranks of {} (score {:.2f} for {:.0f} s; {}){}", name,
                                 a.score, m_config.risk.windows * m_config.risk.window, a.reason,
-                                asked ? "" : ": recorded only, the job has no spare nodes"));
+                                asked ? "" : ": recorded only, no spare node is up"));
     e.time = s.time;
     e.node = s.node;
     events.push_back(e);
@@ -270,8 +272,15 @@ class Collector {
     (void)write_file_atomically(m_config.scores, text);
   }
 
-  // The job's migration request, as ftmpi-ctl migrate leaves it ("-": any spare).
+  // The job's migration request, as ftmpi-ctl migrate leaves it ("-": any spare); none
+  // when the launcher said no spare is up.
   bool ask_migration(const std::string& node) {
+    std::ifstream spares(std::filesystem::path(m_config.migrate_request).parent_path() /
+                         k_spares_file);
+    int up = 1;
+    if (spares >> up && up <= 0) {
+      return false;
+    }
     return write_file_atomically(m_config.migrate_request,
                                  fmt::format("{} - {:.3f}\n", node, wall_seconds()))
         .ok();

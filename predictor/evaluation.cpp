@@ -92,9 +92,9 @@ void add_to_dataset(const TraceContents& trace, double trip_celsius, Dataset& ou
       if (failure != nullptr && s.time >= failure->time) {
         break;  // the node is gone: nothing after its failure counts
       }
-      const FeatureVector& v = features.update(s);
+      const ModelRow row = model_row(features.update(s));
       const bool positive = failure != nullptr && s.time >= failure->start;
-      out.rows.insert(out.rows.end(), v.begin(), v.end());
+      out.rows.insert(out.rows.end(), row.begin(), row.end());
       out.labels.push_back(positive ? 1.0F : 0.0F);
       out.positives += positive ? 1 : 0;
     }

@@ -43,7 +43,7 @@ GroundTruth ground_truth(const TraceContents& trace);
 // The training set: every node sample before its node's failure, labelled 1 inside a
 // failure's precursor (from the fault's start to the failure), else 0.
 struct Dataset {
-  std::vector<float> rows;  // row-major, k_feature_count per row
+  std::vector<float> rows;  // row-major, k_model_columns per row (model_row)
   std::vector<float> labels;
   std::size_t positives = 0;
   [[nodiscard]] std::size_t size() const noexcept { return labels.size(); }

@@ -83,7 +83,7 @@ void NodeFeatures::forecast(HoltForecast& f, double value, double limit, Feature
   m_features[static_cast<std::size_t>(used)] = static_cast<float>(value / limit);
   m_features[static_cast<std::size_t>(slope)] = static_cast<float>(f.slope() / limit);
   m_features[static_cast<std::size_t>(lead)] = static_cast<float>(std::min(to, k_lead_cap));
-  if (to < m_lead) {
+  if (to < m_lead && to < k_lead_cap) {  // an hour away or more: not heading there
     m_lead = to;
     m_lead_reason =
         fmt::format("{} {:.0f}/{:.0f} {}, {:+.1f} {}/s: at its limit in {:.1f} s", what,

@@ -72,9 +72,31 @@ using FeatureVector = std::array<float, k_feature_count>;
 // Leads are capped here (an hour): "not heading for its limit".
 inline constexpr double k_lead_cap = 3600;
 
+// The features the classifier reads: trends, forecasts and rates, not levels.  How
+// full a healthy node's memory or disk is, how warm it runs, and the machine-wide CPU
+// and pressure figures differ from site to site and from any corpus; a model that
+// learned them would take a full but steady disk for a failure.  Levels still count
+// through the forecasts (the time to a limit), and they explain scores in words.
+inline constexpr std::array k_model_features = {
+    Feature::memory_slope,  Feature::memory_lead,       Feature::memory_rising,
+    Feature::memory_rate_5, Feature::disk_slope,        Feature::disk_lead,
+    Feature::disk_rate_5,   Feature::temperature_slope, Feature::temperature_lead,
+    Feature::ecc_rate_10,   Feature::ecc_rate_60,       Feature::nic_errors_10,
+    Feature::nic_errors_60, Feature::nic_drops_10,      Feature::nearest_lead};
+inline constexpr std::size_t k_model_columns = k_model_features.size();
+using ModelRow = std::array<float, k_model_columns>;
+
 std::string_view feature_name(Feature f) noexcept;
 [[nodiscard]] inline float at(const FeatureVector& v, Feature f) noexcept {
   return v[static_cast<std::size_t>(f)];
+}
+// The classifier's columns of a feature vector.
+[[nodiscard]] inline ModelRow model_row(const FeatureVector& v) noexcept {
+  ModelRow row{};
+  for (std::size_t i = 0; i < k_model_columns; ++i) {
+    row[i] = at(v, k_model_features[i]);
+  }
+  return row;
 }
 
 // One node's features, sample after sample.
@@ -84,7 +106,7 @@ class NodeFeatures {
   // Takes the node's next sample; returns its features after it.
   const FeatureVector& update(const NodeSample& sample);
   [[nodiscard]] const FeatureVector& features() const noexcept { return m_features; }
-  // Seconds until the nearest limit (infinity when no resource heads for one), and what
+  // Seconds until the nearest limit (infinity when no resource is within an hour of it), and what
   // it is, in words ("memory 431/800 MiB, +38.9 MiB/s: at its limit in 14.2 s").
   [[nodiscard]] double lead() const noexcept { return m_lead; }
   [[nodiscard]] const std::string& lead_reason() const noexcept { return m_lead_reason; }

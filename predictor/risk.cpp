@@ -51,7 +51,13 @@ Assessment RiskModel::observe(const std::string& node, const NodeSample& s) {
   a.lead = state.features.lead();
   a.reason = state.features.lead_reason();
   bool scored = false;
-  if (m_model) {
+  if (state.first < 0) {
+    state.first = s.time;
+  }
+  if (m_model && s.time - state.first < k_model_warmup) {
+    scored = true;  // warming up: score 0
+    a.reason = "warming up";
+  } else if (m_model) {
     if (auto p = m_model->score(features); p.ok()) {
       a.score = p.value();
       if (!std::isfinite(a.lead)) {

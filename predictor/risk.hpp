@@ -35,6 +35,11 @@ struct Assessment {
   bool decide = false;  // this sample completes the k windows: move the node's ranks
 };
 
+// The model scores a node once it has this many seconds of its samples: before, the
+// features' windows (rates over 10 s, how long memory has risen) are not yet filled,
+// and a job's start-up (its memory growing as it allocates) is no failure.
+inline constexpr double k_model_warmup = 10;
+
 class RiskModel {
  public:
   // Scores with `model` where given, else with the rules.
@@ -59,6 +64,7 @@ class RiskModel {
   struct NodeState {
     explicit NodeState(double trip) : features(trip) {}
     NodeFeatures features;
+    double first = -1;       // the node's first sample
     double over_since = -1;  // when the score last reached the threshold (-1: it is under)
     bool settled = false;
   };

@@ -24,6 +24,9 @@ inline constexpr const char* k_job_file = "job.txt";
 inline constexpr const char* k_checkpoint_request_file = "request-checkpoint";
 // ftmpi-ctl migrate: "FROM TO", the nodes (docs/migration.md).
 inline constexpr const char* k_migrate_request_file = "request-migrate";
+// ftmpi-launch: how many spares were up when the MPI layer started (the predictor asks
+// for no migration when none is).
+inline constexpr const char* k_spares_file = "spares";
 
 struct CheckpointFile {
   std::string path;  // relative to the checkpoint's directory

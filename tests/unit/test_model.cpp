@@ -127,7 +127,7 @@ TEST(Evaluation, LabelsThePrecursorAndDropsWhatFollowsTheFailure) {
   // 3 nodes x 201 samples, less node 1's samples from its failure on (t = 150..200).
   EXPECT_EQ(d.size(), 3U * 201 - 51);
   EXPECT_EQ(d.positives, 100U);  // t = 50..149 on node 1
-  EXPECT_EQ(d.rows.size(), d.size() * k_feature_count);
+  EXPECT_EQ(d.rows.size(), d.size() * k_model_columns);
 }
 
 TEST(Evaluation, TheRulesMissACorrectedErrorRampThatAModelLearns) {
@@ -164,10 +164,10 @@ TEST(Classifier, SavesLoadsAndScoresTheSame) {
   std::vector<float> rows;
   std::vector<float> labels;
   for (int i = 0; i < 400; ++i) {
-    FeatureVector v{};
+    ModelRow v{};
     v.fill(std::numeric_limits<float>::quiet_NaN());
     const bool bad = i % 2 == 0;
-    v[static_cast<std::size_t>(Feature::memory_used)] = (bad ? 0.8F : 0.3F) + noise(rng);
+    v[0] = (bad ? 0.8F : 0.3F) + noise(rng);
     rows.insert(rows.end(), v.begin(), v.end());
     labels.push_back(bad ? 1.0F : 0.0F);
   }
