@@ -9,6 +9,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <deque>
 #include <limits>
 #include <string>
@@ -90,11 +91,18 @@ std::string_view feature_name(Feature f) noexcept;
 [[nodiscard]] inline float at(const FeatureVector& v, Feature f) noexcept {
   return v[static_cast<std::size_t>(f)];
 }
-// The classifier's columns of a feature vector.
+// The classifier's columns of a feature vector.  What a node has no sensor for gives
+// no evidence: a lead of k_lead_cap ("not heading for a limit"), a rate or slope of 0.
+// (A model never learns what "missing" means on nodes unlike its corpus: many nodes
+// have no EDAC, thermal zone or NIC counters readable.)
 [[nodiscard]] inline ModelRow model_row(const FeatureVector& v) noexcept {
   ModelRow row{};
   for (std::size_t i = 0; i < k_model_columns; ++i) {
-    row[i] = at(v, k_model_features[i]);
+    const Feature f = k_model_features[i];
+    const float value = at(v, f);
+    const bool lead = f == Feature::memory_lead || f == Feature::disk_lead ||
+                      f == Feature::temperature_lead || f == Feature::nearest_lead;
+    row[i] = !std::isnan(value) ? value : lead ? static_cast<float>(k_lead_cap) : 0.0F;
   }
   return row;
 }

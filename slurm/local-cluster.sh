@@ -56,6 +56,19 @@ print(c["subnet"], c["cpus"] or 2, c["memory_mb"] or 1024)' "$root/$name/cluster
   host=$(hostname -s)
   port=$((20000 + subnet * 100))
   mkdir -p "$dir/state" "$dir/spool"
+  # Every task learns its node's sensors and cgroup, as a process entering the node
+  # through ftmpi-cluster does.
+  cat >"$dir/task-prolog.sh" <<PROLOG
+#!/bin/sh
+node=\$(hostname)
+echo "export FTMPI_CLUSTER_ROOT=$root"
+echo "export FTMPI_CLUSTER=$name"
+echo "export FTMPI_NODE=\$node"
+echo "export FTMPI_SYSROOT=$root/$name/nodes/\$node/sysroot"
+echo "export FTMPI_NODE_CGROUP=ftmpi/$name/\$node"
+echo "export FTMPI_NODE_DIR=$root/$name/nodes/\$node/local"
+PROLOG
+  chmod +x "$dir/task-prolog.sh"
   mungekey --create --keyfile="$dir/munge.key" --force
   chmod 0400 "$dir/munge.key"
   munged --force --socket="$dir/munge.socket" --key-file="$dir/munge.key" \
@@ -78,6 +91,7 @@ print(c["subnet"], c["cpus"] or 2, c["memory_mb"] or 1024)' "$root/$name/cluster
     echo "SlurmdLogFile=$dir/slurmd-%n.log"
     echo "ProctrackType=proctrack/linuxproc"
     echo "TaskPlugin=task/none"
+    echo "TaskProlog=$dir/task-prolog.sh"
     echo "MpiDefault=none"
     echo "SelectType=select/cons_tres"
     echo "SelectTypeParameters=CR_Core"

@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# ftmpi-launch inside real Slurm allocations (slurm/local-cluster.sh, 4 nodes):
+#  1. an sbatch job on 3+1 nodes runs jacobi2d with --spares 1 and no hostfile; while it
+#     runs, ftmpi-ctl migrates the ranks of one node to the spare; the job completes
+#     (COMPLETED, exit 0 in sacct) with the serial reference's checksum;
+#  2. a native job on 2 nodes: the allocation's nodes, one rank each;
+#  3. bad input, each a clear error before anything starts: more spares than the
+#     allocation allows, a one-node allocation with spares, a node list that cannot be
+#     read.  Needs root, cgroup v1, slurm-wlm and CRIU.
+source "$(dirname "$0")/lib.sh"
+name=l$$
+use_cluster "$name"
+S=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
+export FTMPI_BIN=$BIN
+trap '"${S[@]}" down "$name" >/dev/null 2>&1 || true' EXIT
+expect_exit 0 "${S[@]}" up "$name" 4 --cpus 2 --memory 1000
+eval "$(cat cmd.out)"
+args=(-n 64 -i 1500 -s 20)
+want=$(reference_checksum jacobi2d 3 "${args[@]}")
+
+# batch NAME NODES COMMAND...: a batch script on NODES nodes running COMMAND; waits for
+# it; its output in NAME.out and NAME.err, its sacct record in NAME.sacct ("STATE|EXIT").
+batch() {
+  local job_name=$1 nodes=$2
+  shift 2
+  {
+    echo "#!/bin/bash"
+    echo "#SBATCH -N $nodes"
+    echo "export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo"
+    printf '%q ' "$@"
+    echo
+  } >"$job_name.sh"
+  job=$(sbatch --parsable -o "$job_name.out" -e "$job_name.err" "$job_name.sh")
+}
+wait_batch() {
+  for _ in $(seq 600); do
+    squeue -h -j "$job" 2>/dev/null | grep -q . || break
+    sleep 0.2
+  done
+  sacct -c -o JobID,State,ExitCode -P -n | grep "^$job|" | cut -d'|' -f2- >"$1.sacct"
+}
+
+batch migrate 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --ckpt-dir "$PWD/m.ck" \
+  --trace "$PWD/m.h5" -np 3 "$BIN/jacobi2d" "${args[@]}"
+for _ in $(seq 100); do
+  grep -q "^1 *$name-n2" <("$BIN/ftmpi-ctl" status --job m.ck 2>/dev/null) && break
+  sleep 0.2
+done
+"$BIN/ftmpi-ctl" status --job m.ck | grep -q "$name-n4 *spare" || fail "n4 is not the spare"
+expect_exit 0 "$BIN/ftmpi-ctl" migrate --job m.ck --node "$name-n2" --wait 120
+expect_in cmd.out "node $name-n2 migrated to $name-n4"
+wait_batch migrate
+cat migrate.err
+expect_in migrate.err "Slurm allocation $job: 4 nodes"
+expect_in migrate.err "migration of node $name-n2: resumed on $name-n4"
+[[ $(cat migrate.sacct) == "COMPLETED|0:0" ]] || fail "sacct: $(cat migrate.sacct)"
+[[ $(checksum_of migrate.out) == "$want" ]] || fail "checksum $(checksum_of migrate.out), want $want"
+
+batch native 2 "$BIN/ftmpi-launch" --allow-run-as-root --mode native --trace "$PWD/n.h5" \
+  -np 2 "$BIN/jacobi2d" -n 64 -i 20
+wait_batch native
+[[ $(cat native.sacct) == "COMPLETED|0:0" ]] || { cat native.err; fail "the native job"; }
+"$BIN/ftmpi-trace" summary n.h5 | grep -q "ranks     2 on 2 node(s)" || fail "2 ranks on 2 nodes"
+
+# Bad input: refused before anything starts, and the exit code reaches sacct.
+batch too_many 3 "$BIN/ftmpi-launch" --allow-run-as-root --spares 3 -np 1 /bin/true
+wait_batch too_many
+expect_in too_many.err "--spares 3: the Slurm allocation $job has 3 nodes, and at least one must run ranks"
+[[ $(cat too_many.sacct) == "FAILED|64:0" ]] || fail "sacct: $(cat too_many.sacct)"
+batch one 1 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 -np 1 /bin/true
+wait_batch one
+expect_in one.err "has 1 node, and at least one must run ranks; ask for more nodes (sbatch -N 2)"
+SLURM_JOB_ID=7 SLURM_JOB_NODELIST="n[1-" expect_exit 64 "$BIN/ftmpi-launch" -np 1 /bin/true
+expect_in cmd.err "SLURM_JOB_NODELIST: 'n[1-': a '[' without its ']'"
+pass "ftmpi-launch in Slurm allocations: a migration to the allocation's spare, the checksum, sacct"
