@@ -105,6 +105,36 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
   return write_temporary_hostfile(derived.value());
 }
 
+// A node whose ranks moved off it on the predictor's decision (its predictions file
+// names it): drained in Slurm, so that no new job lands on it, with the prediction as
+// the reason.  A node moved off for another reason (ftmpi-ctl migrate) is left alone.
+void drain_predicted_node(const std::string& ckpt_dir, const std::string& node) {
+  std::ifstream in(std::filesystem::path(ckpt_dir) / ftmpi::k_predictions_file);
+  std::string line;
+  std::string why;
+  while (std::getline(in, line)) {
+    const auto tab = line.find('\t');
+    const auto tab2 = line.find('\t', tab + 1);
+    if (tab != std::string::npos && tab2 != std::string::npos &&
+        line.substr(tab + 1, tab2 - tab - 1) == node) {
+      why = line.substr(tab2 + 1);
+    }
+  }
+  if (why.empty()) {
+    return;
+  }
+  const std::string reason = fmt::format("ftmpi: failure predicted ({})", why).substr(0, 200);
+  auto log = ftmpi::logger("launch");
+  auto done = ftmpi::run_foreground(
+      {"scontrol", "update", "NodeName=" + node, "State=DRAIN", "Reason=" + reason});
+  if (done.ok() && done.value() == 0) {
+    log->warn("node {} drained in Slurm: {}", node, reason);
+  } else {
+    log->warn("node {} could not be drained in Slurm (scontrol update failed): drain it by hand",
+              node);
+  }
+}
+
 // SIGKILLs what a lost job leaves behind: every process whose environment names its
 // checkpoint directory (application processes, proxies still shutting down).
 void kill_job_processes(const std::string& ckpt_dir) {
@@ -702,6 +732,9 @@ int launch(const std::vector<std::string>& args) {
       job.events.push_back(fmt::format("{:.0f} node {} migrated to {} (ranks {})",
                                        ftmpi::wall_seconds(), m.migrate_from, to,
                                        fmt::join(moved, ",")));
+      if (!slurm_hostfile.empty() && !options.no_drain) {
+        drain_predicted_node(job_ckpt_dir, m.migrate_from);
+      }
       if (!relaunch(migration, fmt::format("migration{}", job.migrations))) {
         return k_exit_software;
       }

@@ -126,6 +126,9 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                  "The predictor's failure classifier: a model from ftmpi-train, or 'rules'\n"
                  "for the rule-based fallback (default: the model installed with ftmpi)")
       ->type_name("FILE|rules");
+  app.add_flag("--no-drain", options.no_drain,
+               "Inside a Slurm allocation: do not drain the nodes whose ranks the predictor\n"
+               "moved (by default such a node is drained, with the prediction as reason)");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
       ->check(CLI::Range(0.0, 1e9))

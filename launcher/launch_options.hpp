@@ -25,6 +25,7 @@ struct LaunchOptions {
   bool dry_run = false;          // print the launcher command instead of running it
   std::string trace;             // the job trace file; "" = the default name
   bool no_trace = false;         // write no trace
+  bool no_drain = false;         // in Slurm: drain no node the predictor moved ranks off
   double sample_interval = 1.0;  // seconds
   std::string predictor_model;   // a model file, "rules", or "" for the installed model
   // Transparent mode's checkpoints.

@@ -248,7 +248,8 @@ class Collector {
     if (!a.decide) {
       return;
     }
-    const bool asked = !m_config.migrate_request.empty() && ask_migration(name);
+    const std::string why = fmt::format("score {:.2f}; {}", a.score, a.reason);
+    const bool asked = !m_config.migrate_request.empty() && ask_migration(name, why);
     Event e = make_event(
         "decision", fmt::format("move the ranks of {} (score {:.2f} for {:.0f} s; {}){}", name,
                                 a.score, m_config.risk.windows * m_config.risk.window, a.reason,
@@ -274,13 +275,17 @@ class Collector {
 
   // The job's migration request, as ftmpi-ctl migrate leaves it ("-": any spare); none
   // when the launcher said no spare is up.
-  bool ask_migration(const std::string& node) {
-    std::ifstream spares(std::filesystem::path(m_config.migrate_request).parent_path() /
-                         k_spares_file);
+  // The decision is kept with its reasons, for the launcher (a node it moved the ranks
+  // off on a prediction may be drained in the scheduler).
+  bool ask_migration(const std::string& node, const std::string& why) {
+    const std::filesystem::path dir = std::filesystem::path(m_config.migrate_request).parent_path();
+    std::ifstream spares(dir / k_spares_file);
     int up = 1;
     if (spares >> up && up <= 0) {
       return false;
     }
+    std::ofstream(dir / k_predictions_file, std::ios::app)
+        << fmt::format("{:.3f}\t{}\t{}\n", wall_seconds(), node, why);
     return write_file_atomically(m_config.migrate_request,
                                  fmt::format("{} - {:.3f}\n", node, wall_seconds()))
         .ok();

@@ -27,6 +27,8 @@ inline constexpr const char* k_migrate_request_file = "request-migrate";
 // ftmpi-launch: how many spares were up when the MPI layer started (the predictor asks
 // for no migration when none is).
 inline constexpr const char* k_spares_file = "spares";
+// The predictor's decisions that asked for a migration: "TIME<TAB>NODE<TAB>WHY" lines.
+inline constexpr const char* k_predictions_file = "predictions";
 
 struct CheckpointFile {
   std::string path;  // relative to the checkpoint's directory
