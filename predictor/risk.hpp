@@ -76,6 +76,6 @@ class RiskModel {
 
 // In words, what most likely drives a node's score when no limit is forecast (error
 // rates, heat, pressure), e.g. "corrected memory errors +2.1/s".
-std::string describe_features(const FeatureVector& features);
+std::string describe_features(const FeatureVector& v);
 
 }  // namespace ftmpi
