@@ -210,9 +210,10 @@ class Collector {
       if (c.rank < 0 && kind == "migration" && c.total_ms > 0) {
         // A migration of this job: what one costs is measured now, not assumed.
         m_risk.set_migration_cost(c.total_ms * 1e-3);
-        Event e = make_event("predictor", fmt::format("migration cost measured: {:.1f} s (the "
-                                                      "downtime of migration {})",
-                                                      c.total_ms * 1e-3, c.epoch));
+        Event e = make_event(
+            "predictor",
+            fmt::format("migration cost measured: {:.1f} s (the downtime of the last migration)",
+                        c.total_ms * 1e-3));
         e.time = c.time;
         events.push_back(e);
       }

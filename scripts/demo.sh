@@ -90,11 +90,11 @@ cluster_demo() {
   job=$!
   wait_for_checkpoints 2 "$job"
   echo
-  echo "== a memory leak starts on node $c-n2 (40 MiB/s): the predictor should move its ranks"
-  echo "== to a spare before the node runs out of memory"
-  echo "\$ ftmpi-inject --cluster $c --node $c-n2 --fault mem-leak --rate 40 --duration 60"
-  "$build/bin/ftmpi-inject" --cluster "$c" --node "$c-n2" --fault mem-leak --rate 40 \
-    --duration 60 >"$demo/inject.out" 2>&1 &
+  echo "== a memory leak starts on node $c-n2 (12 MiB/s, about a minute to fill it): the predictor"
+  echo "== (its model) should move the node's ranks to a spare before the node runs out of memory"
+  echo "\$ ftmpi-inject --cluster $c --node $c-n2 --fault mem-leak --rate 12 --duration 120"
+  "$build/bin/ftmpi-inject" --cluster "$c" --node "$c-n2" --fault mem-leak --rate 12 \
+    --duration 120 >"$demo/inject.out" 2>&1 &
   leak=$!
   for _ in $(seq 600); do
     grep -q "^migrations *[1-9]" <("$build/bin/ftmpi-ctl" status --job "$ckpt" 2>/dev/null) && break
