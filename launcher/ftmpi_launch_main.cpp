@@ -314,6 +314,12 @@ int launch(const std::vector<std::string>& args) {
       return k_exit_usage;
     }
     if (const auto& a = allocation.value(); a) {
+      const char* list = std::getenv("SLURM_JOB_NODELIST");  // NOLINT(concurrency-mt-unsafe)
+      if (const ftmpi::Status known = ftmpi::check_slurm_knows(*a, list != nullptr ? list : "");
+          !known.ok()) {
+        log->error("{}", known.message());
+        return known.code() == ftmpi::StatusCode::unsupported ? k_exit_unavailable : k_exit_usage;
+      }
       const int nodes = static_cast<int>(a->nodes.size());
       if (options.spares > 0 && options.spares >= nodes) {
         log->error(

@@ -1,5 +1,10 @@
 #include "slurm_allocation.hpp"
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdlib>
 #include <regex>
 
@@ -63,7 +68,54 @@ Status expand_one(const std::string& name, std::vector<std::string>& out) {
   return {};
 }
 
+// Runs a Slurm command quietly; its exit status (127: it cannot be run).
+int run_quietly(const std::vector<std::string>& argv) {
+  std::vector<char*> args;
+  args.reserve(argv.size() + 1);
+  for (const std::string& a : argv) {
+    args.push_back(const_cast<char*>(a.c_str()));  // NOLINT: execvp's signature
+  }
+  args.push_back(nullptr);
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    return 127;
+  }
+  if (pid == 0) {
+    const int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execvp(args[0], args.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
 }  // namespace
+
+Status check_slurm_knows(const SlurmAllocation& allocation, const std::string& nodelist) {
+  const int job = run_quietly({"scontrol", "show", "job", "--oneliner", allocation.job_id});
+  if (job == 127) {
+    return unsupported(fmt::format(
+        "SLURM_JOB_ID is {} but scontrol cannot be run: install Slurm's client commands, or "
+        "unset SLURM_JOB_ID to run outside Slurm",
+        allocation.job_id));
+  }
+  if (job != 0) {
+    return invalid_argument(fmt::format(
+        "Slurm knows no job {} (SLURM_JOB_ID): run ftmpi-launch in the batch script or salloc "
+        "shell of a running allocation",
+        allocation.job_id));
+  }
+  if (run_quietly({"scontrol", "show", "node", "--oneliner", nodelist}) != 0) {
+    return invalid_argument(fmt::format(
+        "Slurm knows no node list {} (SLURM_JOB_NODELIST): run ftmpi-launch in the batch "
+        "script or salloc shell of the allocation",
+        nodelist));
+  }
+  return {};
+}
 
 Result<std::vector<std::string>> expand_slurm_nodelist(const std::string& list) {
   std::vector<std::string> nodes;

@@ -25,6 +25,10 @@ Result<std::vector<int>> expand_slurm_counts(const std::string& counts);
 // The allocation of the environment; nullopt outside Slurm, an error for an
 // environment that does not make sense.
 Result<std::optional<SlurmAllocation>> slurm_allocation_from_environment();
+// Slurm knows the allocation: its job (scontrol show job) and its nodes (scontrol show
+// node).  An environment left over from another job, or a node list made up, is refused
+// here, before anything starts.
+Status check_slurm_knows(const SlurmAllocation& allocation, const std::string& nodelist);
 // An Open MPI hostfile of the allocation's nodes, a slot per CPU.
 std::string slurm_hostfile_text(const SlurmAllocation& allocation);
 // How ftmpi runs a command on a node of the allocation: a step that shares the

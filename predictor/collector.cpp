@@ -1,6 +1,7 @@
 #include "collector.hpp"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -223,7 +224,9 @@ class Collector {
       report(m_trace->append(std::span<const NodeSample>(batch.value().nodes)));
       report(m_trace->append(std::span<const CheckpointRecord>(batch.value().checkpoints)));
       report(m_trace->append(std::span<const Event>(events)));
+      report(m_trace->append(std::span<const Prediction>(m_predictions)));
     }
+    m_predictions.clear();
   }
 
   // The node's failure-probability score after this sample; a "risk" event when it
@@ -236,6 +239,14 @@ class Collector {
     const std::string name(m_header.nodes[static_cast<std::size_t>(s.node)].name);
     const Assessment a = m_risk.observe(name, s);
     m_scores[name] = a.score;
+    Prediction p;
+    p.time = s.time;
+    p.node = s.node;
+    p.decided = a.decide ? 1 : 0;
+    p.score = a.score;
+    p.lead = std::isfinite(a.lead) ? a.lead : -1;
+    set_text(p.reason, a.reason);
+    m_predictions.push_back(p);
     bool& reported = m_at_risk[name];
     if (a.score >= m_config.risk.threshold && !reported) {
       Event e = make_event("risk", fmt::format("score {:.2f}: {}", a.score, a.reason));
@@ -348,6 +359,7 @@ class Collector {
   RiskModel m_risk{m_config.risk, m_config.model};
   std::map<std::string, bool> m_at_risk;
   std::map<std::string, double> m_scores;
+  std::vector<Prediction> m_predictions;  // of the batch being stored
 };
 
 }  // namespace

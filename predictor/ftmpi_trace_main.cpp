@@ -62,8 +62,8 @@ int run(int argc, char** argv) {
   auto* exporter = app.add_subcommand(
       "export", "CSV of the rank samples, node samples, events or checkpoint records");
   exporter->add_option("TRACE", trace_path, "The job trace")->required();
-  exporter->add_option("--table", table, "ranks, nodes, events or checkpoints")
-      ->check(CLI::IsMember({"ranks", "nodes", "events", "checkpoints"}))
+  exporter->add_option("--table", table, "ranks, nodes, events, checkpoints or predictions")
+      ->check(CLI::IsMember({"ranks", "nodes", "events", "checkpoints", "predictions"}))
       ->default_str("ranks");
   exporter->add_option("-o,--output", output, "CSV file (default: standard output)");
   auto* plot = app.add_subcommand("plot", "SVG time series of rank and node metrics with events");
@@ -95,7 +95,8 @@ int run(int argc, char** argv) {
         {"ranks", ftmpi::ExportTable::ranks},
         {"nodes", ftmpi::ExportTable::nodes},
         {"events", ftmpi::ExportTable::events},
-        {"checkpoints", ftmpi::ExportTable::checkpoints}};
+        {"checkpoints", ftmpi::ExportTable::checkpoints},
+        {"predictions", ftmpi::ExportTable::predictions}};
     return write_output(output, ftmpi::trace_csv(trace.value(), tables.at(table)));
   }
   return write_output(output, ftmpi::trace_svg(trace.value()));

@@ -96,6 +96,9 @@ Hid event_type() {
 Hid checkpoint_type() {
   return compound_type(sizeof(CheckpointRecord), checkpoint_fields());
 }
+Hid prediction_type() {
+  return compound_type(sizeof(Prediction), prediction_fields());
+}
 Hid rank_info_type() {
   static const Field fields[] = {{"rank", offsetof(RankInfo, rank), FieldType::int32, 4},
                                  {"node", offsetof(RankInfo, node), FieldType::int32, 4},
@@ -190,6 +193,9 @@ struct TraceWriter::Impl {
   Hid node_type = node_sample_type();
   Hid event_type_id = event_type();
   Hid checkpoint_type_id = checkpoint_type();
+  Hid prediction_type_id = prediction_type();
+  Hid predictions;
+  hsize_t prediction_rows = 0;
   Hid rank_samples;
   Hid node_samples;
   Hid events;
@@ -244,10 +250,12 @@ Result<std::unique_ptr<TraceWriter>> TraceWriter::create(const std::string& path
   auto node_samples = create_growing(nodes.get(), "samples", impl->node_type);
   auto events = create_growing(file, "events", impl->event_type_id);
   auto checkpoints = create_growing(file, "checkpoints", impl->checkpoint_type_id);
-  for (const Status& s :
-       {rank_samples.status(), node_samples.status(), events.status(), checkpoints.status()}) {
+  auto predictions = create_growing(file, "predictions", impl->prediction_type_id);
+  for (const Status& s : {rank_samples.status(), node_samples.status(), events.status(),
+                          checkpoints.status(), predictions.status()}) {
     FTMPI_RETURN_IF_ERROR(s);
   }
+  impl->predictions = std::move(predictions).value();
   impl->rank_samples = std::move(rank_samples).value();
   impl->node_samples = std::move(node_samples).value();
   impl->events = std::move(events).value();
@@ -278,12 +286,17 @@ Status TraceWriter::append(std::span<const CheckpointRecord> rows) {
                      m_impl->checkpoint_rows);
 }
 
+Status TraceWriter::append(std::span<const Prediction> rows) {
+  return append_rows(m_impl->predictions, m_impl->prediction_type_id, rows.data(), rows.size(),
+                     m_impl->prediction_rows);
+}
+
 Status TraceWriter::flush() {
   if (!m_impl || !m_impl->file.valid()) {
     return {};
   }
-  for (const Hid* set :
-       {&m_impl->rank_samples, &m_impl->node_samples, &m_impl->events, &m_impl->checkpoints}) {
+  for (const Hid* set : {&m_impl->rank_samples, &m_impl->node_samples, &m_impl->events,
+                         &m_impl->checkpoints, &m_impl->predictions}) {
     if (H5Dflush(set->get()) < 0) {
       return hdf5_error("cannot flush the trace");
     }
@@ -303,6 +316,7 @@ Status TraceWriter::close() {
   m_impl->node_samples.reset();
   m_impl->events.reset();
   m_impl->checkpoints.reset();
+  m_impl->predictions.reset();
   m_impl->file.reset();
   return status;
 }
@@ -392,7 +406,7 @@ Result<TraceContents> read_trace(const std::string& path) {
     return corrupt(fmt::format("{} is not an ftmpi trace (no schema version)", path));
   }
   // Version 1 is version 2 without /checkpoints; version 2 is 3 without the migration
-  // phases of /checkpoints (read as 0).
+  // phases of /checkpoints (read as 0); version 3 is 4 without /predictions.
   if (version.value() < 1 || version.value() > k_trace_schema_version) {
     return unsupported(
         fmt::format("{} has trace schema version {}; this ftmpi reads versions 1 to {}", path,
@@ -440,6 +454,13 @@ Result<TraceContents> read_trace(const std::string& path) {
       return corrupt(fmt::format("{}: {}", path, checkpoints.status().message()));
     }
     trace.checkpoints = std::move(checkpoints).value();
+  }
+  if (version.value() >= 4) {
+    auto predictions = read_rows<Prediction>(file.get(), "predictions", prediction_type());
+    if (!predictions.ok()) {
+      return corrupt(fmt::format("{}: {}", path, predictions.status().message()));
+    }
+    trace.predictions = std::move(predictions).value();
   }
   return trace;
 }

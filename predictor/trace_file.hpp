@@ -55,6 +55,7 @@ class TraceWriter {
   Status append(std::span<const NodeSample> rows);
   Status append(std::span<const Event> rows);
   Status append(std::span<const CheckpointRecord> rows);
+  Status append(std::span<const Prediction> rows);
   // Makes everything appended so far visible to readers and durable against a crash.
   Status flush();
   // Flushes and closes; the destructor does the same, ignoring errors.
@@ -72,6 +73,7 @@ struct TraceContents {
   std::vector<NodeSample> node_samples;
   std::vector<Event> events;
   std::vector<CheckpointRecord> checkpoints;  // empty in version-1 traces
+  std::vector<Prediction> predictions;        // empty before version 4
 };
 
 // Reads a whole trace, also one that is being written (SWMR) or whose writer was

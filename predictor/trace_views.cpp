@@ -243,6 +243,8 @@ std::string trace_csv(const TraceContents& t, ExportTable table) {
       return csv_table(t.events, event_fields(), t.header.start_time);
     case ExportTable::checkpoints:
       return csv_table(t.checkpoints, checkpoint_fields(), t.header.start_time);
+    case ExportTable::predictions:
+      return csv_table(t.predictions, prediction_fields(), t.header.start_time);
   }
   return {};
 }

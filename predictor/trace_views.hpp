@@ -13,7 +13,7 @@ namespace ftmpi {
 // and the events.
 std::string trace_summary(const TraceContents& trace);
 
-enum class ExportTable { ranks, nodes, events, checkpoints };
+enum class ExportTable { ranks, nodes, events, checkpoints, predictions };
 // CSV with a header row of column names (docs/trace-format.md); times in seconds since
 // the job started.
 std::string trace_csv(const TraceContents& trace, ExportTable table);

@@ -111,6 +111,18 @@ std::span<const Field> event_fields() {
   return fields;
 }
 
+std::span<const Field> prediction_fields() {
+  static const Field fields[] = {
+      FTMPI_FIELD(Prediction, time),
+      FTMPI_FIELD(Prediction, node),
+      FTMPI_FIELD(Prediction, decided),
+      FTMPI_FIELD(Prediction, score),
+      FTMPI_FIELD(Prediction, lead),
+      Field{"reason", offsetof(Prediction, reason), FieldType::text, sizeof(Prediction::reason)},
+  };
+  return fields;
+}
+
 std::span<const Field> checkpoint_fields() {
   static const Field fields[] = {
       FTMPI_FIELD(CheckpointRecord, time),

@@ -13,7 +13,7 @@
 
 namespace ftmpi {
 
-inline constexpr int k_trace_schema_version = 3;
+inline constexpr int k_trace_schema_version = 4;
 
 // MPI call classes in samples, in CallClass order.
 inline constexpr std::size_t k_mpi_classes = 7;
@@ -106,6 +106,16 @@ struct CheckpointRecord {
   double resume_ms = 0;    // from the last rank rebuilt to every rank going on
 };
 
+// Schema version 4: the predictor's assessment of a node after each of its samples.
+struct Prediction {
+  double time = 0;           // the sample's
+  std::int32_t node = -1;    // index into /nodes/info
+  std::int32_t decided = 0;  // 1: this assessment decided to move the node's ranks
+  double score = 0;          // failure probability, 0..1
+  double lead = -1;          // seconds to the nearest forecast limit; -1: none
+  char reason[120] = {};     // what drives the score, in words
+};
+
 enum class FieldType : std::uint8_t { int32, int64, float64, text };
 
 struct Field {
@@ -119,6 +129,7 @@ std::span<const Field> rank_sample_fields();
 std::span<const Field> node_sample_fields();
 std::span<const Field> event_fields();
 std::span<const Field> checkpoint_fields();
+std::span<const Field> prediction_fields();
 
 // Copies `text` into a fixed field, truncating, always NUL-terminated.
 template <std::size_t N>

@@ -44,7 +44,7 @@ def main():
 
     with h5py.File(a.trace, "r", libver="latest", swmr=True) as f:
         job = f["job"].attrs
-        check(int(job["schema_version"]) == 3, f"schema_version {job['schema_version']}")
+        check(int(job["schema_version"]) == 4, f"schema_version {job['schema_version']}")
         if a.mode:
             mode = job["mode"].decode() if isinstance(job["mode"], bytes) else str(job["mode"])
             check(mode == a.mode, f"/job mode {mode}, expected {a.mode}")
@@ -90,6 +90,15 @@ def main():
             busy = nrows["cpu_busy"]
             check(np.all((busy == -1) | ((busy >= 0) & (busy <= 1))), "cpu_busy out of range")
             check(np.all(nrows["disk_total"] > 0), "disk_total")
+        # Version 4: the predictor's assessment of each node sample it received.
+        p = f["predictions"]
+        p.refresh()
+        prows = p[:]
+        check(len(prows) >= 1 or len(nrows) == 0, "no predictions")
+        check(len(prows) <= len(nrows), f"{len(prows)} predictions for {len(nrows)} node samples")
+        if len(prows):
+            check(np.all((prows["score"] >= 0) & (prows["score"] <= 1)), "score out of 0..1")
+            check(np.all((prows["node"] >= 0) & (prows["node"] < len(nodes))), "prediction node")
         events = f["events"]
         events.refresh()
         kinds = [k.decode() for k in events[:]["kind"]]

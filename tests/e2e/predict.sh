@@ -52,6 +52,12 @@ for path in sys.argv[2:]:
     with h5py.File(path, "r", libver="latest", swmr=True) as f:
         names = {int(r["node"]): r["name"].decode() for r in f["nodes/info"][:]}
         kinds = [e["kind"].decode() for e in f["events"][:]]
+        if path == sys.argv[2]:  # every assessment is in /predictions, the decision too
+            p = f["predictions"][:]
+            n2 = [i for i, n in names.items() if n == node][0]
+            decided = p[(p["decided"] == 1) & (p["node"] == n2)]
+            assert len(decided) == 1 and decided[0]["score"] >= 0.5, p[p["decided"] == 1]
+            assert len(p) == len(f["nodes/samples"]), (len(p), len(f["nodes/samples"]))
         for e in f["events"][:]:
             events.append((float(e["time"]), e["kind"].decode(), names.get(int(e["node"]), "-"),
                            e["detail"].decode()))

@@ -2,11 +2,12 @@
 # ftmpi-launch inside real Slurm allocations (slurm/local-cluster.sh, 4 nodes):
 #  1. an sbatch job on 3+1 nodes runs jacobi2d with --spares 1 and no hostfile; while it
 #     runs, ftmpi-ctl migrates the ranks of one node to the spare; the job completes
-#     (COMPLETED, exit 0 in sacct) with the serial reference's checksum;
+#     (COMPLETED, exit 0 in sacct) with the serial reference's checksum; the node is
+#     not drained (no prediction moved it);
 #  2. a native job on 2 nodes: the allocation's nodes, one rank each;
 #  3. bad input, each a clear error before anything starts: more spares than the
 #     allocation allows, a one-node allocation with spares, a node list that cannot be
-#     read.  Needs root, cgroup v1, slurm-wlm and CRIU.
+#     read, a job or nodes Slurm does not know.  Needs root, cgroup v1, slurm-wlm and CRIU.
 source "$(dirname "$0")/lib.sh"
 name=l$$
 use_cluster "$name"
@@ -55,6 +56,9 @@ expect_in migrate.err "Slurm allocation $job: 4 nodes"
 expect_in migrate.err "migration of node $name-n2: resumed on $name-n4"
 [[ $(cat migrate.sacct) == "COMPLETED|0:0" ]] || fail "sacct: $(cat migrate.sacct)"
 [[ $(checksum_of migrate.out) == "$want" ]] || fail "checksum $(checksum_of migrate.out), want $want"
+# Moved by hand, not on a prediction: the node is not drained.
+sinfo -R -h -o '%n %E' | grep -q "$name-n2" && fail "n2 drained after a migration nobody predicted"
+grep -q "drained in Slurm" migrate.err && fail "a node was drained"
 
 batch native 2 "$BIN/ftmpi-launch" --allow-run-as-root --mode native --trace "$PWD/n.h5" \
   -np 2 "$BIN/jacobi2d" -n 64 -i 20
@@ -72,4 +76,8 @@ wait_batch one
 expect_in one.err "has 1 node, and at least one must run ranks; ask for more nodes (sbatch -N 2)"
 SLURM_JOB_ID=7 SLURM_JOB_NODELIST="n[1-" expect_exit 64 "$BIN/ftmpi-launch" -np 1 /bin/true
 expect_in cmd.err "SLURM_JOB_NODELIST: 'n[1-': a '[' without its ']'"
+SLURM_JOB_ID=$job SLURM_JOB_NODELIST="ghost[1-2]" expect_exit 64 "$BIN/ftmpi-launch" -np 1 /bin/true
+expect_in cmd.err "Slurm knows no node list ghost[1-2] (SLURM_JOB_NODELIST)"
+SLURM_JOB_ID=999999 SLURM_JOB_NODELIST="$name-n1" expect_exit 64 "$BIN/ftmpi-launch" -np 1 /bin/true
+expect_in cmd.err "Slurm knows no job 999999 (SLURM_JOB_ID)"
 pass "ftmpi-launch in Slurm allocations: a migration to the allocation's spare, the checksum, sacct"

@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "trace_file.hpp"
 
 namespace ftmpi {
@@ -68,6 +70,14 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
     c.restore_ms = 12.5;
     c.bytes = 1 << 20;
     ASSERT_TRUE(writer.value()->append(std::span<const CheckpointRecord>(&c, 1)).ok());
+    Prediction p;
+    p.time = 5;
+    p.node = 1;
+    p.decided = 1;
+    p.score = 0.93;
+    p.lead = 41.5;
+    set_text(p.reason, "model 0.93: memory rising");
+    ASSERT_TRUE(writer.value()->append(std::span<const Prediction>(&p, 1)).ok());
     ASSERT_TRUE(writer.value()->close().ok());
   }
   auto trace = read_trace(path);
@@ -96,6 +106,22 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
   EXPECT_EQ(t.checkpoints[0].epoch, 4);
   EXPECT_EQ(t.checkpoints[0].restore_ms, 12.5);
   EXPECT_EQ(t.checkpoints[0].bytes, 1 << 20);
+  ASSERT_EQ(t.predictions.size(), 1U);
+  EXPECT_EQ(t.predictions[0].node, 1);
+  EXPECT_EQ(t.predictions[0].decided, 1);
+  EXPECT_EQ(t.predictions[0].score, 0.93);
+  EXPECT_EQ(t.predictions[0].lead, 41.5);
+  EXPECT_STREQ(t.predictions[0].reason, "model 0.93: memory rising");
+}
+
+TEST(TraceFile, ReadsTheCorpusOfSchemaVersion3) {
+  // The shipped corpus was written with version 3: no /predictions, read all the same.
+  const char* source = std::getenv("FTMPI_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
+  ASSERT_NE(source, nullptr) << "run through ctest (it sets FTMPI_SOURCE_DIR)";
+  auto trace = read_trace(std::string(source) + "/predictor/corpus/scenario-000.h5");
+  ASSERT_TRUE(trace.ok()) << trace.status().to_string();
+  EXPECT_TRUE(trace.value().predictions.empty());
+  EXPECT_GT(trace.value().node_samples.size(), 1000U);
 }
 
 TEST(TraceFile, ReadersSeeFlushedRowsWhileTheWriterRuns) {
