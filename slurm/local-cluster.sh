@@ -54,7 +54,12 @@ import json, sys
 c = json.load(open(sys.argv[1]))
 print(c["subnet"], c["cpus"] or 2, c["memory_mb"] or 1024)' "$root/$name/cluster.json")
   host=$(hostname -s)
+  # The controller's and the nodes' ports: a block of the cluster's own, free now.
   port=$((20000 + subnet * 100))
+  while [[ -n $(ss -Hltn "( sport >= :$port and sport <= :$((port + nodes)) )" 2>/dev/null) ]]; do
+    port=$((port + 10000))
+    ((port < 60000)) || die "no free block of ports for the cluster's Slurm daemons"
+  done
   mkdir -p "$dir/state" "$dir/spool"
   # Every task learns its node's sensors and cgroup, as a process entering the node
   # through ftmpi-cluster does.

@@ -88,3 +88,33 @@ use_cluster() {
   cluster=$1
   trap '"$C" down --name "$cluster" >/dev/null 2>&1 || true' EXIT
 }
+
+# slurm_job_end JOB [SECONDS]: waits (default 300 s) until Slurm has recorded the end of
+# batch job JOB (its job completion record, read by sacct -c) and prints "STATE|EXIT".
+# (squeue is no witness: a controller slow to answer looks like a job that is gone.)
+slurm_job_end() {
+  local record
+  for _ in $(seq $((${2:-300} * 5))); do
+    record=$(sacct -c -o JobID,State,ExitCode -P -n 2>/dev/null | grep "^$1|" | tail -n 1 || true)
+    [[ -n $record ]] && { echo "${record#*|}"; return 0; }
+    sleep 0.2
+  done
+  fail "Slurm recorded no end of job $1"
+}
+
+# use_slurm_cluster NAME NODES [ftmpi-cluster up options...]: a local Slurm cluster
+# (slurm/local-cluster.sh) for this test, its environment set, taken down at the end;
+# a test that fails shows the queue and the controller's last words first.
+use_slurm_cluster() {
+  use_cluster "$1"
+  SLURM_CLUSTER=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
+  export FTMPI_BIN=$BIN
+  trap 'rc=$?
+    if [[ $rc -ne 0 ]]; then
+      squeue -o "%i %T %r %N" 2>&1 | head -n 20
+      tail -n 40 "$FTMPI_CLUSTER_ROOT/$cluster/slurm/slurmctld.log" 2>/dev/null
+    fi
+    "${SLURM_CLUSTER[@]}" down "$cluster" >/dev/null 2>&1 || true' EXIT
+  expect_exit 0 "${SLURM_CLUSTER[@]}" up "$@"
+  eval "$(cat cmd.out)"
+}

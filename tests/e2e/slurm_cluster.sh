@@ -5,13 +5,8 @@
 # (sacct -c); `down` leaves no daemon and no state behind.  Needs root and slurm-wlm.
 source "$(dirname "$0")/lib.sh"
 name=s$$
-use_cluster "$name"
-S=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
-export FTMPI_BIN=$BIN
-trap '"${S[@]}" down "$name" >/dev/null 2>&1 || true' EXIT
-
-expect_exit 0 "${S[@]}" up "$name" 3 --cpus 1 --memory 500
-eval "$(cat cmd.out)"
+use_slurm_cluster "$name" 3 --cpus 1 --memory 500
+S=("${SLURM_CLUSTER[@]}")
 [[ -f $SLURM_CONF ]] || fail "up did not say where slurm.conf is"
 [[ $(sinfo -h -N -o '%N %T' | sort | tr '\n' ' ') == "$name-n1 idle $name-n2 idle $name-n3 idle " ]] ||
   { sinfo -N; fail "sinfo does not show three idle nodes"; }
@@ -30,13 +25,9 @@ srun hostname
 exit 3
 JOB
 job=$(sbatch --parsable -o job.out job.sh)
-for _ in $(seq 100); do
-  squeue -h -j "$job" 2>/dev/null | grep -q . || break
-  sleep 0.2
-done
+end=$(slurm_job_end "$job" 60)
 [[ $(wc -l <job.out) -eq 2 ]] || { cat job.out; fail "the batch job's srun"; }
-sacct -c -o JobID,State,ExitCode -P -n >sacct.out
-grep -q "^$job|FAILED|3:0$" sacct.out || { cat sacct.out; fail "the job's exit code in sacct"; }
+[[ $end == "FAILED|3:0" ]] || fail "the job's exit code in sacct: $end"
 
 expect_exit 0 "${S[@]}" down "$name"
 trap - EXIT

@@ -10,12 +10,8 @@
 #     read, a job or nodes Slurm does not know.  Needs root, cgroup v1, slurm-wlm and CRIU.
 source "$(dirname "$0")/lib.sh"
 name=l$$
-use_cluster "$name"
-S=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
-export FTMPI_BIN=$BIN
-trap '"${S[@]}" down "$name" >/dev/null 2>&1 || true' EXIT
-expect_exit 0 "${S[@]}" up "$name" 4 --cpus 2 --memory 1000
-eval "$(cat cmd.out)"
+use_slurm_cluster "$name" 4 --cpus 2 --memory 1000
+S=("${SLURM_CLUSTER[@]}")
 args=(-n 64 -i 1500 -s 20)
 want=$(reference_checksum jacobi2d 3 "${args[@]}")
 
@@ -34,11 +30,7 @@ batch() {
   job=$(sbatch --parsable -o "$job_name.out" -e "$job_name.err" "$job_name.sh")
 }
 wait_batch() {
-  for _ in $(seq 600); do
-    squeue -h -j "$job" 2>/dev/null | grep -q . || break
-    sleep 0.2
-  done
-  sacct -c -o JobID,State,ExitCode -P -n | grep "^$job|" | cut -d'|' -f2- >"$1.sacct"
+  slurm_job_end "$job" 240 >"$1.sacct"
 }
 
 batch migrate 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --ckpt-dir "$PWD/m.ck" \

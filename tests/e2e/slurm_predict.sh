@@ -9,12 +9,8 @@
 # Needs root, cgroup v1, slurm-wlm and CRIU.
 source "$(dirname "$0")/lib.sh"
 name=q$$
-use_cluster "$name"
-S=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
-export FTMPI_BIN=$BIN
-trap '"${S[@]}" down "$name" >/dev/null 2>&1 || true' EXIT
-expect_exit 0 "${S[@]}" up "$name" 4 --cpus 2 --memory 600
-eval "$(cat cmd.out)"
+use_slurm_cluster "$name" 4 --cpus 2 --memory 600
+S=("${SLURM_CLUSTER[@]}")
 
 # batch NAME NODES COMMAND...: submits a batch script on NODES nodes running COMMAND.
 batch() {
@@ -32,11 +28,7 @@ batch() {
 }
 # wait_batch NAME: waits for the job; its sacct record ("STATE|EXIT") in NAME.sacct.
 wait_batch() {
-  for _ in $(seq 1500); do
-    squeue -h -j "$job" 2>/dev/null | grep -q . || break
-    sleep 0.2
-  done
-  sacct -c -o JobID,State,ExitCode -P -n | grep "^$job|" | tail -n 1 | cut -d'|' -f2- >"$1.sacct"
+  slurm_job_end "$job" 300 >"$1.sacct"
 }
 
 args=(-n 64 -i 3600 -s 25)  # 90 s or more: the leaking node fails while the job runs
