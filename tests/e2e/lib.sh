@@ -118,3 +118,23 @@ use_slurm_cluster() {
   expect_exit 0 "${SLURM_CLUSTER[@]}" up "$@"
   eval "$(cat cmd.out)"
 }
+
+# slurm_batch NAME NODES COMMAND...: submits a batch script (NAME.sh) on NODES nodes
+# running COMMAND with Open MPI over loopback; its output in NAME.out and NAME.err, its
+# id in $job.  slurm_wait_batch NAME: waits for it; its "STATE|EXIT" in NAME.sacct.
+slurm_batch() {
+  local job_name=$1 nodes=$2
+  shift 2
+  {
+    echo "#!/bin/bash"
+    echo "#SBATCH -N $nodes"
+    echo "export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo"
+    echo "export FTMPI_LOG_LEVEL=info"
+    printf '%q ' "$@"
+    echo
+  } >"$job_name.sh"
+  job=$(sbatch --parsable -o "$job_name.out" -e "$job_name.err" "$job_name.sh")
+}
+slurm_wait_batch() {
+  slurm_job_end "$job" 300 >"$1.sacct"
+}

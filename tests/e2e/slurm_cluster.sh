@@ -6,7 +6,6 @@
 source "$(dirname "$0")/lib.sh"
 name=s$$
 use_slurm_cluster "$name" 3 --cpus 1 --memory 500
-S=("${SLURM_CLUSTER[@]}")
 [[ -f $SLURM_CONF ]] || fail "up did not say where slurm.conf is"
 [[ $(sinfo -h -N -o '%N %T' | sort | tr '\n' ' ') == "$name-n1 idle $name-n2 idle $name-n3 idle " ]] ||
   { sinfo -N; fail "sinfo does not show three idle nodes"; }
@@ -29,7 +28,7 @@ end=$(slurm_job_end "$job" 60)
 [[ $(wc -l <job.out) -eq 2 ]] || { cat job.out; fail "the batch job's srun"; }
 [[ $end == "FAILED|3:0" ]] || fail "the job's exit code in sacct: $end"
 
-expect_exit 0 "${S[@]}" down "$name"
+expect_exit 0 "${SLURM_CLUSTER[@]}" down "$name"
 trap - EXIT
 for f in "$FTMPI_CLUSTER_ROOT/$name"; do [[ ! -e $f ]] || fail "$f left behind"; done
 pgrep -f "$FTMPI_CLUSTER_ROOT/$name/slurm" && fail "Slurm daemons of the cluster left running"

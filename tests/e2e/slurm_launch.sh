@@ -11,29 +11,11 @@
 source "$(dirname "$0")/lib.sh"
 name=l$$
 use_slurm_cluster "$name" 4 --cpus 2 --memory 1000
-S=("${SLURM_CLUSTER[@]}")
 args=(-n 64 -i 1500 -s 20)
 want=$(reference_checksum jacobi2d 3 "${args[@]}")
 
-# batch NAME NODES COMMAND...: a batch script on NODES nodes running COMMAND; waits for
-# it; its output in NAME.out and NAME.err, its sacct record in NAME.sacct ("STATE|EXIT").
-batch() {
-  local job_name=$1 nodes=$2
-  shift 2
-  {
-    echo "#!/bin/bash"
-    echo "#SBATCH -N $nodes"
-    echo "export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo"
-    printf '%q ' "$@"
-    echo
-  } >"$job_name.sh"
-  job=$(sbatch --parsable -o "$job_name.out" -e "$job_name.err" "$job_name.sh")
-}
-wait_batch() {
-  slurm_job_end "$job" 240 >"$1.sacct"
-}
 
-batch migrate 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --ckpt-dir "$PWD/m.ck" \
+slurm_batch migrate 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --ckpt-dir "$PWD/m.ck" \
   --trace "$PWD/m.h5" -np 3 "$BIN/jacobi2d" "${args[@]}"
 for _ in $(seq 100); do
   grep -q "^1 *$name-n2" <("$BIN/ftmpi-ctl" status --job m.ck 2>/dev/null) && break
@@ -42,7 +24,7 @@ done
 "$BIN/ftmpi-ctl" status --job m.ck | grep -q "$name-n4 *spare" || fail "n4 is not the spare"
 expect_exit 0 "$BIN/ftmpi-ctl" migrate --job m.ck --node "$name-n2" --wait 120
 expect_in cmd.out "node $name-n2 migrated to $name-n4"
-wait_batch migrate
+slurm_wait_batch migrate
 cat migrate.err
 expect_in migrate.err "Slurm allocation $job: 4 nodes"
 expect_in migrate.err "migration of node $name-n2: resumed on $name-n4"
@@ -52,19 +34,19 @@ expect_in migrate.err "migration of node $name-n2: resumed on $name-n4"
 sinfo -R -h -o '%n %E' | grep -q "$name-n2" && fail "n2 drained after a migration nobody predicted"
 grep -q "drained in Slurm" migrate.err && fail "a node was drained"
 
-batch native 2 "$BIN/ftmpi-launch" --allow-run-as-root --mode native --trace "$PWD/n.h5" \
+slurm_batch native 2 "$BIN/ftmpi-launch" --allow-run-as-root --mode native --trace "$PWD/n.h5" \
   -np 2 "$BIN/jacobi2d" -n 64 -i 20
-wait_batch native
+slurm_wait_batch native
 [[ $(cat native.sacct) == "COMPLETED|0:0" ]] || { cat native.err; fail "the native job"; }
 "$BIN/ftmpi-trace" summary n.h5 | grep -q "ranks     2 on 2 node(s)" || fail "2 ranks on 2 nodes"
 
 # Bad input: refused before anything starts, and the exit code reaches sacct.
-batch too_many 3 "$BIN/ftmpi-launch" --allow-run-as-root --spares 3 -np 1 /bin/true
-wait_batch too_many
+slurm_batch too_many 3 "$BIN/ftmpi-launch" --allow-run-as-root --spares 3 -np 1 /bin/true
+slurm_wait_batch too_many
 expect_in too_many.err "--spares 3: the Slurm allocation $job has 3 nodes, and at least one must run ranks"
 [[ $(cat too_many.sacct) == "FAILED|64:0" ]] || fail "sacct: $(cat too_many.sacct)"
-batch one 1 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 -np 1 /bin/true
-wait_batch one
+slurm_batch one 1 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 -np 1 /bin/true
+slurm_wait_batch one
 expect_in one.err "has 1 node, and at least one must run ranks; ask for more nodes (sbatch -N 2)"
 SLURM_JOB_ID=7 SLURM_JOB_NODELIST="n[1-" expect_exit 64 "$BIN/ftmpi-launch" -np 1 /bin/true
 expect_in cmd.err "SLURM_JOB_NODELIST: 'n[1-': a '[' without its ']'"

@@ -10,30 +10,11 @@
 source "$(dirname "$0")/lib.sh"
 name=q$$
 use_slurm_cluster "$name" 4 --cpus 2 --memory 600
-S=("${SLURM_CLUSTER[@]}")
 
-# batch NAME NODES COMMAND...: submits a batch script on NODES nodes running COMMAND.
-batch() {
-  local job_name=$1 nodes=$2
-  shift 2
-  {
-    echo "#!/bin/bash"
-    echo "#SBATCH -N $nodes"
-    echo "export OMPI_MCA_btl_tcp_if_include=lo OMPI_MCA_oob_tcp_if_include=lo"
-    echo "export FTMPI_LOG_LEVEL=info"
-    printf '%q ' "$@"
-    echo
-  } >"$job_name.sh"
-  job=$(sbatch --parsable -o "$job_name.out" -e "$job_name.err" "$job_name.sh")
-}
-# wait_batch NAME: waits for the job; its sacct record ("STATE|EXIT") in NAME.sacct.
-wait_batch() {
-  slurm_job_end "$job" 300 >"$1.sacct"
-}
 
 args=(-n 64 -i 3600 -s 25)  # 90 s or more: the leaking node fails while the job runs
 want=$(reference_checksum jacobi2d 3 "${args[@]}")
-batch leak 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --sample-interval 0.5 \
+slurm_batch leak 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --sample-interval 0.5 \
   --ckpt-dir "$PWD/leak.ck" --trace "$PWD/leak.h5" -np 3 "$BIN/jacobi2d" "${args[@]}"
 for _ in $(seq 100); do
   grep -q "^1 *$name-n2" <("$BIN/ftmpi-ctl" status --job leak.ck 2>/dev/null) && break
@@ -43,7 +24,7 @@ sleep 8  # the job settled
 "$BIN/ftmpi-inject" --cluster "$name" --node "$name-n2" --fault mem-leak --rate 10 \
   --duration 120 >inject.out 2>&1 &
 inject=$!
-wait_batch leak
+slurm_wait_batch leak
 kill "$inject" 2>/dev/null || true
 wait "$inject" 2>/dev/null || true
 cat leak.err
@@ -62,7 +43,7 @@ scontrol update NodeName="$name-n2" State=RESUME
 # Cancelled after a checkpoint, restarted by the next job.
 args=(-n 64 -i 1200 -s 25)
 want=$(reference_checksum jacobi2d 3 "${args[@]}")
-batch first 3 "$BIN/ftmpi-launch" --allow-run-as-root --ckpt-interval 2 \
+slurm_batch first 3 "$BIN/ftmpi-launch" --allow-run-as-root --ckpt-interval 2 \
   --ckpt-dir "$PWD/c.ck" --no-trace -np 3 "$BIN/jacobi2d" "${args[@]}"
 for _ in $(seq 150); do
   ls -d c.ck/ckpt-* >/dev/null 2>&1 && [[ -f $(ls -d c.ck/ckpt-* | tail -n 1)/MANIFEST.json ]] && break
@@ -70,11 +51,11 @@ for _ in $(seq 150); do
 done
 sleep 1
 scancel "$job"
-wait_batch first
+slurm_wait_batch first
 [[ $(cut -d'|' -f1 first.sacct) == CANCELLED* ]] || fail "the first job: $(cat first.sacct)"
 ls -d c.ck/ckpt-* >/dev/null || fail "no checkpoint before the cancel"
-batch second 3 "$BIN/ftmpi-launch" --allow-run-as-root --restart "$PWD/c.ck" --no-trace
-wait_batch second
+slurm_batch second 3 "$BIN/ftmpi-launch" --allow-run-as-root --restart "$PWD/c.ck" --no-trace
+slurm_wait_batch second
 cat second.err
 [[ $(cat second.sacct) == "COMPLETED|0:0" ]] || fail "the restarted job: $(cat second.sacct)"
 [[ $(checksum_of second.out) == "$want" ]] || fail "checksum $(checksum_of second.out), want $want"
