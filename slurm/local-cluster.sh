@@ -10,7 +10,10 @@
 #
 # `up` waits until sinfo shows every node idle (30 s at most), and prints the `env`
 # lines.  Needs root, cgroup v1 (simulated nodes), slurm-wlm and munge.  State, logs and
-# configuration: $FTMPI_CLUSTER_ROOT/NAME/slurm (default /run/ftmpi/clusters).
+# configuration: $FTMPI_CLUSTER_ROOT/NAME/slurm (default /run/ftmpi/clusters).  The
+# daemons' sockets and slurmd's spool live under a short path, $FTMPI_SLURM_RUN/NAME
+# (default /run/ftmpi-slurm), since a Unix socket's path holds at most 107 bytes and
+# slurmd names its step sockets NODE_JOBID.STEPID inside the spool.
 set -euo pipefail
 bin=${FTMPI_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/bin}
 cluster=$bin/ftmpi-cluster
@@ -23,6 +26,7 @@ usage() { sed -n '6,8p' "$0" | sed 's/^# *//' >&2; exit 64; }
 cmd=$1 name=$2
 shift 2
 dir=$root/$name/slurm
+run=${FTMPI_SLURM_RUN:-/run/ftmpi-slurm}/$name
 
 env_lines() {
   echo "export SLURM_CONF=$dir/slurm.conf"
@@ -37,6 +41,7 @@ down() {
     for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
     kill -9 "$pid" 2>/dev/null || true
   done
+  rm -rf "$run"
   "$cluster" down --name "$name"
 }
 
@@ -46,6 +51,9 @@ up() {
   for tool in slurmctld slurmd munged mungekey sinfo; do
     command -v "$tool" >/dev/null || die "$tool not found: install slurm-wlm and munge (scripts/setup.sh does)"
   done
+  # The longest socket slurmd makes: the batch step (4294967291) of a 10-digit job id.
+  local longest="$run/spool/$name-n$nodes/$name-n${nodes}_4294967295.4294967291"
+  ((${#longest} <= 107)) || die "$run is too deep for slurmd's sockets (${#longest} > 107 bytes): set FTMPI_SLURM_RUN to a shorter directory"
   "$cluster" up --name "$name" --nodes "$nodes" "$@" >/dev/null
   trap 'down >/dev/null 2>&1 || true' ERR
   local subnet cpus memory host port
@@ -60,7 +68,7 @@ print(c["subnet"], c["cpus"] or 2, c["memory_mb"] or 1024)' "$root/$name/cluster
     port=$((port + 10000))
     ((port < 60000)) || die "no free block of ports for the cluster's Slurm daemons"
   done
-  mkdir -p "$dir/state" "$dir/spool"
+  mkdir -p "$dir/state" "$run/spool"
   # Every task learns its node's sensors and cgroup, as a process entering the node
   # through ftmpi-cluster does.
   cat >"$dir/task-prolog.sh" <<PROLOG
@@ -76,7 +84,7 @@ PROLOG
   chmod +x "$dir/task-prolog.sh"
   mungekey --create --keyfile="$dir/munge.key" --force
   chmod 0400 "$dir/munge.key"
-  munged --force --socket="$dir/munge.socket" --key-file="$dir/munge.key" \
+  munged --force --socket="$run/munge.socket" --key-file="$dir/munge.key" \
     --pid-file="$dir/munged.pid" --log-file="$dir/munged.log" --seed-file="$dir/munged.seed"
   {
     echo "# Written by slurm/local-cluster.sh for the simulated cluster $name."
@@ -87,9 +95,9 @@ PROLOG
     echo "SlurmdUser=root"
     echo "AuthType=auth/munge"
     echo "CredType=cred/munge"
-    echo "AuthInfo=socket=$dir/munge.socket"
+    echo "AuthInfo=socket=$run/munge.socket"
     echo "StateSaveLocation=$dir/state"
-    echo "SlurmdSpoolDir=$dir/spool/%n"
+    echo "SlurmdSpoolDir=$run/spool/%n"
     echo "SlurmctldPidFile=$dir/slurmctld.pid"
     echo "SlurmdPidFile=$dir/slurmd-%n.pid"
     echo "SlurmctldLogFile=$dir/slurmctld.log"

@@ -104,7 +104,7 @@ slurm_job_end() {
 
 # use_slurm_cluster NAME NODES [ftmpi-cluster up options...]: a local Slurm cluster
 # (slurm/local-cluster.sh) for this test, its environment set, taken down at the end;
-# a test that fails shows the queue and the controller's last words first.
+# a test that fails shows the queue and the daemons' last words first.
 use_slurm_cluster() {
   use_cluster "$1"
   SLURM_CLUSTER=("$FTMPI_SOURCE_DIR/slurm/local-cluster.sh")
@@ -113,6 +113,9 @@ use_slurm_cluster() {
     if [[ $rc -ne 0 ]]; then
       squeue -o "%i %T %r %N" 2>&1 | head -n 20
       tail -n 40 "$FTMPI_CLUSTER_ROOT/$cluster/slurm/slurmctld.log" 2>/dev/null
+      for log in "$FTMPI_CLUSTER_ROOT/$cluster"/slurm/slurmd-*.log; do
+        [[ -f $log ]] && { echo "== $log"; tail -n 15 "$log"; }
+      done
     fi
     "${SLURM_CLUSTER[@]}" down "$cluster" >/dev/null 2>&1 || true' EXIT
   expect_exit 0 "${SLURM_CLUSTER[@]}" up "$@"

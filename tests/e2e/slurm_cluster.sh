@@ -2,10 +2,16 @@
 # The local Slurm cluster for tests (slurm/local-cluster.sh): 3 simulated nodes, each
 # with its slurmd inside the node (its cgroups, its host name), idle within 30 s; srun
 # runs on all three; an sbatch job's exit code reaches the job completion records
-# (sacct -c); `down` leaves no daemon and no state behind.  Needs root and slurm-wlm.
+# (sacct -c); `down` leaves no daemon and no state behind; a run directory too deep
+# for slurmd's sockets is refused.  Needs root and slurm-wlm.
 source "$(dirname "$0")/lib.sh"
 name=s$$
 use_slurm_cluster "$name" 3 --cpus 1 --memory 500
+# A run directory too deep for slurmd's sockets is refused before anything starts.
+deep=$PWD/$(printf 'd%.0s' $(seq 90))
+FTMPI_BIN=$BIN FTMPI_SLURM_RUN=$deep expect_exit 1 "$FTMPI_SOURCE_DIR/slurm/local-cluster.sh" up "${name}d" 3
+grep -q "too deep for slurmd's sockets" cmd.err || fail "no clear error for a deep run directory"
+[[ ! -e $FTMPI_CLUSTER_ROOT/${name}d && ! -e $deep ]] || fail "the refused cluster left something behind"
 [[ -f $SLURM_CONF ]] || fail "up did not say where slurm.conf is"
 [[ $(sinfo -h -N -o '%N %T' | sort | tr '\n' ' ') == "$name-n1 idle $name-n2 idle $name-n3 idle " ]] ||
   { sinfo -N; fail "sinfo does not show three idle nodes"; }
@@ -30,6 +36,6 @@ end=$(slurm_job_end "$job" 60)
 
 expect_exit 0 "${SLURM_CLUSTER[@]}" down "$name"
 trap - EXIT
-for f in "$FTMPI_CLUSTER_ROOT/$name"; do [[ ! -e $f ]] || fail "$f left behind"; done
+for f in "$FTMPI_CLUSTER_ROOT/$name" "/run/ftmpi-slurm/$name"; do [[ ! -e $f ]] || fail "$f left behind"; done
 pgrep -f "$FTMPI_CLUSTER_ROOT/$name/slurm" && fail "Slurm daemons of the cluster left running"
 pass "a local Slurm cluster of 3 simulated nodes: idle, srun, sbatch, exit code in sacct, gone"
