@@ -393,17 +393,22 @@ int launch(const std::vector<std::string>& args) {
                             restart_command.empty() ? shell_join(program_words) : restart_command));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_mode,
                             options.mode == LaunchMode::transparent ? "transparent" : "native"));
-  // What says where this node's sensors are goes to the ranks only when they all run on
-  // this node: elsewhere each node's own environment says it (a simulated node's agent,
-  // a Slurm TaskProlog).
-  for (const char* name :
-       {ftmpi::k_env_sysroot, ftmpi::k_env_node_cgroup, ftmpi::k_env_node_dir, "FTMPI_LOG_LEVEL"}) {
-    const bool node_setting = std::string_view(name) != "FTMPI_LOG_LEVEL";
-    if (node_setting && options.spec.hostfile) {
-      continue;
-    }
+  // Settings of the whole job go to every rank.  What says where this node's sensors
+  // are goes only when they all run on this node: elsewhere each node's own environment
+  // says it (a simulated node's agent, a Slurm TaskProlog).
+  const auto pass_on = [&env](const char* name) {
     if (const char* value = std::getenv(name); value != nullptr) {  // NOLINT(concurrency-mt-unsafe)
       env.push_back(fmt::format("{}={}", name, value));
+    }
+  };
+  for (const char* name : {"FTMPI_LOG_LEVEL", "FTMPI_SPIN_NS", "FTMPI_ARENA", "FTMPI_ARENA_MIN",
+                           "FTMPI_ARENA_RESERVE"}) {
+    pass_on(name);
+  }
+  if (!options.spec.hostfile) {
+    for (const char* name :
+         {ftmpi::k_env_sysroot, ftmpi::k_env_node_cgroup, ftmpi::k_env_node_dir}) {
+      pass_on(name);
     }
   }
   std::string job_ckpt_dir;

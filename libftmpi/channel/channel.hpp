@@ -28,7 +28,7 @@
 namespace ftmpi {
 
 inline constexpr std::uint64_t k_channel_magic = 0x4654'4d50'4943'4831ULL;  // "FTMPICH1"
-inline constexpr std::uint32_t k_channel_version = 1;
+inline constexpr std::uint32_t k_channel_version = 2;
 inline constexpr std::size_t k_call_words = 16;
 inline constexpr std::size_t k_channel_bytes = 8192;
 inline constexpr std::size_t k_max_predefined = 384;
@@ -46,6 +46,11 @@ struct AppIdentity {
   // generated table: predefined handles are translated between the processes by it.
   std::uint32_t predefined_count = 0;
   std::uint64_t predefined[k_max_predefined] = {};
+  // Its arena (libftmpi-arena, docs/transparent.md): the memfd's descriptor in the
+  // application, and where and how large the mapping is; arena_bytes 0: none.
+  std::int32_t arena_fd = -1;
+  std::uint64_t arena_base = 0;
+  std::uint64_t arena_bytes = 0;
 };
 
 // The sequence numbers sit on cache lines of their own on purpose (the two processes

@@ -1,5 +1,6 @@
 #include "mpi/forward.hpp"
 
+#include <dlfcn.h>
 #include <sys/prctl.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstring>
 #include <mutex>
 
+#include "arena/arena.h"
 #include "channel/channel.hpp"
 #include "mpi/mpi_library.hpp"
 #include "util/job_env.hpp"
@@ -53,6 +55,19 @@ void attach() {
   ChannelLayout& l = g_channel.layout();
   AppIdentity me = local_mpi_library();
   me.pid = static_cast<std::int32_t>(::getpid());
+  // The arena, where libftmpi-arena is preloaded: the proxy maps it and uses the
+  // application's buffers in it as they are.
+  if (auto describe = reinterpret_cast<ftmpi_arena_describe_fn>(
+          ::dlsym(RTLD_DEFAULT, "ftmpi_arena_describe"))) {
+    int fd = -1;
+    std::uint64_t base = 0;
+    std::uint64_t bytes = 0;
+    if (describe(&fd, &base, &bytes) != 0) {
+      me.arena_fd = fd;
+      me.arena_base = base;
+      me.arena_bytes = bytes;
+    }
+  }
   l.app = me;
   // The proxy reads and writes this process's memory (process_vm_readv/writev): allow
   // it where Yama restricts that to ancestors (the proxy is one, but a restored process

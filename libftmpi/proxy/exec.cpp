@@ -1,5 +1,8 @@
 #include "proxy/exec.hpp"
 
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/uio.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 
 #include "mpi/handles.hpp"
 #include "proxy/quiesce.hpp"
+#include "util/log.hpp"
 
 // Addresses of the application process and handle values travel as integers here.
 // NOLINTBEGIN(performance-no-int-to-ptr)
@@ -93,7 +97,53 @@ ScratchBlock scratch_block(std::size_t bytes) {
 
 // --- RemoteMemory -------------------------------------------------------------------
 
+RemoteMemory::~RemoteMemory() {
+  if (m_arena != nullptr) {
+    ::munmap(m_arena, m_arena_bytes);
+  }
+}
+
+void RemoteMemory::map_arena(const AppIdentity& app) noexcept {
+  if (m_arena != nullptr || app.arena_bytes == 0 || app.arena_fd < 0) {
+    return;
+  }
+  try {
+    const std::string path = fmt::format("/proc/{}/fd/{}", m_pid, app.arena_fd);
+    char target[128] = {};
+    const ssize_t n = ::readlink(path.c_str(), target, sizeof target - 1);
+    const int fd = n > 0 && std::strstr(target, "memfd:ftmpi-arena") != nullptr
+                       ? ::open(path.c_str(), O_RDWR | O_CLOEXEC)
+                       : -1;
+    struct stat st {};
+    void* mapped = MAP_FAILED;
+    if (fd >= 0 && ::fstat(fd, &st) == 0 &&
+        static_cast<std::uint64_t>(st.st_size) == app.arena_bytes) {
+      mapped = ::mmap(nullptr, app.arena_bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE,
+                      fd, 0);
+    }
+    const int err = errno;
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    if (mapped == MAP_FAILED) {
+      logger("proxy")->warn("cannot map the application's arena ({}: {}); its buffers are copied",
+                            path, std::strerror(err));
+      return;
+    }
+    m_arena = static_cast<std::byte*>(mapped);
+    m_arena_base = app.arena_base;
+    m_arena_bytes = app.arena_bytes;
+    logger("proxy")->debug("the application's arena mapped: {} GiB at {:#x}", app.arena_bytes >> 30,
+                           app.arena_base);
+  } catch (...) {  // formatting or logging: the arena stays unmapped
+  }
+}
+
 bool RemoteMemory::read(std::uint64_t from, void* to, std::size_t len) const noexcept {
+  if (const std::byte* in_arena = direct(from, len)) {
+    std::memcpy(to, in_arena, len);
+    return true;
+  }
   auto* out = static_cast<std::byte*>(to);
   while (len > 0) {
     iovec local{out, len};
@@ -146,6 +196,15 @@ void RemoteMemory::queue_write(std::uint64_t to, const void* from, std::size_t l
 
 bool RemoteMemory::flush() noexcept {
   bool ok = true;
+  if (m_arena != nullptr) {
+    std::erase_if(m_writes, [this](const Write& w) {
+      std::byte* in_arena = direct(w.to, w.len);
+      if (in_arena != nullptr) {
+        std::memcpy(in_arena, w.from, w.len);
+      }
+      return in_arena != nullptr;
+    });
+  }
   std::size_t i = 0;
   iovec local[k_max_iov];
   iovec remote[k_max_iov];
@@ -330,8 +389,15 @@ void* Exec::local_buffer(std::uint64_t address, const Span& span, bool read_firs
   if (span.bytes == 0) {
     return address == 0 ? nullptr : scratch<std::byte>(1);
   }
-  auto* local = scratch<std::byte>(static_cast<long>(span.bytes));
   const std::uint64_t first = address + static_cast<std::uint64_t>(span.lower);
+  if (std::byte* in_arena = m_memory.direct(first, span.bytes)) {
+    // In the application's arena: MPI uses its memory as it is, nothing is copied.
+    m_memory.in_place_bytes += span.bytes;
+    return reinterpret_cast<void*>(reinterpret_cast<std::uintptr_t>(in_arena) -
+                                   static_cast<std::uintptr_t>(span.lower));
+  }
+  m_memory.copied_bytes += span.bytes;
+  auto* local = scratch<std::byte>(static_cast<long>(span.bytes));
   DeferredCopy copy{first, local, span.bytes};
   if (!span.dense && type != MPI_DATATYPE_NULL) {
     // Only the bytes the datatype covers go between the processes (a matrix column).
@@ -365,8 +431,9 @@ void* Exec::recv_buffer(std::uint64_t address, long count, MPI_Datatype type, bo
   }
   const Span span = span_of(count, type);
   const bool pre_read = read_first || !span.dense;
+  const std::size_t copies = m_buffers.size();
   void* local = local_buffer(address, span, pre_read, true, count, type);
-  if (exact && !pre_read && !m_buffers.empty()) {
+  if (exact && !pre_read && m_buffers.size() > copies) {
     m_buffers.back().exact = true;
   }
   return local;

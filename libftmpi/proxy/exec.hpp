@@ -34,11 +34,29 @@
 // NOLINTBEGIN(performance-no-int-to-ptr)
 namespace ftmpi {
 
-// The application's memory, seen from the proxy.
+// The application's memory, seen from the proxy: through process_vm_readv/writev, or,
+// for its arena (libftmpi-arena), through a mapping of the same memory here.
 class RemoteMemory {
  public:
   RemoteMemory() = default;
   explicit RemoteMemory(pid_t pid) : m_pid(pid) {}
+  RemoteMemory(const RemoteMemory&) = delete;
+  RemoteMemory& operator=(const RemoteMemory&) = delete;
+  RemoteMemory(RemoteMemory&&) = delete;
+  RemoteMemory& operator=(RemoteMemory&&) = delete;
+  ~RemoteMemory();
+  // Maps the application's arena, if it has one and this has not (through
+  // /proc/PID/fd); without it every buffer is copied, which is correct too.
+  void map_arena(const AppIdentity& app) noexcept;
+  // This process's address for the application's [from, from + len), when all of it
+  // is in the arena; nullptr otherwise.
+  [[nodiscard]] std::byte* direct(std::uint64_t from, std::size_t len) const noexcept {
+    if (m_arena == nullptr || from < m_arena_base || len > m_arena_bytes ||
+        from - m_arena_base > m_arena_bytes - len) {
+      return nullptr;
+    }
+    return m_arena + (from - m_arena_base);
+  }
   // Copies `len` bytes at application address `from` into `to`; false on failure.
   bool read(std::uint64_t from, void* to, std::size_t len) const noexcept;
   // The same for the blocks at `from` + offset into `to` + offset.
@@ -50,6 +68,10 @@ class RemoteMemory {
   // Reads a NUL-terminated string of at most `max` bytes.
   bool read_string(std::uint64_t from, std::string& out, std::size_t max) const;
 
+  // Bytes of message buffers MPI used in place (in the arena) and bytes copied.
+  std::uint64_t in_place_bytes = 0;
+  std::uint64_t copied_bytes = 0;
+
  private:
   struct Write {
     std::uint64_t to;
@@ -58,6 +80,9 @@ class RemoteMemory {
   };
   pid_t m_pid = 0;
   std::vector<Write> m_writes;
+  std::byte* m_arena = nullptr;
+  std::uint64_t m_arena_base = 0;
+  std::uint64_t m_arena_bytes = 0;
 };
 
 // Scratch memory for one call's arguments, uninitialised.  Large blocks (64 KiB and up)

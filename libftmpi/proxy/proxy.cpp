@@ -32,6 +32,7 @@
 #include "channel/channel.hpp"
 #include "ckpt/criu.hpp"
 #include "ckpt/manifest.hpp"
+#include "ftmpi/version.h"
 #include "mpi/call_stats.hpp"
 #include "mpi/mpi_calls.hpp"
 #include "mpi/mpi_library.hpp"
@@ -102,6 +103,23 @@ std::string own_library() {
     return info.dli_fname;
   }
   return "libftmpi.so";
+}
+
+// libftmpi-arena beside `library` (libftmpi), preloaded first into the application
+// unless FTMPI_ARENA=0; "" when it is off or missing (buffers are then copied).
+std::string arena_library(const std::string& library) {
+  const char* enabled = std::getenv("FTMPI_ARENA");  // NOLINT(concurrency-mt-unsafe)
+  if (enabled != nullptr && std::string_view(enabled) == "0") {
+    return {};
+  }
+  const auto slash = library.rfind('/');
+  std::string arena = (slash == std::string::npos ? std::string() : library.substr(0, slash + 1)) +
+                      "libftmpi-arena.so." + std::to_string(FTMPI_VERSION_MAJOR);
+  if (::access(arena.c_str(), R_OK) != 0) {
+    logger("proxy")->warn("{} is missing: the application's buffers are copied", arena);
+    return {};
+  }
+  return arena;
 }
 
 std::atomic<bool> g_stop_relays{false};
@@ -295,6 +313,12 @@ class Proxy {
 
   void remove_channel() { remove_channel_file(m_channel.path()); }
 
+  // How the application's buffers reached MPI: in place (its arena) or copied.
+  void log_buffers() const {
+    logger("proxy")->debug("buffers of the application: {} bytes used in place, {} bytes copied",
+                           m_memory.in_place_bytes, m_memory.copied_bytes);
+  }
+
   // A migration's state is complete: the application stays for the next proxy (unless
   // it was dumped to move), this proxy leaves MPI and exits.
   [[noreturn]] void leave_for_migration(bool moved, StdioRelay& stdio) {
@@ -475,6 +499,7 @@ class Proxy {
       return false;
     }
     m_library_checked = true;
+    m_memory.map_arena(app);
     return true;
   }
 
@@ -668,6 +693,9 @@ Result<pid_t> start_application(const std::vector<std::string>& program, const s
     SpawnOptions options;
     const char* old_preload = std::getenv("LD_PRELOAD");  // NOLINT(concurrency-mt-unsafe)
     std::string preload = own_library();
+    if (const std::string arena = arena_library(preload); !arena.empty()) {
+      preload = arena + ":" + preload;
+    }
     if (old_preload != nullptr && *old_preload != '\0') {
       preload += std::string(":") + old_preload;
     }
@@ -918,6 +946,7 @@ int run(int argc, char** argv) {
     }
   }
   const Served served = proxy.serve();
+  proxy.log_buffers();
   g_child.store(0);
   stdio.finish();
   proxy.remove_channel();
