@@ -139,16 +139,27 @@ void drain_predicted_node(const std::string& ckpt_dir, const std::string& node) 
 // checkpoint directory (application processes, proxies still shutting down).
 void kill_job_processes(const std::string& ckpt_dir) {
   const std::string key = std::string(ftmpi::k_env_ckpt_dir) + "=" + ckpt_dir;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
-    const long pid = std::atol(entry.path().filename().c_str());
-    if (pid <= 0 || pid == ::getpid()) {
-      continue;
+  // Until a round finds none: an application CRIU was dumping or restoring when its
+  // criu was killed cannot be read until CRIU lets it go.
+  constexpr int k_rounds = 20;
+  for (int round = 0; round < k_rounds; ++round) {
+    bool found = false;
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+      const long pid = std::atol(entry.path().filename().c_str());
+      if (pid <= 0 || pid == ::getpid()) {
+        continue;
+      }
+      const std::vector<std::string> env = ftmpi::process_environment(static_cast<pid_t>(pid));
+      if (std::find(env.begin(), env.end(), key) != env.end() &&
+          ::kill(static_cast<pid_t>(pid), SIGKILL) == 0) {
+        found = true;
+      }
     }
-    const std::vector<std::string> env = ftmpi::process_environment(static_cast<pid_t>(pid));
-    if (std::find(env.begin(), env.end(), key) != env.end()) {
-      ::kill(static_cast<pid_t>(pid), SIGKILL);
+    if (!found) {
+      return;
     }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 }
 

@@ -11,9 +11,12 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstddef>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <ctime>
 #include <new>
+#include <string_view>
 #include <utility>
 
 #include "util/clock.hpp"
@@ -121,7 +124,60 @@ Channel::~Channel() {
   }
 }
 
+namespace {
+
+// Whether the file this process maps at `address` was removed (a new one may have taken
+// its path): /proc/self/maps says "(deleted)" after its name.
+bool mapping_deleted(const void* address) noexcept {
+  const int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    return false;
+  }
+  char prefix[32];
+  const int prefix_len =
+      std::snprintf(prefix, sizeof prefix, "%lx-", reinterpret_cast<unsigned long>(address));
+  // Line by line through a small buffer: no allocation, the maps may be long.
+  char buffer[4096];
+  std::size_t held = 0;
+  bool deleted = false;
+  bool done = false;
+  while (!done) {
+    const ssize_t got = ::read(fd, buffer + held, sizeof buffer - held);
+    if (got <= 0) {
+      break;
+    }
+    held += static_cast<std::size_t>(got);
+    std::size_t start = 0;
+    for (std::size_t i = 0; i < held; ++i) {
+      if (buffer[i] != '\n') {
+        continue;
+      }
+      const std::string_view line(buffer + start, i - start);
+      if (line.substr(0, static_cast<std::size_t>(prefix_len)) == prefix) {
+        deleted = line.ends_with(" (deleted)");
+        done = true;
+        break;
+      }
+      start = i + 1;
+    }
+    if (start == 0 && held == sizeof buffer) {
+      held = 0;  // a line longer than the buffer: not ours (ours is a short path)
+    } else {
+      std::memmove(buffer, buffer + start, held - start);
+      held -= start;
+    }
+  }
+  ::close(fd);
+  return deleted;
+}
+
+}  // namespace
+
 bool Channel::proxy_alive() const noexcept {
+  // The file at the path is another one (a restart made it): no proxy serves ours.
+  if (mapping_deleted(m_layout)) {
+    return false;
+  }
   const int fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return false;

@@ -810,8 +810,12 @@ Result<Restore> read_restore(const std::string& dir) {
     restore.attach = true;
     return restore;
   }
-  // The channel as it was: a call the application was waiting on is still in it.
+  // The channel as it was: a call the application was waiting on is still in it.  A new
+  // file, never the old one rewritten: an application of an earlier run that outlived
+  // it (killed while CRIU held it) keeps the old one to itself, finds it orphaned and
+  // exits, instead of talking to this proxy beside the restored application.
   fs::create_directories(fs::path(restore.channel).parent_path(), ec);
+  fs::remove(restore.channel, ec);
   fs::copy_file(fs::path(dir) / fmt::format("rank-{}", rank) / "channel.bin", restore.channel,
                 fs::copy_options::overwrite_existing, ec);
   if (ec) {

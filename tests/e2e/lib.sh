@@ -54,17 +54,24 @@ expect_in() {
 
 # kill_job DIR PID: SIGKILL the launcher PID (its session) and every process of the job (the
 # application processes live in sessions of their own; they carry DIR in their
-# environment).
+# environment).  Scanned until a round finds none: an application CRIU was dumping
+# when its criu was killed cannot be read until CRIU lets it go.
 kill_job() {
-  local dir pid
+  local dir pid found
   dir=$(readlink -f "$1")
   kill -9 -- "-$2" 2>/dev/null || true
-  for e in /proc/[0-9]*/environ; do
-    pid=${e#/proc/}
-    pid=${pid%/environ}
-    tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir" && kill -9 "$pid" 2>/dev/null
-  done 2>/dev/null
-  sleep 0.5
+  for _ in $(seq 20); do
+    found=0
+    for e in /proc/[0-9]*/environ; do
+      pid=${e#/proc/}
+      pid=${pid%/environ}
+      if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir"; then
+        kill -9 "$pid" 2>/dev/null && found=1
+      fi
+    done 2>/dev/null
+    sleep 0.25
+    [[ $found -eq 1 ]] || break
+  done
   true
 }
 
