@@ -3,7 +3,6 @@
 // the same file) and when a restart puts a new file at its path (an application of an
 // earlier run that outlived it must see no proxy, not the new one).
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -13,10 +12,9 @@
 
 namespace {
 
+// In the test's scratch folder (its working directory).
 std::string scratch_path(const char* name) {
-  return (std::filesystem::temp_directory_path() /
-          ("ftmpi-test-" + std::to_string(::getpid()) + "-" + name))
-      .string();
+  return (std::filesystem::current_path() / (std::string(name) + ".channel")).string();
 }
 
 TEST(Channel, TheApplicationSeesItsProxy) {
