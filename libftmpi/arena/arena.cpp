@@ -6,7 +6,8 @@
 // arena is handed to MPI as it is, at the proxy's address for the same memory, so a
 // large message takes the one copy MPI makes, as in a native run.
 //
-// The proxy preloads this library into the application (before libftmpi).  It replaces
+// With FTMPI_ARENA=1 the proxy preloads this library into the application (before
+// libftmpi).  It replaces
 // malloc and its family: requests of FTMPI_ARENA_MIN bytes (default 64 KiB) and more
 // are served from one shared mapping of a memfd (reserved as large as the machine's
 // memory, sparse: only what is touched uses memory); everything else, and anything the
