@@ -3,8 +3,8 @@
 # Point-to-point latency and bandwidth through the rank proxies against native Open MPI:
 # NetPIPE (NPopenmpi, Debian's netpipe-openmpi) ping-pong between 2 ranks on one node,
 # 8 B to BYTES (default 16 MiB, powers of two), under plain mpirun, ftmpi-launch
-# --mode native, ftmpi-launch --mode transparent with the arena (FTMPI_ARENA=1) and
-# without it (the default: every buffer copied), alternately, REPEATS times (default 3;
+# --mode native, ftmpi-launch --mode transparent with the arena (the default) and
+# without it (FTMPI_ARENA=0: every buffer copied), alternately, REPEATS times (default 3;
 # the median per size).  Prints per size the one-way time in microseconds of each, the
 # latency transparent mode adds, and its bandwidth as a share of native, with and
 # without the arena.  Targets (checkpoint issue): under 2 us added, at least 90 % of
@@ -32,7 +32,7 @@ np=(NPopenmpi -l 8 -u "$upper" -p 0)
 declare -A how=(
   [mpirun]="mpirun ${root[*]} --oversubscribe -np 2"
   [native]="$bin/ftmpi-launch ${root[*]} --oversubscribe --no-trace --mode native -np 2"
-  [transparent]="env FTMPI_ARENA=1 $bin/ftmpi-launch ${root[*]} --oversubscribe --no-trace --mode transparent -np 2"
+  [transparent]="$bin/ftmpi-launch ${root[*]} --oversubscribe --no-trace --mode transparent -np 2"
   [copying]="env FTMPI_ARENA=0 $bin/ftmpi-launch ${root[*]} --oversubscribe --no-trace --mode transparent -np 2"
 )
 configs=(mpirun native transparent copying)

@@ -6,18 +6,18 @@
 // arena is handed to MPI as it is, at the proxy's address for the same memory, so a
 // large message takes the one copy MPI makes, as in a native run.
 //
-// With FTMPI_ARENA=1 the proxy preloads this library into the application (before
-// libftmpi).  It replaces
-// malloc and its family: requests of FTMPI_ARENA_MIN bytes (default 64 KiB) and more
-// are served from one shared mapping of a memfd (reserved as large as the machine's
-// memory, sparse: only what is touched uses memory); everything else, and anything the
-// arena cannot hold, goes to the C library's allocator.  CRIU saves and restores a
-// memfd and its mapping with the process, so a restored application keeps its arena
-// and its proxy maps it again through /proc/PID/fd.
+// Unless FTMPI_ARENA=0 the proxy preloads this library into the application (before
+// libftmpi).  It replaces malloc and its family: requests of FTMPI_ARENA_MIN bytes
+// (default 64 KiB) and more are served from one shared mapping of a memfd (reserved as
+// large as the machine's memory, sparse: only what is touched uses memory); everything
+// else, and anything the arena cannot hold, goes to the C library's allocator.  CRIU saves and
+// restores a memfd and its mapping with the process, so a restored application keeps its arena and
+// its proxy maps it again through /proc/PID/fd.
 //
 // The allocator is first fit over an address-ordered free list with coalescing; every
 // block is whole pages with a 64-byte header at its start.  Freed blocks of 4 MiB and
-// more give their memory back (a hole punched in the memfd).  Nothing here allocates
+// more give their memory back (a hole punched in the memfd); smaller ones stay resident
+// for the next allocation.  Nothing here allocates
 // from the C++ runtime: it runs inside malloc.
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -285,6 +285,11 @@ void give_back(Block* b) noexcept {
       next->prev_free = b;
     }
   }
+  // Small blocks stay resident, free for the next allocation (a program that allocates
+  // and frees a buffer every iteration must not pay page faults every time).
+  if (b->bytes < k_release_bytes) {
+    return;
+  }
   if (start + b->bytes == g_arena.base + g_arena.top) {
     // The highest block: the top comes down, and above the top reads zero.
     unlink_free(b);
@@ -294,7 +299,7 @@ void give_back(Block* b) noexcept {
     release(start, bytes);
     return;
   }
-  if (b->bytes >= k_release_bytes && b->clean == 0) {
+  if (b->clean == 0) {
     release(start + k_page, b->bytes - k_page);
     std::memset(start + k_header, 0, k_page - k_header);
     b->clean = 1;

@@ -106,10 +106,10 @@ std::string own_library() {
 }
 
 // libftmpi-arena beside `library` (libftmpi), preloaded first into the application
-// when FTMPI_ARENA=1; "" when it is off or missing (buffers are then copied).
+// unless FTMPI_ARENA=0; "" when it is off or missing (buffers are then copied).
 std::string arena_library(const std::string& library) {
   const char* enabled = std::getenv("FTMPI_ARENA");  // NOLINT(concurrency-mt-unsafe)
-  if (enabled == nullptr || std::string_view(enabled) != "1") {
+  if (enabled != nullptr && std::string_view(enabled) == "0") {
     return {};
   }
   const auto slash = library.rfind('/');
