@@ -814,10 +814,28 @@ Result<Restore> read_restore(const std::string& dir) {
   // file, never the old one rewritten: an application of an earlier run that outlived
   // it (killed while CRIU held it) keeps the old one to itself, finds it orphaned and
   // exits, instead of talking to this proxy beside the restored application.
+  const fs::path saved_channel = fs::path(dir) / fmt::format("rank-{}", rank) / "channel.bin";
+  {
+    // The restored application's libftmpi lays the channel out as the ftmpi that made
+    // the checkpoint did: only the same layout can serve it.
+    std::ifstream in(saved_channel, std::ios::binary);
+    std::uint64_t magic = 0;
+    std::uint32_t version = 0;
+    in.read(reinterpret_cast<char*>(&magic), sizeof magic);
+    in.read(reinterpret_cast<char*>(&version), sizeof version);
+    if (!in || magic != k_channel_magic) {
+      return corrupt(fmt::format("{} is not an ftmpi channel", saved_channel.string()));
+    }
+    if (version != k_channel_version) {
+      return unsupported(fmt::format(
+          "rank {}'s checkpoint was made by an ftmpi whose application channel has version {}; "
+          "this one has version {}: restart it with the ftmpi that made it",
+          rank, version, k_channel_version));
+    }
+  }
   fs::create_directories(fs::path(restore.channel).parent_path(), ec);
   fs::remove(restore.channel, ec);
-  fs::copy_file(fs::path(dir) / fmt::format("rank-{}", rank) / "channel.bin", restore.channel,
-                fs::copy_options::overwrite_existing, ec);
+  fs::copy_file(saved_channel, restore.channel, fs::copy_options::overwrite_existing, ec);
   if (ec) {
     return io_error(
         fmt::format("cannot recreate the channel {}: {}", restore.channel, ec.message()));

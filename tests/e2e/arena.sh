@@ -4,7 +4,8 @@
 # place (the proxies count what they used in place and what they copied).  The same job
 # with FTMPI_ARENA=0 copies everything.  Both end with the serial reference's
 # checksum; a job killed after a checkpoint and restarted maps the restored arena again
-# and ends with it too.  Needs root (CRIU).
+# and ends with it too; a checkpoint whose channel has another layout is refused.  Needs
+# root (CRIU).
 source "$(dirname "$0")/lib.sh"
 [[ $(id -u) -eq 0 ]] || fail "arena.sh needs root (CRIU)"
 L=("$BIN/ftmpi-launch" --oversubscribe --allow-run-as-root --mode transparent --no-trace)
@@ -56,4 +57,22 @@ want=$(reference_checksum jacobi2d 2 -n 256 -i 400)
 [[ $(checksum_of ck.2.out) == "$want" ]] || fail "restarted: checksum $(checksum_of ck.2.out), reference $want"
 [[ $(grep -c "the application's arena mapped" ck.2.err) -eq 2 && $(in_place ck.2.err) -gt 0 ]] ||
   { cat ck.2.err; fail "the restarted proxies did not use the restored arena"; }
+# A checkpoint whose application channel has another layout (an older ftmpi's) is
+# refused with a clear message, not served with the wrong one.
+cp -r ck ck-old
+/usr/bin/python3 - ck-old/ckpt-000001 <<'PY'
+import json, struct, sys, zlib
+d = sys.argv[1]
+m = json.load(open(f"{d}/MANIFEST.json"))
+for rank in m["ranks"]:
+    for f in rank["files"]:
+        if f["path"].endswith("channel.bin"):
+            b = bytearray(open(f"{d}/{f['path']}", "rb").read())
+            b[8:12] = struct.pack("<I", 1)
+            open(f"{d}/{f['path']}", "wb").write(b)
+            f["crc32"] = zlib.crc32(b)
+json.dump(m, open(f"{d}/MANIFEST.json", "w"))
+PY
+! "${L[@]}" --restart ck-old >old.out 2>old.err || fail "a checkpoint with an older channel layout was restarted"
+expect_in old.err "application channel has version 1; this one has version 2"
 pass "the arena: buffers used in place, the same checksums with and without it and after a restart"
