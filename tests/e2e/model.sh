@@ -10,7 +10,7 @@
 source "$(dirname "$0")/lib.sh"
 corpus="$FTMPI_SOURCE_DIR/predictor/corpus"
 train=("$corpus"/scenario-00[0-7].h5)
-held_out=("$corpus"/scenario-0{08,09,10,11}.h5)
+held_out=("$corpus"/scenario-0{08,09,10,11,14,15}.h5)
 shipped="$FTMPI_SOURCE_DIR/predictor/models/default.json"
 
 expect_exit 0 "$BIN/ftmpi-train" "${train[@]}" -o model.json
