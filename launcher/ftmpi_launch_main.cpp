@@ -52,6 +52,8 @@ using ftmpi::k_exit_unavailable;
 using ftmpi::k_exit_usage;
 using ftmpi::LaunchMode;
 using ftmpi::LaunchOptions;
+using ftmpi::migration_states;
+using ftmpi::remove_migration_states;
 
 // Roll-backs after lost nodes before a job gives up.
 constexpr int k_max_rollbacks = 8;
@@ -160,38 +162,6 @@ void kill_job_processes(const std::string& ckpt_dir) {
       return;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-}
-
-// The migration states in a job's checkpoint directory (migration-NNNNNN), oldest first.
-std::vector<std::string> migration_states(const std::string& dir) {
-  std::vector<std::string> states;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    if (entry.path().filename().string().rfind("migration-", 0) == 0) {
-      states.push_back(entry.path().string());
-    }
-  }
-  std::sort(states.begin(), states.end());
-  return states;
-}
-
-// The newest complete migration state, or "".
-std::string newest_migration_state(const std::string& dir) {
-  const auto states = migration_states(dir);
-  for (auto it = states.rbegin(); it != states.rend(); ++it) {
-    std::error_code ec;
-    if (std::filesystem::exists(std::filesystem::path(*it) / ftmpi::k_manifest_name, ec)) {
-      return *it;
-    }
-  }
-  return {};
-}
-
-void remove_migration_states(const std::string& dir) {
-  for (const std::string& state : migration_states(dir)) {
-    std::error_code ec;
-    std::filesystem::remove_all(state, ec);
   }
 }
 
@@ -440,10 +410,12 @@ int launch(const std::vector<std::string>& args) {
     std::error_code ec;
     const std::filesystem::path dir = job_ckpt_dir;
     for (const char* name : {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file,
-                             ftmpi::k_checkpoint_request_file, ftmpi::k_migrate_request_file}) {
+                             ftmpi::k_checkpoint_request_file, ftmpi::k_migrate_request_file,
+                             ftmpi::k_migrate_order_file, ftmpi::k_migration_abandoned_file}) {
       std::filesystem::remove(dir / name, ec);
     }
     std::filesystem::remove_all(dir / "nodes", ec);
+    std::filesystem::remove_all(dir / ftmpi::k_prelaunch_dir, ec);
     std::filesystem::remove(job_ckpt_dir, ec);  // only if nothing else is in it
   });
   // Before the directory goes (guards run in reverse order).
@@ -610,19 +582,25 @@ int launch(const std::vector<std::string>& args) {
   // a migration relaunches the MPI layer with a node replaced (docs/migration.md).
   const bool on_cluster = pool != nullptr && options.mode == LaunchMode::transparent;
   const std::string first_trace = trace;
-  // The MPI layer again, from `from` (a checkpoint or a migration's state), on the
-  // cluster's active nodes; its trace is the first one's with `label` (rollback1, ...).
-  const auto relaunch = [&](const std::string& from, const std::string& label) -> bool {
+  // An MPI layer after the first: its spec (on the cluster's active nodes as they are
+  // now, each rank in `wrapper`), hostfile, trace (the first one's with `label`:
+  // rollback1, migration2, ...) and command.
+  struct Layer {
+    ftmpi::LaunchSpec spec;
+    std::string hostfile;
+    std::string trace;
+    std::vector<std::string> command;
+  };
+  const auto plan_layer = [&](std::vector<std::string> wrapper,
+                              const std::string& label) -> ftmpi::Result<Layer> {
     auto hostfile =
         write_hostfile_with_hidden_slot(ftmpi::pool_hostfile(*pool), !slurm_hostfile.empty());
     if (!hostfile.ok()) {
-      log->error("{}", hostfile.status().message());
-      return false;
+      return hostfile.status();
     }
-    ::unlink(derived_hostfile.c_str());
-    derived_hostfile = hostfile.value();
-    options.spec.hostfile = derived_hostfile;
-    options.spec.rank_wrapper = {layout.value().proxy, "--restore", from, "--"};
+    Layer next{options.spec, hostfile.value(), trace, {}};
+    next.spec.hostfile = next.hostfile;
+    next.spec.rank_wrapper = std::move(wrapper);
     if (!first_trace.empty()) {
       std::string base = first_trace;
       for (const std::string suffix : {".ftmpi.h5", ".h5"}) {
@@ -632,26 +610,200 @@ int launch(const std::vector<std::string>& args) {
           break;
         }
       }
-      trace = fmt::format("{}.{}.h5", base, label);
-      for (std::string& e : env) {
+      next.trace = fmt::format("{}.{}.h5", base, label);
+      for (std::string& e : next.spec.environment) {
         if (e.rfind(std::string(ftmpi::k_env_trace) + "=", 0) == 0) {
-          e = fmt::format("{}={}", ftmpi::k_env_trace, trace);
+          e = fmt::format("{}={}", ftmpi::k_env_trace, next.trace);
         }
       }
     }
+    auto argv = launcher->command(next.spec);
+    if (!argv.ok()) {
+      ::unlink(next.hostfile.c_str());
+      return argv.status();
+    }
+    next.command = std::move(argv.value());
+    return next;
+  };
+  // `next` becomes the job's MPI layer (the pool already has its nodes).
+  const auto use_layer = [&](Layer next) {
+    ::unlink(derived_hostfile.c_str());
+    derived_hostfile = next.hostfile;
+    options.spec = std::move(next.spec);
+    trace = next.trace;
+    command = std::move(next.command);
     job.rank_nodes = ftmpi::pool_rank_nodes(*pool, options.spec.ranks);
     (void)ftmpi::write_job_info(job_ckpt_dir, job);
     note_spares();
-    command = launcher->command(options.spec);
-    if (!command.ok()) {
-      log->error("{}", command.status().message());
+  };
+  // The MPI layer again, from `from` (a checkpoint or a migration's state).
+  const auto relaunch = [&](const std::string& from, const std::string& label) -> bool {
+    auto next = plan_layer({layout.value().proxy, "--restore", from, "--"}, label);
+    if (!next.ok()) {
+      log->error("{}", next.status().message());
       return false;
     }
+    use_layer(std::move(next.value()));
     return true;
+  };
+  // A migration asked for (ftmpi-ctl migrate, the predictor): by default the next MPI
+  // layer, with the node replaced, starts at once while the job runs on, and the
+  // proxies are told to move the node's ranks once it is up; with --no-prelaunch (and
+  // inside Slurm, where job steps of one allocation do not overlap) they are told at
+  // once and the layer is relaunched after the dump (docs/migration.md).
+  struct Prelaunch {
+    pid_t pid = 0;  // the next MPI layer, started beforehand
+    std::string from;
+    std::string to;
+    double requested = 0;
+    double started = 0;
+    bool ordered = false;  // the proxies were told to move the ranks
+    std::string state;     // where they write its state (migration-NNNNNN)
+    Layer layer;
+  };
+  Prelaunch next;
+  const bool prelaunch = !options.no_prelaunch && slurm_hostfile.empty();
+  const std::filesystem::path ckpt_root(job_ckpt_dir);
+  const auto order_migration = [&] {
+    (void)ftmpi::write_file_atomically(
+        (ckpt_root / ftmpi::k_migrate_order_file).string(),
+        fmt::format("{} {} {:.6f} {}\n", next.from, next.to.empty() ? "-" : next.to, next.requested,
+                    std::filesystem::path(next.state).filename().string()));
+    next.ordered = true;
+  };
+  const auto stop_next = [&] {
+    if (next.pid > 0) {
+      ftmpi::stop_background(next.pid);
+      ::unlink(next.layer.hostfile.c_str());
+    }
+    std::error_code ec;
+    std::filesystem::remove_all(ckpt_root / ftmpi::k_prelaunch_dir, ec);
+    next = Prelaunch{};
+  };
+  const auto count_ready = [&] {
+    int ready = 0;
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(ckpt_root / ftmpi::k_prelaunch_dir, ec)) {
+      const std::string name = entry.path().filename().string();
+      ready += name.find('.') == std::string::npos ? 1 : 0;  // not a file being written
+    }
+    return ready;
+  };
+  // Called every few milliseconds while an MPI layer runs.
+  const auto look_after_migrations = [&] {
+    if (next.from.empty()) {
+      const std::string request = (ckpt_root / ftmpi::k_migrate_request_file).string();
+      std::ifstream in(request);
+      std::string from;
+      std::string to;
+      double requested = 0;
+      if (!(in >> from >> to)) {
+        return;
+      }
+      in >> requested;
+      ::unlink(request.c_str());
+      next.from = from;
+      next.to = to == "-" ? std::string() : to;
+      next.requested = requested > 0 ? requested : ftmpi::wall_seconds();
+      next.state = (ckpt_root / ftmpi::migration_name(job.migrations + 1)).string();
+      // The node that will take the ranks: chosen now, taken only when they moved.
+      const std::vector<ftmpi::PoolNode> nodes = pool->nodes();
+      std::string target = next.to;
+      const bool movable = ftmpi::move_node(*pool, from, target);
+      auto layer = movable && prelaunch
+                       ? plan_layer({layout.value().proxy, "--await-migration", next.state, "--"},
+                                    fmt::format("migration{}", job.migrations + 1))
+                       : ftmpi::Result<Layer>(ftmpi::not_found(""));
+      pool->nodes() = nodes;
+      if (!movable) {
+        log->error("migration of node {} asked for, but no spare node is up to take its ranks",
+                   from);
+        next = Prelaunch{};
+        return;
+      }
+      next.to = target;
+      if (!layer.ok()) {
+        if (prelaunch) {
+          log->warn("migration of node {}: {}; the MPI layer is relaunched after the dump", from,
+                    layer.status().message());
+        }
+        order_migration();
+        return;
+      }
+      std::error_code ec;
+      std::filesystem::remove_all(ckpt_root / ftmpi::k_prelaunch_dir, ec);
+      auto pid = ftmpi::start_background(layer.value().command);
+      if (!pid.ok()) {
+        log->warn("migration of node {}: {}; the MPI layer is relaunched after the dump", from,
+                  pid.status().message());
+        ::unlink(layer.value().hostfile.c_str());
+        order_migration();
+        return;
+      }
+      next.pid = pid.value();
+      next.started = ftmpi::wall_seconds();
+      next.layer = std::move(layer.value());
+      log->info("migration of node {} to {}: the next MPI layer starts while the job runs on", from,
+                target);
+      return;
+    }
+    if (next.ordered) {
+      const std::string abandoned = (ckpt_root / ftmpi::k_migration_abandoned_file).string();
+      if (::unlink(abandoned.c_str()) == 0) {
+        log->warn("migration of node {} abandoned: the job was never quiet enough", next.from);
+        stop_next();
+      }
+      return;
+    }
+    if (count_ready() >= options.spec.ranks) {
+      log->info("migration of node {}: the next MPI layer is up after {:.2f} s; the ranks move",
+                next.from, ftmpi::wall_seconds() - next.started);
+      order_migration();
+      return;
+    }
+    constexpr double k_prelaunch_timeout_s = 120;
+    const auto ended = ftmpi::poll_background(next.pid);
+    if (ended || ftmpi::wall_seconds() - next.started > k_prelaunch_timeout_s) {
+      log->warn("migration of node {}: the next MPI layer {}; it is relaunched after the dump",
+                next.from,
+                ended ? fmt::format("failed (exit {}) before it was up", *ended)
+                      : std::string("was not up in time"));
+      if (!ended) {
+        ftmpi::stop_background(next.pid);
+      }
+      ::unlink(next.layer.hostfile.c_str());
+      next.pid = 0;
+      order_migration();
+    }
+  };
+  // Runs the MPI layer `command` (or `adopted`, one already running) to its end.
+  const auto run_layer = [&](pid_t adopted) -> ftmpi::Result<int> {
+    if (!on_cluster) {
+      return ftmpi::run_foreground(command.value());
+    }
+    pid_t pid = adopted;
+    if (pid == 0) {
+      auto started = ftmpi::start_background(command.value());
+      if (!started.ok()) {
+        return started.status();
+      }
+      pid = started.value();
+    }
+    for (;;) {
+      if (auto ended = ftmpi::poll_background(pid)) {
+        return *ended;
+      }
+      look_after_migrations();
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   };
   if (on_cluster) {
     remove_migration_states(job_ckpt_dir);  // left by a launcher that did not end well
-    ftmpi::record_forwarded_signals();      // between two MPI layers too
+    for (const char* name : {ftmpi::k_migrate_order_file, ftmpi::k_migration_abandoned_file}) {
+      ::unlink((std::filesystem::path(job_ckpt_dir) / name).c_str());
+    }
+    ftmpi::record_forwarded_signals();  // between two MPI layers too
   }
   // Stopped by a signal: nothing of the job may stay (an application a migration left
   // waiting for its next proxy would wait on), the last checkpoint stays as it is.
@@ -675,13 +827,21 @@ int launch(const std::vector<std::string>& args) {
     return exit_code;
   };
   std::string migration;  // the migration state the running MPI layer started from
+  pid_t adopted = 0;      // the MPI layer started before a migration, now the job's
   for (int rollbacks = 0;;) {
     // A node whose OOM killer strikes while this MPI layer runs has lost ranks.
     const std::map<std::string, long> oom_before =
         on_cluster ? ftmpi::oom_counts(*pool) : std::map<std::string, long>{};
-    log->debug("starting {}", shell_join(command.value()));
-    auto exit_code = ftmpi::run_foreground(command.value());
+    log->debug("{} {}", adopted != 0 ? "running" : "starting", shell_join(command.value()));
+    auto exit_code = run_layer(std::exchange(adopted, 0));
+    // A migration not carried out: what was started for it goes.
+    const Prelaunch pending = next;
+    const auto drop_pending = [&] {
+      stop_next();
+      ::unlink((ckpt_root / ftmpi::k_migrate_order_file).c_str());
+    };
     if (!exit_code.ok()) {
+      drop_pending();
       log->error("{}", exit_code.status().message());
       return k_exit_software;
     }
@@ -701,11 +861,18 @@ int launch(const std::vector<std::string>& args) {
       return exit_code.value();
     }
     if (ftmpi::forwarded_signal() != 0) {
+      drop_pending();
       return stop_for_signal(exit_code.value());
     }
     if (exit_code.value() == 0) {
-      migration = newest_migration_state(job_ckpt_dir);
+      std::error_code ec;
+      migration =
+          pending.ordered && std::filesystem::exists(
+                                 std::filesystem::path(pending.state) / ftmpi::k_manifest_name, ec)
+              ? pending.state
+              : std::string();
       if (migration.empty()) {
+        drop_pending();
         return 0;  // the job finished
       }
       // Every proxy left its application (or its images) for the next MPI layer.
@@ -723,6 +890,7 @@ int launch(const std::vector<std::string>& args) {
         }
       }
       if (!usable.ok()) {
+        drop_pending();
         log->error("migration failed: {}; the job stops (restart it from its last checkpoint)",
                    usable.message());
         kill_job_processes(job_ckpt_dir);
@@ -746,19 +914,33 @@ int launch(const std::vector<std::string>& args) {
         }
       }
       ++job.migrations;
+      // The layer started for it takes over if it runs, with the node that took the ranks.
+      const bool takes_over = pending.pid > 0 && pending.ordered && pending.to == to &&
+                              !ftmpi::poll_background(pending.pid);
       log->warn(
           "migration {}: node {} -> {}: ranks {} dumped ({:.1f} MB; quiesce {:.1f} ms, dump "
-          "{:.1f} ms); the MPI layer is relaunched with {} in its place",
+          "{:.1f} ms); {} with {} in its place",
           job.migrations, m.migrate_from, to, fmt::join(moved, ","),
-          static_cast<double>(m.bytes) / 1e6, m.quiesce_ms, m.dump_ms, to);
+          static_cast<double>(m.bytes) / 1e6, m.quiesce_ms, m.dump_ms,
+          takes_over ? "the MPI layer started beforehand takes over"
+                     : "the MPI layer is relaunched",
+          to);
       job.events.push_back(fmt::format("{:.0f} node {} migrated to {} (ranks {})",
                                        ftmpi::wall_seconds(), m.migrate_from, to,
                                        fmt::join(moved, ",")));
       if (!slurm_hostfile.empty() && !options.no_drain) {
         drain_predicted_node(job_ckpt_dir, m.migrate_from);
       }
-      if (!relaunch(migration, fmt::format("migration{}", job.migrations))) {
-        return k_exit_software;
+      if (takes_over) {
+        adopted = next.pid;
+        use_layer(std::move(next.layer));
+        next = Prelaunch{};
+        std::filesystem::remove_all(ckpt_root / ftmpi::k_prelaunch_dir, ec);
+      } else {
+        drop_pending();
+        if (!relaunch(migration, fmt::format("migration{}", job.migrations))) {
+          return k_exit_software;
+        }
       }
       if (ftmpi::forwarded_signal() != 0) {
         return stop_for_signal(exit_code.value());
@@ -767,6 +949,7 @@ int launch(const std::vector<std::string>& args) {
     }
     // A migration under way (its state being written) or just relaunched: abandoned;
     // the job goes back to its last checkpoint as after a lost node.
+    drop_pending();
     const bool migrating = after_migration || !migration_states(job_ckpt_dir).empty();
     remove_migration_states(job_ckpt_dir);
     std::vector<std::string> lost = ftmpi::lost_nodes(*pool, oom_before);

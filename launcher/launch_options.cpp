@@ -129,6 +129,10 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   app.add_flag("--no-drain", options.no_drain,
                "Inside a Slurm allocation: do not drain the nodes whose ranks the predictor\n"
                "moved (by default such a node is drained, with the prediction as reason)");
+  app.add_flag("--no-prelaunch", options.no_prelaunch,
+               "Migrations: start the next MPI layer only after the moving ranks were dumped\n"
+               "(by default it starts first, while the job runs on, and the ranks move once\n"
+               "it is up: a shorter downtime)");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
       ->check(CLI::Range(0.0, 1e9))

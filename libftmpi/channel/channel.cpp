@@ -118,6 +118,10 @@ Channel::~Channel() {
     ::munmap(m_layout, k_channel_bytes);
     m_layout = nullptr;
   }
+  release_lock();
+}
+
+void Channel::release_lock() noexcept {
   if (m_lock_fd >= 0) {
     ::close(m_lock_fd);
     m_lock_fd = -1;
@@ -190,10 +194,25 @@ bool Channel::proxy_alive() const noexcept {
   return held;
 }
 
-Result<Channel> Channel::create(const std::string& path) {
+Result<Channel> Channel::create(const std::string& path, double lock_wait_seconds) {
   const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (fd < 0) {
     return errno_status("cannot create the channel " + path, errno);
+  }
+  // The lock says "a proxy serves this channel" for as long as this process lives.
+  // Taken first: a proxy handing the channel over may still hold it for a while.
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const std::uint64_t deadline =
+      monotonic_ns() + static_cast<std::uint64_t>(std::max(0.0, lock_wait_seconds) * 1e9);
+  while (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
+    const int err = errno;
+    if ((err != EAGAIN && err != EACCES) || monotonic_ns() >= deadline) {
+      ::close(fd);
+      return errno_status("another rank proxy holds the channel " + path, err);
+    }
+    ::usleep(1000);
   }
   struct stat st {};
   ::fstat(fd, &st);
@@ -216,15 +235,6 @@ Result<Channel> Channel::create(const std::string& path) {
     const int err = errno;
     ::close(fd);
     return errno_status("cannot size the channel " + path, err);
-  }
-  // The lock says "a proxy serves this channel" for as long as this process lives.
-  struct flock lock {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  if (::fcntl(fd, F_OFD_SETLK, &lock) != 0) {
-    const int err = errno;
-    ::close(fd);
-    return errno_status("another rank proxy holds the channel " + path, err);
   }
   // Mapped through a description of its own: a mapping holds its file description,
   // and a process forked from this one (the application's keeper) keeps the mapping;

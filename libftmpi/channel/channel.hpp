@@ -104,7 +104,8 @@ class Channel {
 
   // The proxy: creates (or takes over) the file at `path`, initialised, generation
   // one more than any previous proxy's.
-  static Result<Channel> create(const std::string& path);
+  // A proxy that holds it (one handing it over) is waited for up to `lock_wait_seconds`.
+  static Result<Channel> create(const std::string& path, double lock_wait_seconds = 0);
   // The application: maps the file a proxy created; checks magic and version.
   static Result<Channel> open(const std::string& path);
 
@@ -127,6 +128,9 @@ class Channel {
   std::uint32_t wait_call(std::uint32_t seen, std::uint64_t timeout_ns) noexcept;
   // Publishes the reply to call `seq`.
   void reply(std::uint32_t seq) noexcept;
+  // Lets go of the lock (a migration's hand-over: the next proxy may take the channel
+  // while this one is still leaving MPI); the mapping stays.
+  void release_lock() noexcept;
 
  private:
   ChannelLayout* m_layout = nullptr;

@@ -299,4 +299,34 @@ void prune_checkpoints(const std::string& root, int keep, std::uint64_t in_progr
   }
 }
 
+std::vector<std::string> migration_states(const std::string& root) {
+  std::vector<std::string> states;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+    if (entry.path().filename().string().rfind("migration-", 0) == 0) {
+      states.push_back(entry.path().string());
+    }
+  }
+  std::sort(states.begin(), states.end());
+  return states;
+}
+
+std::string newest_migration_state(const std::string& root) {
+  const auto states = migration_states(root);
+  for (auto it = states.rbegin(); it != states.rend(); ++it) {
+    std::error_code ec;
+    if (std::filesystem::exists(std::filesystem::path(*it) / k_manifest_name, ec)) {
+      return *it;
+    }
+  }
+  return {};
+}
+
+void remove_migration_states(const std::string& root) {
+  for (const std::string& state : migration_states(root)) {
+    std::error_code ec;
+    std::filesystem::remove_all(state, ec);
+  }
+}
+
 }  // namespace ftmpi

@@ -22,8 +22,17 @@ inline constexpr const char* k_manifest_name = "MANIFEST.json";
 // command), and a request for a checkpoint (ftmpi-ctl writes it, proxy 0 takes it).
 inline constexpr const char* k_job_file = "job.txt";
 inline constexpr const char* k_checkpoint_request_file = "request-checkpoint";
-// ftmpi-ctl migrate: "FROM TO", the nodes (docs/migration.md).
+// ftmpi-ctl migrate and the predictor: "FROM TO TIME", the nodes (docs/migration.md);
+// ftmpi-launch takes it.  Without spare nodes (no launcher to take it) proxy 0 refuses it.
 inline constexpr const char* k_migrate_request_file = "request-migrate";
+// ftmpi-launch's order to the proxies, "FROM TO TIME": quiesce and write the state of
+// node FROM for TO, once the next MPI layer is up (or at once, without one).
+inline constexpr const char* k_migrate_order_file = "order-migrate";
+// The next MPI layer started before a migration: each of its rank proxies, once in
+// MPI, makes an empty file named by its rank in this directory.
+inline constexpr const char* k_prelaunch_dir = "prelaunch";
+// Proxy 0, when it gives a migration up (the job was never quiet enough): "FROM".
+inline constexpr const char* k_migration_abandoned_file = "abandoned-migration";
 // ftmpi-launch: how many spares were up when the MPI layer started (the predictor asks
 // for no migration when none is).
 inline constexpr const char* k_spares_file = "spares";
@@ -93,5 +102,10 @@ Result<std::string> choose_checkpoint(const std::string& path, std::vector<std::
 // older than the newest complete one.  Never touches `in_progress` (an epoch being
 // written).
 void prune_checkpoints(const std::string& root, int keep, std::uint64_t in_progress);
+// The migration states below `root` (migration-NNNNNN), oldest first; the newest
+// complete one (with its manifest), or ""; all of them removed.
+std::vector<std::string> migration_states(const std::string& root);
+std::string newest_migration_state(const std::string& root);
+void remove_migration_states(const std::string& root);
 
 }  // namespace ftmpi

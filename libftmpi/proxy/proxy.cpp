@@ -45,6 +45,7 @@
 #include "proxy/state.hpp"
 #include "util/clock.hpp"
 #include "util/env.hpp"
+#include "util/files.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/spawn.hpp"
@@ -54,7 +55,8 @@ namespace {
 
 constexpr const char* k_usage =
     "usage: ftmpi-proxy [--] PROGRAM [ARGS...]\n"
-    "       ftmpi-proxy --restore CHECKPOINT [-- PROGRAM...]\n";
+    "       ftmpi-proxy --restore CHECKPOINT [-- PROGRAM...]\n"
+    "       ftmpi-proxy --await-migration STATE [-- PROGRAM...]\n";
 constexpr std::uint64_t k_idle_wake_ns = 10'000'000;  // check the application, control, samples
 
 std::atomic<pid_t> g_child{0};
@@ -329,6 +331,9 @@ class Proxy {
     g_channel_file[0] = '\0';
     stdio.stop();
     control().leave();
+    if (!moved) {
+      m_channel.release_lock();  // the next proxy need not wait for MPI_Finalize
+    }
     set_leaving_for_migration();
     MPI_Finalize();
     std::fflush(nullptr);
@@ -537,7 +542,8 @@ struct Restore {
   // A migration's state of a rank that stays: its application runs on, this proxy
   // takes it over (no CRIU images).
   bool attach = false;
-  bool migration = false;  // from a migration's state (else a checkpoint)
+  bool migration = false;    // from a migration's state (else a checkpoint)
+  bool prelaunched = false;  // this MPI layer was started before the state was written
   Manifest manifest;
 };
 
@@ -568,7 +574,8 @@ void record_migration(const Restore& restore, const CheckpointRecord& mine) {
   r.rebuild_ms = rebuild_ms;
   r.resume_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6;
   // The downtime: from the quiesce's start to now; what the other phases leave of it is
-  // the relaunch (mpirun, MPI_Init).
+  // the relaunch (mpirun, MPI_Init), or with the layer started beforehand the hand-over
+  // (the old proxies leaving, the state found).
   r.total_ms = (r.time - (m.time - m.total_ms * 1e-3)) * 1e3;
   r.relaunch_ms =
       std::max(0.0, r.total_ms - m.total_ms - r.restore_ms - r.rebuild_ms - r.resume_ms);
@@ -583,11 +590,11 @@ void record_migration(const Restore& restore, const CheckpointRecord& mine) {
   record_checkpoint(r);
   std::fprintf(stderr,
                "ftmpi: migration of node %s: resumed on %s after %.2f s of downtime (quiesce "
-               "%.0f ms, dump %.0f ms, relaunch %.0f ms, restore %.0f ms, rebuild %.0f ms; "
+               "%.0f ms, dump %.0f ms, %s %.0f ms, restore %.0f ms, rebuild %.0f ms; "
                "%.1f MB moved)\n",
                m.migrate_from.c_str(), m.migrate_to.c_str(), r.total_ms * 1e-3, r.quiesce_ms,
-               r.dump_ms + r.write_ms, r.relaunch_ms, r.restore_ms, r.rebuild_ms,
-               static_cast<double>(r.bytes) / 1e6);
+               r.dump_ms + r.write_ms, restore.prelaunched ? "hand-over" : "relaunch",
+               r.relaunch_ms, r.restore_ms, r.rebuild_ms, static_cast<double>(r.bytes) / 1e6);
 }
 
 // The application's keeper: a child of this proxy in a session of its own (a migration
@@ -596,7 +603,22 @@ void record_migration(const Restore& restore, const CheckpointRecord& mine) {
 // it writes while no proxy serves it waits in the pipe) and, once it has exited, puts
 // its wait status into the channel: a proxy that did not start it learns from there
 // how it ended.
+// Closes every descriptor from 3 up but those in `kept`.
+void close_all_but(std::vector<int> kept) {
+  kept.push_back(std::numeric_limits<int>::max());
+  std::sort(kept.begin(), kept.end());
+  int from = 3;
+  for (int fd : kept) {
+    if (fd > from) {
+      ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(fd - 1), 0);
+    }
+    from = std::max(from, fd + 1);
+  }
+}
+
+// `start` uses `uses` (with `keep`) and no other descriptor of the proxy's.
 Result<AppProcess> start_with_keeper(ChannelLayout& layout, const std::vector<int>& keep,
+                                     const std::vector<int>& uses,
                                      const std::function<Result<pid_t>()>& start) {
   int report[2] = {-1, -1};
   if (::pipe2(report, O_CLOEXEC) != 0) {
@@ -611,6 +633,12 @@ Result<AppProcess> start_with_keeper(ChannelLayout& layout, const std::vector<in
   }
   if (keeper == 0) {
     ::close(report[0]);
+    // None of MPI's (a proxy that started its MPI layer before a migration's state was
+    // there forks after MPI_Init): its sockets must end with the proxy.
+    std::vector<int> needed(keep.begin(), keep.end());
+    needed.insert(needed.end(), uses.begin(), uses.end());
+    needed.push_back(report[1]);
+    close_all_but(needed);
     ::setsid();
     ::prctl(PR_SET_CHILD_SUBREAPER, 1);  // the namespace's init, and CRIU's restored tree
     auto app = start();
@@ -624,16 +652,7 @@ Result<AppProcess> start_with_keeper(ChannelLayout& layout, const std::vector<in
     }
     // Nothing of the proxy's: not the channel's lock (it says "a proxy serves this
     // channel"), not mpirun's output (mpirun waits for that to end before it ends).
-    std::vector<int> kept(keep.begin(), keep.end());
-    kept.push_back(std::numeric_limits<int>::max());
-    std::sort(kept.begin(), kept.end());
-    int from = 3;
-    for (int fd : kept) {
-      if (fd > from) {
-        ::close_range(static_cast<unsigned>(from), static_cast<unsigned>(fd - 1), 0);
-      }
-      from = std::max(from, fd + 1);
-    }
+    close_all_but(keep);
     const int null = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     for (int fd = 0; fd < 3; ++fd) {
       ::dup2(null, fd);
@@ -843,6 +862,43 @@ Result<Restore> read_restore(const std::string& dir) {
   return restore;
 }
 
+// --await-migration STATE: MPI_Init, "ready" (ROOT/prelaunch/RANK beside STATE), then
+// the migration's state as soon as the old MPI layer has written it (ftmpi-launch stops
+// this layer if the migration is abandoned).
+Result<Restore> await_migration(const std::string& state) {
+  namespace fs = std::filesystem;
+  const std::string root = fs::path(state).parent_path().string();
+  int mpi_argc = 0;
+  if (MPI_Init(&mpi_argc, nullptr) != MPI_SUCCESS) {
+    return internal_error("MPI_Init failed");
+  }
+  const std::string rank = env_or("OMPI_COMM_WORLD_RANK", "0");
+  const fs::path ready = fs::path(root) / k_prelaunch_dir / rank;
+  std::error_code ec;
+  fs::create_directories(ready.parent_path(), ec);
+  if (const Status made = write_file_atomically(ready.string(), ""); !made.ok()) {
+    return made;
+  }
+  constexpr double k_longest_wait_s = 3600;  // a launcher that vanished without stopping us
+  const std::uint64_t since = monotonic_ns();
+  for (;;) {
+    std::error_code exists;
+    if (fs::exists(fs::path(state) / k_manifest_name, exists)) {
+      const std::uint64_t start_ns = monotonic_ns();
+      auto restore = read_restore(state);
+      if (restore.ok()) {
+        restore.value().start_ns = start_ns;
+        restore.value().prelaunched = true;
+      }
+      return restore;
+    }
+    if (static_cast<double>(monotonic_ns() - since) * 1e-9 > k_longest_wait_s) {
+      return not_found(fmt::format("no migration's state {} after an hour", state));
+    }
+    ::usleep(2000);
+  }
+}
+
 int run(int argc, char** argv) {
   int i = 1;
   if (i < argc && (std::strcmp(argv[i], "-h") == 0 || std::strcmp(argv[i], "--help") == 0)) {
@@ -850,7 +906,21 @@ int run(int argc, char** argv) {
     return 0;
   }
   std::optional<Restore> restore;
-  if (i + 1 < argc && std::strcmp(argv[i], "--restore") == 0) {
+  bool in_mpi = false;
+  if (i + 1 < argc && std::strcmp(argv[i], "--await-migration") == 0) {
+    // The next MPI layer of a migration, started while the job still runs on the old
+    // one: in MPI first, then the migration's state once the old layer wrote it.
+    auto awaited = await_migration(argv[i + 1]);
+    if (!awaited.ok()) {
+      std::fprintf(stderr, "ftmpi-proxy: cannot take over after the migration: %s\n",
+                   awaited.status().message().c_str());
+      std::fflush(stderr);
+      PMPI_Abort(MPI_COMM_WORLD, 70);
+    }
+    restore = std::move(awaited.value());
+    in_mpi = true;
+    i += 2;
+  } else if (i + 1 < argc && std::strcmp(argv[i], "--restore") == 0) {
     const std::uint64_t start_ns = monotonic_ns();
     auto read = read_restore(argv[i + 1]);
     if (!read.ok()) {
@@ -874,7 +944,8 @@ int run(int argc, char** argv) {
                                                : std::vector<std::string>{"restored program"};
 
   const std::string path = restore ? restore->channel : channel_path();
-  auto channel = Channel::create(path);
+  // After a migration's state, the old layer's proxy may still be leaving the channel.
+  auto channel = Channel::create(path, in_mpi ? 60.0 : 0.0);
   std::snprintf(g_channel_file, sizeof g_channel_file, "%s", path.c_str());
   if (!channel.ok()) {
     std::fprintf(stderr, "ftmpi-proxy: %s\n", channel.status().message().c_str());
@@ -890,9 +961,10 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "ftmpi-proxy: %s\n", opened.message().c_str());
       return 70;
     }
-    started = start_with_keeper(channel.value().layout(), stdio.keeper_keeps(), [&] {
-      return start_application(program, path, restore ? &*restore : nullptr, stdio);
-    });
+    started = start_with_keeper(
+        channel.value().layout(), stdio.keeper_keeps(),
+        std::vector<int>(stdio.child_fds(), stdio.child_fds() + 3),
+        [&] { return start_application(program, path, restore ? &*restore : nullptr, stdio); });
   }
   stdio.start();
   if (!started.ok()) {
@@ -912,7 +984,7 @@ int run(int argc, char** argv) {
   set_sampled_process(child);
 
   int mpi_argc = 0;
-  if (MPI_Init(&mpi_argc, nullptr) != MPI_SUCCESS) {
+  if (!in_mpi && MPI_Init(&mpi_argc, nullptr) != MPI_SUCCESS) {
     ::kill(child, SIGKILL);
     proxy.remove_channel();
     std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");

@@ -22,6 +22,7 @@
 #include "proxy/state.hpp"
 #include "util/clock.hpp"
 #include "util/env.hpp"
+#include "util/files.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 
@@ -385,16 +386,21 @@ void Control::look_for_requests() {
     m_requested = true;
     m_ctl_retries = 100;
   }
-  // ftmpi-ctl migrate: "FROM TO TIME" (ftmpi-ctl checked the nodes against the cluster).
-  const std::string migrate = (fs::path(m_root) / k_migrate_request_file).string();
+  // A migration: ftmpi-launch's order "FROM TO TIME STATE" (it took ftmpi-ctl's or the
+  // predictor's request, checked the nodes and started the next MPI layer).  A job
+  // without spare nodes has no launcher taking requests: they are refused here.
+  const bool spares = std::getenv(k_env_spares) != nullptr;  // NOLINT(concurrency-mt-unsafe)
+  const std::string migrate =
+      (fs::path(m_root) / (spares ? k_migrate_order_file : k_migrate_request_file)).string();
   std::ifstream in(migrate);
   std::string from;
   std::string to;
   double requested = 0;
+  std::string state;
   if (in >> from >> to) {
-    in >> requested;
+    in >> requested >> state;
     ::unlink(migrate.c_str());
-    if (std::getenv(k_env_spares) == nullptr) {  // NOLINT(concurrency-mt-unsafe)
+    if (!spares) {
       logger("proxy")->error("migration of node {} asked for, but the job has no spare nodes",
                              from);
       return;
@@ -404,6 +410,9 @@ void Control::look_for_requests() {
     m_migration.requested = requested > 0 ? requested : wall_seconds();
     std::snprintf(m_migration.from, sizeof m_migration.from, "%s", from.c_str());
     std::snprintf(m_migration.to, sizeof m_migration.to, "%s", to.c_str());
+    if (state.rfind("migration-", 0) == 0 && state.find('/') == std::string::npos) {
+      std::snprintf(m_migration.state, sizeof m_migration.state, "%s", state.c_str());
+    }
     m_migration_tries = 200;  // while the job is mid-communication, about 10 s
     logger("proxy")->info("migration of node {} to {} asked for", from, to);
   }
@@ -498,6 +507,10 @@ void Control::quiesce(const QuiesceOrder& order) {
     if (m_rank == 0 && --m_migration_tries <= 0) {
       logger("proxy")->error("migration of node {} given up: the job was never quiet enough",
                              order.from);
+      // ftmpi-launch stops the MPI layer it started for it.
+      (void)write_file_atomically(
+          (std::filesystem::path(m_root) / k_migration_abandoned_file).string(),
+          fmt::format("{}\n", order.from));
       m_migration = QuiesceOrder{};
     }
     m_in_quiesce = false;
@@ -590,7 +603,10 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
                  migration->from, quiesce_ms);
   }
   const std::string dir =
-      (fs::path(m_root) / (migration ? migration_name(epoch) : checkpoint_name(epoch))).string();
+      (fs::path(m_root) / (migration == nullptr          ? checkpoint_name(epoch)
+                           : migration->state[0] != '\0' ? std::string(migration->state)
+                                                         : migration_name(epoch)))
+          .string();
   // A migration dumps only the applications of the node left (CRIU ends them); the
   // others stay where they are and wait for their next proxy.
   const bool dump = migration == nullptr || node_name() == migration->from;

@@ -128,6 +128,7 @@ struct QuiesceOrder {
   double requested = 0;  // a migration: when it was asked for (wall clock)
   char from[64] = {};
   char to[64] = {};
+  char state[64] = {};  // a migration: its state's directory in the checkpoint root
 };
 
 // This proxy's node: FTMPI_NODE on a simulated cluster, else the host name.

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Faults during a migration lose nothing.  jacobi2d on 4 ranks over 2 simulated nodes
 # (2 spares), checkpointed every 0.5 s; a migration of node n2 is asked for, and
-#  1. the source node dies as soon as the proxies took the request (while they
-#     quiesce and dump): the job goes back to its last checkpoint on a spare;
-#  2. the destination dies as soon as the migration's state is complete (while the MPI
-#     layer is relaunched and the ranks restored on it): back to the last checkpoint,
-#     on the other spare;
-#  3. the launcher gets SIGTERM mid-migration: it stops, no process of the job is left,
-#     the last checkpoint verifies, and a restart from it finishes the job.
+#  1. the source node dies while the proxies dump its ranks: the job goes back to its
+#     last checkpoint on a spare;
+#  2. the destination dies as soon as the migration's state is complete (while the
+#     ranks are restored on it): back to the last checkpoint, on the other spare;
+#  3. the launcher gets SIGTERM mid-migration (its next MPI layer starting): it stops,
+#     no process of the job is left, the last checkpoint verifies, and a restart from
+#     it finishes the job;
+#  4. the destination dies while the next MPI layer starts on it (before anything
+#     moved): the migration goes on without that layer, to the other spare.
 # Each time: the serial reference's checksum in the end, no migration state left over,
 # and ftmpi-ctl status / the launcher say what happened.  Needs root.
 source "$(dirname "$0")/lib.sh"
@@ -28,14 +30,16 @@ start() {
 }
 
 # migrate_and_wait RUN WHAT: asks for n2's migration to n3 and waits until WHAT
-# ("taken": proxy 0 took the request; "relaunch": the migration's state is complete and
-# the launcher relaunches the MPI layer).
+# ("taken": the launcher took the request and starts the next MPI layer; "dumping":
+# the job is quiesced and n2's ranks are being dumped; "complete": the migration's
+# state is complete, the ranks are restored on n3).
 migrate_and_wait() {
   expect_exit 0 "$BIN/ftmpi-ctl" migrate --job "$1.ck" --node "$name-n2" --to "$name-n3"
   for _ in $(seq 1000); do
     case $2 in
-      taken) [[ -e $1.ck/request-migrate ]] || return 0 ;;
-      relaunch) grep -q "the MPI layer is relaunched" "$1.err" && return 0 ;;
+      taken) grep -q "the next MPI layer starts" "$1.err" && return 0 ;;
+      dumping) grep -q "job quiesced in .* ms, dumping" "$1.err" && return 0 ;;
+      complete) grep -q "ranks 2,3 dumped" "$1.err" && return 0 ;;
     esac
     sleep 0.01
   done
@@ -54,7 +58,7 @@ finish() {
 
 # 1. The source dies during the dump.
 start source
-migrate_and_wait source taken
+migrate_and_wait source dumping
 expect_exit 0 "$C" kill "$name-n2"
 finish source
 expect_in source.err "node $name-n2 lost: the job goes back to"
@@ -65,7 +69,7 @@ echo "source lost mid-migration: rolled back, checksum $want"
 
 # 2. The destination dies during the restore.
 start destination
-migrate_and_wait destination relaunch
+migrate_and_wait destination complete
 expect_exit 0 "$C" kill "$name-n3"
 finish destination
 expect_in destination.err "node $name-n3 lost: the job goes back to"
@@ -97,4 +101,16 @@ expect_exit 0 "$BIN/ftmpi-ctl" status --job signal.ck
 expect_in cmd.out "stopped"
 "${L[@]}" --restart signal.ck >signal.out 2>signal.err || { cat signal.err; fail "signal: the restart failed"; }
 [[ $(checksum_of signal.out) == "$want" ]] || fail "signal: checksum $(checksum_of signal.out) after the restart"
-pass "faults during a migration: source lost, destination lost, launcher stopped; nothing lost"
+expect_exit 0 "$C" down --name "$name"
+
+# 4. The destination dies while the next MPI layer starts on it.
+start early
+migrate_and_wait early taken
+expect_exit 0 "$C" kill "$name-n3"
+finish early
+expect_in early.err "the next MPI layer failed"
+expect_in early.err "node $name-n2 -> $name-n4: ranks 2,3 dumped"
+expect_in early.err "migration of node $name-n2: resumed on $name-n4"
+expect_exit 0 "$C" down --name "$name"
+echo "destination lost while the next MPI layer started: migrated to the other spare, checksum $want"
+pass "faults during a migration: source lost, destination lost (twice), launcher stopped; nothing lost"

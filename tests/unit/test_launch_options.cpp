@@ -64,6 +64,11 @@ TEST(LaunchOptions, AllOptions) {
   EXPECT_EQ(options.log_level, spdlog::level::debug);
 }
 
+TEST(LaunchOptions, MigrationsPrelaunchUnlessTurnedOff) {
+  EXPECT_FALSE(options_of(parse({"-np", "1", "prog"})).no_prelaunch);
+  EXPECT_TRUE(options_of(parse({"--no-prelaunch", "-np", "1", "prog"})).no_prelaunch);
+}
+
 TEST(LaunchOptions, TransparentModeParses) {
   const auto& options = options_of(parse({"--mode", "transparent", "-np", "1", "prog"}));
   EXPECT_EQ(options.mode, LaunchMode::transparent);

@@ -1,5 +1,10 @@
-// run_foreground against real child processes.
+// run_foreground and background children against real child processes.
+#include <signal.h>
+
+#include <chrono>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -40,6 +45,45 @@ TEST(RunForeground, MissingProgramIsAnErrorNotACrash) {
   EXPECT_FALSE(missing.ok());
   EXPECT_NE(missing.status().message().find("/nonexistent/program"), std::string::npos);
   EXPECT_FALSE(run_foreground({}).ok());
+}
+
+TEST(Background, TwoChildrenRunAtOnceAndArePolledWithoutBlocking) {
+  auto slow = start_background({"sh", "-c", "sleep 0.5; exit 3"});
+  auto fast = start_background({"sh", "-c", "exit 4"});
+  ASSERT_TRUE(slow.ok());
+  ASSERT_TRUE(fast.ok());
+  EXPECT_EQ(wait_background(fast.value()), 4);
+  EXPECT_FALSE(poll_background(slow.value()).has_value());  // still running
+  std::optional<int> ended;
+  for (int i = 0; i < 500 && !ended; ++i) {
+    ended = poll_background(slow.value());
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(ended.has_value());
+  EXPECT_EQ(*ended, 3);
+}
+
+TEST(Background, RecordedSignalsReachEveryChild) {
+  record_forwarded_signals();
+  auto one = start_background({"sh", "-c", "trap 'exit 11' USR1; while :; do sleep 0.05; done"});
+  auto two = start_background({"sh", "-c", "trap 'exit 12' USR1; while :; do sleep 0.05; done"});
+  ASSERT_TRUE(one.ok());
+  ASSERT_TRUE(two.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));  // the traps are set
+  ::raise(SIGUSR1);
+  EXPECT_EQ(wait_background(one.value()), 11);
+  EXPECT_EQ(wait_background(two.value()), 12);
+  EXPECT_EQ(forwarded_signal(), SIGUSR1);
+}
+
+TEST(Background, StopEndsAChildThatIgnoresTermination) {
+  auto stubborn = start_background({"sh", "-c", "trap '' TERM; while :; do sleep 0.05; done"});
+  ASSERT_TRUE(stubborn.ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const auto t0 = std::chrono::steady_clock::now();
+  stop_background(stubborn.value(), 0.3);
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+  EXPECT_NE(::kill(stubborn.value(), 0), 0);  // ended and reaped: no such process
 }
 
 }  // namespace
