@@ -51,7 +51,7 @@ COMPLETIONS = {
 PROGRESSIVE = {'MPI_Send', 'MPI_Ssend', 'MPI_Rsend', 'MPI_Recv', 'MPI_Sendrecv',
                'MPI_Sendrecv_replace', 'MPI_Mrecv', 'MPI_Probe', 'MPI_Mprobe', 'MPI_Wait',
                'MPI_Waitall', 'MPI_Waitany', 'MPI_Waitsome', 'MPI_Barrier', 'MPI_Irecv',
-               'MPI_Iprobe', 'MPI_Improbe', 'MPI_Start', 'MPI_Startall'}
+               'MPI_Iprobe', 'MPI_Improbe', 'MPI_Imrecv', 'MPI_Start', 'MPI_Startall'}
 # Non-blocking sends the executor posts itself: counted for the quiesce.
 COUNTED_SENDS = {'MPI_Isend', 'MPI_Issend', 'MPI_Irsend', 'MPI_Ibsend'}
 # Persistent requests: what each start posts.

@@ -260,9 +260,25 @@ int progressive_MPI_Sendrecv_replace(void* buf, int count, MPI_Datatype type, in
 
 int progressive_MPI_Mrecv(void* buf, int count, MPI_Datatype type, MPI_Message* message,
                           MPI_Status* status) {
+  if (auto held = matched_messages().take(*message)) {
+    *message = MPI_MESSAGE_NULL;
+    return deliver_drained(*held, buf, count, type, status);
+  }
   MPI_Request request = MPI_REQUEST_NULL;
   const int rc = MPI_Imrecv(buf, count, type, message, &request);
   return rc != MPI_SUCCESS ? rc : wait_one(&request, status);
+}
+
+int progressive_MPI_Imrecv(void* buf, int count, MPI_Datatype type, MPI_Message* message,
+                           MPI_Request* request) {
+  if (auto held = matched_messages().take(*message)) {
+    *message = MPI_MESSAGE_NULL;
+    MPI_Status status{};
+    status.MPI_ERROR = deliver_drained(*held, buf, count, type, &status);
+    *request = adopt(completed_request(status));
+    return MPI_SUCCESS;
+  }
+  return MPI_Imrecv(buf, count, type, message, request);  // MPI_MESSAGE_NO_PROC
 }
 
 int progressive_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status* status) {
@@ -301,11 +317,23 @@ int progressive_MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message* mess
 
 int progressive_MPI_Improbe(int source, int tag, MPI_Comm comm, int* flag, MPI_Message* message,
                             MPI_Status* status) {
+  if (source == MPI_PROC_NULL) {
+    return MPI_Improbe(source, tag, comm, flag, message, status);  // MPI_MESSAGE_NO_PROC
+  }
+  // A drained message first (it is older than anything still in MPI), else one MPI
+  // matches, received at once: either way held under a handle of ours.
+  if (auto drained = drain_queue().take(comm, source, tag)) {
+    *flag = 1;
+    drained_status(*drained, status);
+    *message = matched_messages().hold(std::move(*drained));
+    return MPI_SUCCESS;
+  }
   MPI_Status local{};
   MPI_Status* st = status == MPI_STATUS_IGNORE ? &local : status;
-  const int rc = MPI_Improbe(source, tag, comm, flag, message, st);
+  MPI_Message real = MPI_MESSAGE_NULL;
+  const int rc = PMPI_Improbe(source, tag, to_real(comm), flag, &real, st);
   if (rc == MPI_SUCCESS && *flag != 0) {
-    traffic().received(to_real(comm), st->MPI_SOURCE);  // matched: out of MPI's queues
+    *message = matched_messages().hold(receive_matched(comm, &real, *st));
   }
   return rc;
 }

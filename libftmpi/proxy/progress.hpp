@@ -68,6 +68,8 @@ int progressive_MPI_Sendrecv_replace(void* buf, int count, MPI_Datatype type, in
                                      int source, int recvtag, MPI_Comm comm, MPI_Status* status);
 int progressive_MPI_Mrecv(void* buf, int count, MPI_Datatype type, MPI_Message* message,
                           MPI_Status* status);
+int progressive_MPI_Imrecv(void* buf, int count, MPI_Datatype type, MPI_Message* message,
+                           MPI_Request* request);
 int progressive_MPI_Probe(int source, int tag, MPI_Comm comm, MPI_Status* status);
 int progressive_MPI_Mprobe(int source, int tag, MPI_Comm comm, MPI_Message* message,
                            MPI_Status* status);

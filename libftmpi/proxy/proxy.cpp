@@ -1005,8 +1005,9 @@ int run(int argc, char** argv) {
       PMPI_Abort(MPI_COMM_WORLD, 70);
     }
     const ReplayContext context(restore->state.predefined);
-    drain_queue().restore(restore->state.drained,
-                          [&context](std::uint64_t bits) { return context.translate(bits); });
+    const auto translate = [&context](std::uint64_t bits) { return context.translate(bits); };
+    drain_queue().restore(restore->state.drained, translate);
+    matched_messages().restore(restore->state.matched, translate);
     if (const Status requests = proxy.restore_requests(restore->state.requests); !requests.ok()) {
       std::fprintf(stderr, "ftmpi-proxy: cannot restart: %s\n", requests.message().c_str());
       std::fflush(stderr);

@@ -194,16 +194,78 @@ const DrainedMessage* DrainQueue::find(MPI_Comm comm, int source, int tag) const
   return nullptr;
 }
 
+DrainedMessage receive_matched(MPI_Comm comm, MPI_Message* real, const MPI_Status& status) {
+  MPI_Count bytes = 0;
+  PMPI_Get_elements_x(&status, MPI_BYTE, &bytes);
+  DrainedMessage m;
+  m.comm = comm;
+  m.source = status.MPI_SOURCE;
+  m.tag = status.MPI_TAG;
+  m.packed.resize(static_cast<std::size_t>(bytes));
+  PMPI_Mrecv(m.packed.data(), static_cast<int>(bytes), MPI_PACKED, real, MPI_STATUS_IGNORE);
+  traffic().received(to_real(comm), m.source);  // out of MPI's queues
+  return m;
+}
+
+namespace {
+
+// What a held message's handle stands for in the handle table: no real MPI_Message.
+int g_held_message_marker = 0;
+
+SavedMessage to_saved(const DrainedMessage& m) {
+  SavedMessage s;
+  s.comm = handle_bits(m.comm);
+  s.source = m.source;
+  s.tag = m.tag;
+  s.packed.resize(m.packed.size());
+  std::memcpy(s.packed.data(), m.packed.data(), m.packed.size());
+  return s;
+}
+
+DrainedMessage from_saved(const SavedMessage& s,
+                          const std::function<std::uint64_t(std::uint64_t)>& translate) {
+  DrainedMessage m;
+  m.comm = handle_from_bits<MPI_Comm>(translate(s.comm));
+  m.source = s.source;
+  m.tag = s.tag;
+  m.packed.resize(s.packed.size());
+  std::memcpy(m.packed.data(), s.packed.data(), s.packed.size());
+  return m;
+}
+
+}  // namespace
+
+MPI_Message MatchedMessages::hold(DrainedMessage message) {
+  const std::uintptr_t bits = handle_table(HandleKind::message).add(&g_held_message_marker);
+  m_held.emplace(bits, std::move(message));
+  return handle_from_bits<MPI_Message>(bits);
+}
+
+std::optional<DrainedMessage> MatchedMessages::take(MPI_Message handle) {
+  const std::uintptr_t bits = handle_bits(handle);
+  const auto it = m_held.find(bits);
+  if (it == m_held.end()) {
+    return std::nullopt;
+  }
+  DrainedMessage message = std::move(it->second);
+  m_held.erase(it);
+  handle_table(HandleKind::message).release(bits);
+  return message;
+}
+
+std::vector<SavedMessage> MatchedMessages::saved() const {
+  std::vector<SavedMessage> out;
+  for (const auto& [bits, message] : m_held) {
+    out.push_back(to_saved(message));
+    out.back().handle = bits;
+  }
+  return out;
+}
+
 std::vector<SavedMessage> DrainQueue::saved() const {
   std::vector<SavedMessage> out;
   for (const DrainedMessage& m : m_messages) {
-    SavedMessage s;
-    s.comm = handle_bits(m.comm);
-    s.source = m.source;
-    s.tag = m.tag;
-    s.packed.resize(m.packed.size());
-    std::memcpy(s.packed.data(), m.packed.data(), m.packed.size());
-    out.push_back(std::move(s));
+    out.push_back(to_saved(m));
   }
   return out;
 }
@@ -211,13 +273,15 @@ std::vector<SavedMessage> DrainQueue::saved() const {
 void DrainQueue::restore(const std::vector<SavedMessage>& messages,
                          const std::function<std::uint64_t(std::uint64_t)>& translate) {
   for (const SavedMessage& s : messages) {
-    DrainedMessage m;
-    m.comm = handle_from_bits<MPI_Comm>(translate(s.comm));
-    m.source = s.source;
-    m.tag = s.tag;
-    m.packed.resize(s.packed.size());
-    std::memcpy(m.packed.data(), s.packed.data(), s.packed.size());
-    m_messages.push_back(std::move(m));
+    m_messages.push_back(from_saved(s, translate));
+  }
+}
+
+void MatchedMessages::restore(const std::vector<SavedMessage>& messages,
+                              const std::function<std::uint64_t(std::uint64_t)>& translate) {
+  for (const SavedMessage& s : messages) {
+    handle_table(HandleKind::message).place(s.handle, &g_held_message_marker);
+    m_held.emplace(s.handle, from_saved(s, translate));
   }
 }
 
@@ -467,15 +531,7 @@ void Control::drain() {
           flag == 0) {
         continue;
       }
-      MPI_Count bytes = 0;
-      PMPI_Get_elements_x(&status, MPI_BYTE, &bytes);
-      DrainedMessage m;
-      m.comm = comm;
-      m.source = status.MPI_SOURCE;
-      m.tag = status.MPI_TAG;
-      m.packed.resize(static_cast<std::size_t>(bytes));
-      PMPI_Mrecv(m.packed.data(), static_cast<int>(bytes), MPI_PACKED, &message, MPI_STATUS_IGNORE);
-      traffic().received(real, m.source);
+      DrainedMessage m = receive_matched(comm, &message, status);
       logger("proxy")->debug("rank {}: drained a message of {} bytes from {} with tag {}", m_rank,
                              m.packed.size(), m.source, m.tag);
       drain_queue().push(std::move(m));
@@ -791,6 +847,7 @@ Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
   for (SavedMessage& m : drain_queue().saved()) {
     state.drained.push_back(std::move(m));
   }
+  state.matched = matched_messages().saved();
   state.call_sent = progress.sent;
   writable_files(m_app, state.file_paths, state.file_sizes);
   state.stdio = m_stdio_keys;
@@ -811,6 +868,11 @@ Traffic& traffic() noexcept {
 DrainQueue& drain_queue() noexcept {
   static DrainQueue q;
   return q;
+}
+
+MatchedMessages& matched_messages() noexcept {
+  static MatchedMessages held;
+  return held;
 }
 
 Control& control() noexcept {

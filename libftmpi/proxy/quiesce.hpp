@@ -23,6 +23,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -109,6 +110,30 @@ class DrainQueue {
  private:
   std::deque<DrainedMessage> m_messages;
 };
+
+// Messages a matched probe (MPI_Mprobe, MPI_Improbe) took for the application, each
+// under the MPI_Message handle the application holds, until MPI_Mrecv or MPI_Imrecv
+// receives it.  Taken out of MPI at once (no real MPI_Message outlives the call), so a
+// quiesce finds nothing of them in MPI and a checkpoint saves them with the handles.
+class MatchedMessages {
+ public:
+  // A new (virtual) handle for `message`.
+  MPI_Message hold(DrainedMessage message);
+  // The message behind `handle`, removed and its handle released; none if it is not one
+  // of these (MPI_MESSAGE_NO_PROC).
+  std::optional<DrainedMessage> take(MPI_Message handle);
+  [[nodiscard]] std::vector<SavedMessage> saved() const;
+  void restore(const std::vector<SavedMessage>& messages,
+               const std::function<std::uint64_t(std::uint64_t)>& translate);
+  [[nodiscard]] std::size_t size() const noexcept { return m_held.size(); }
+
+ private:
+  std::map<std::uintptr_t, DrainedMessage> m_held;
+};
+
+// A message MPI matched for a probe (`real`, with `status`), received into a drained
+// message of the application's communicator `comm`.
+DrainedMessage receive_matched(MPI_Comm comm, MPI_Message* real, const MPI_Status& status);
 
 // Copies a drained message into a receive buffer (virtual datatype and communicator)
 // and fills `status` (may be MPI_STATUS_IGNORE) as a receive of it would.
@@ -208,6 +233,7 @@ class Control {
 
 Traffic& traffic() noexcept;
 DrainQueue& drain_queue() noexcept;
+MatchedMessages& matched_messages() noexcept;
 Control& control() noexcept;
 
 }  // namespace ftmpi

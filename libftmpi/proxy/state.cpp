@@ -73,6 +73,12 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
   for (const SavedMessage& m : state.drained) {
     messages.push_back({m.comm, m.source, m.tag, m.packed});
   }
+  std::vector<StoredMessage> matched;
+  std::vector<std::uint64_t> matched_handles;
+  for (const SavedMessage& m : state.matched) {
+    matched.push_back({m.comm, m.source, m.tag, m.packed});
+    matched_handles.push_back(m.handle);
+  }
   std::vector<StoredRequest> requests;
   for (const SavedRequest& r : state.requests) {
     requests.push_back({static_cast<std::uint8_t>(r.kind), r.handle, r.call, r.words, r.status});
@@ -86,7 +92,7 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
     archive << magic << state.version << state.epoch << state.rank << state.predefined << records
             << messages << state.stdio << state.call_sent << state.file_paths << state.file_sizes
             << initialized << finalized << requests << state.app_pid << state.keeper_pid
-            << state.node;
+            << state.node << matched << matched_handles;
     out.flush();
     if (!out) {
       return io_error("cannot write " + path);
@@ -127,6 +133,19 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
     if (state.version >= 3) {
       archive >> state.app_pid >> state.keeper_pid >> state.node;
     }
+    std::vector<StoredMessage> matched;
+    std::vector<std::uint64_t> matched_handles;
+    if (state.version >= 4) {
+      archive >> matched >> matched_handles;
+      if (matched.size() != matched_handles.size()) {
+        return corrupt(fmt::format("{}: {} probed messages but {} handles", path, matched.size(),
+                                   matched_handles.size()));
+      }
+    }
+    for (std::size_t i = 0; i < matched.size(); ++i) {
+      state.matched.push_back({matched[i].comm, matched[i].source, matched[i].tag,
+                               std::move(matched[i].packed), matched_handles[i]});
+    }
     for (StoredRequest& s : requests) {
       if (s.kind > 1 || (s.kind == 1 && s.call >= k_call_count)) {
         return corrupt(
@@ -146,7 +165,7 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
       state.log.push_back(std::move(r));
     }
     for (StoredMessage& m : messages) {
-      state.drained.push_back({m.comm, m.source, m.tag, std::move(m.packed)});
+      state.drained.push_back({m.comm, m.source, m.tag, std::move(m.packed), 0});
     }
   } catch (const std::exception& e) {
     return corrupt(fmt::format("{} cannot be read: {}", path, e.what()));

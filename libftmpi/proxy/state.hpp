@@ -16,8 +16,9 @@
 namespace ftmpi {
 
 // Version 2 added the requests (version 1 states are read as holding none); version 3
-// the application's process, its keeper and its node (for a migration's re-attach).
-inline constexpr std::uint32_t k_proxy_state_version = 3;
+// the application's process, its keeper and its node (for a migration's re-attach);
+// version 4 the messages a matched probe took for the application.
+inline constexpr std::uint32_t k_proxy_state_version = 4;
 inline constexpr const char* k_proxy_state_file = "proxy.state";
 
 struct SavedMessage {
@@ -25,6 +26,7 @@ struct SavedMessage {
   int source = 0;
   int tag = 0;
   std::vector<char> packed;
+  std::uint64_t handle = 0;  // matched: the MPI_Message the application holds for it
 };
 
 // A request the application held at the checkpoint, under its virtual handle.
@@ -49,8 +51,9 @@ struct ProxyState {
   std::vector<std::uint64_t> predefined;
   std::vector<LogRecord> log;
   std::vector<SavedMessage> drained;
-  std::vector<std::string> stdio;  // the application's descriptors 0-2 ("pipe:[N]")
-  bool call_sent = false;          // the call in progress had posted its sends (delivered)
+  std::vector<SavedMessage> matched;  // taken by MPI_Mprobe/MPI_Improbe, not received yet
+  std::vector<std::string> stdio;     // the application's descriptors 0-2 ("pipe:[N]")
+  bool call_sent = false;             // the call in progress had posted its sends (delivered)
   // Regular files the application had open for writing, with their sizes at the
   // checkpoint: a restart cuts them back to that size (what was written after the
   // checkpoint is written again by the restarted program).

@@ -6,6 +6,8 @@
  *   - posts at the start an MPI_Irecv that only the last iteration's message matches,
  *     and an MPI_Irecv plus MPI_Isend that complete at once but are waited for at the end
  *     (data that arrived before a checkpoint the program has not looked at yet);
+ *   - takes a message with MPI_Mprobe at the start and receives it (MPI_Mrecv) only at
+ *     the end: a matched message held through every checkpoint;
  *   - iterates: halo exchange, a reduction, a pause (where checkpoints happen).
  * Prints "checksum: VALUE" (rank 0), the same under mpirun and in transparent mode with
  * any number of checkpoints, kills and restarts.
@@ -49,6 +51,13 @@ int main(int argc, char** argv) {
   MPI_Irecv(&early_in, 1, MPI_LONG, left, 98, MPI_COMM_WORLD, &early[0]);
   MPI_Isend(&early_out, 1, MPI_LONG, right, 98, MPI_COMM_WORLD, &early[1]);
 
+  /* Matched at the start, received at the end. */
+  const long held_out = 3000 + rank;
+  MPI_Send(&held_out, 1, MPI_LONG, right, 97, MPI_COMM_WORLD);
+  MPI_Message held = MPI_MESSAGE_NULL;
+  MPI_Status held_status;
+  MPI_Mprobe(left, 97, MPI_COMM_WORLD, &held, &held_status);
+
   double x = rank + 1.0;
   double total = 0;
   for (int it = 0; it < iterations; ++it) {
@@ -77,10 +86,14 @@ int main(int argc, char** argv) {
   CHECK(last_in == 7L * left + iterations, "last message %ld", last_in);
   MPI_Waitall(2, early, MPI_STATUSES_IGNORE);
   CHECK(early_in == 1000 + left, "early message %ld", early_in);
+  long held_in = -1;
+  MPI_Mrecv(&held_in, 1, MPI_LONG, &held, &status);
+  CHECK(held_in == 3000 + left && status.MPI_SOURCE == left && held == MPI_MESSAGE_NULL,
+        "held message %ld from %d", held_in, status.MPI_SOURCE);
   MPI_Request_free(&halo[0]);
   MPI_Request_free(&halo[1]);
 
-  double mine = total + (double)last_in + (double)early_in;
+  double mine = total + (double)last_in + (double)early_in + (double)held_in;
   double all = 0;
   MPI_Reduce(&mine, &all, 1, MPI_DOUBLE, MPI_SUM, 0, MPI_COMM_WORLD);
   int failed = 0;

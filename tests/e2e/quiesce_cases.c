@@ -201,6 +201,58 @@ static void twice_and_elsewhere(void) {
   MPI_Barrier(MPI_COMM_WORLD);
 }
 
+/* 8. Matched probes: a message MPI_Mprobe took before the checkpoint is received after
+ * it (MPI_Mrecv); one the checkpoint drained is found by MPI_Improbe and received with
+ * MPI_Imrecv; MPI_PROC_NULL gives MPI_MESSAGE_NO_PROC. */
+static void matched_probes(void) {
+  int first[16];
+  int second[16];
+  if (rank == 1) {
+    for (int i = 0; i < 16; ++i) {
+      first[i] = 4000 + i;
+      second[i] = 5000 + i;
+    }
+    MPI_Send(first, 16, MPI_INT, 0, 40, MPI_COMM_WORLD);
+    MPI_Send(second, 16, MPI_INT, 0, 41, MPI_COMM_WORLD);
+  } else if (rank == 0) {
+    MPI_Message held = MPI_MESSAGE_NULL;
+    MPI_Status status;
+    MPI_Mprobe(1, 40, MPI_COMM_WORLD, &held, &status);
+    int count = -1;
+    MPI_Get_count(&status, MPI_INT, &count);
+    CHECK(status.MPI_SOURCE == 1 && status.MPI_TAG == 40 && count == 16,
+          "matched probe: source %d tag %d count %d", status.MPI_SOURCE, status.MPI_TAG, count);
+    settle(); /* the second message reaches MPI: the checkpoint drains it */
+    checkpoint();
+    int flag = 0;
+    MPI_Message later = MPI_MESSAGE_NULL;
+    MPI_Status later_status;
+    MPI_Improbe(MPI_ANY_SOURCE, MPI_ANY_TAG, MPI_COMM_WORLD, &flag, &later, &later_status);
+    CHECK(flag == 1 && later_status.MPI_SOURCE == 1 && later_status.MPI_TAG == 41,
+          "matched probe of a drained message: flag %d source %d tag %d", flag,
+          later_status.MPI_SOURCE, later_status.MPI_TAG);
+    MPI_Request request;
+    memset(second, 0, sizeof second);
+    MPI_Imrecv(second, 16, MPI_INT, &later, &request);
+    CHECK(later == MPI_MESSAGE_NULL, "MPI_Imrecv left its message handle set");
+    MPI_Wait(&request, &later_status);
+    memset(first, 0, sizeof first);
+    MPI_Mrecv(first, 16, MPI_INT, &held, &status);
+    CHECK(held == MPI_MESSAGE_NULL, "MPI_Mrecv left its message handle set");
+    for (int i = 0; i < 16; ++i) {
+      CHECK(first[i] == 4000 + i && second[i] == 5000 + i, "matched probes: data [%d] %d %d", i,
+            first[i], second[i]);
+    }
+    MPI_Message none = MPI_MESSAGE_NULL;
+    MPI_Mprobe(MPI_PROC_NULL, 0, MPI_COMM_WORLD, &none, &status);
+    CHECK(none == MPI_MESSAGE_NO_PROC, "MPI_Mprobe(MPI_PROC_NULL) is not MPI_MESSAGE_NO_PROC");
+    MPI_Mrecv(NULL, 0, MPI_INT, &none, &status);
+    CHECK(status.MPI_SOURCE == MPI_PROC_NULL, "MPI_Mrecv(MPI_MESSAGE_NO_PROC): source %d",
+          status.MPI_SOURCE);
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+}
+
 int main(int argc, char** argv) {
   MPI_Init(&argc, &argv);
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
@@ -218,9 +270,9 @@ int main(int argc, char** argv) {
     MPI_Finalize();
     return 2;
   }
-  void (*cases[])(void) = {in_flight,          blocked,    any_source,
-                           posted_irecv,       persistent, collective_in_flight,
-                           twice_and_elsewhere};
+  void (*cases[])(void) = {in_flight,           blocked,       any_source,
+                           posted_irecv,        persistent,    collective_in_flight,
+                           twice_and_elsewhere, matched_probes};
   const int n = (int)(sizeof cases / sizeof cases[0]);
   for (int i = 0; i < n; ++i) {
     cases[i]();
