@@ -209,12 +209,16 @@ class Collector {
         events.push_back(e);
       }
       if (c.rank < 0 && kind == "migration" && c.total_ms > 0) {
-        // A migration of this job: what one costs is measured now, not assumed.
-        m_risk.set_migration_cost(c.total_ms * 1e-3);
+        // A migration of this job: what one costs is measured now, not assumed.  The
+        // ranks are off the node only after the decision's wait (the next MPI layer
+        // starting, the job quiet enough) and the downtime.
+        const double cost = (c.decision_ms + c.total_ms) * 1e-3;
+        m_risk.set_migration_cost(cost);
         Event e = make_event(
             "predictor",
-            fmt::format("migration cost measured: {:.1f} s (the downtime of the last migration)",
-                        c.total_ms * 1e-3));
+            fmt::format("migration cost measured: {:.1f} s (from the request to the ranks "
+                        "moved, in the last migration: {:.1f} s of them downtime)",
+                        cost, c.total_ms * 1e-3));
         e.time = c.time;
         events.push_back(e);
       }
