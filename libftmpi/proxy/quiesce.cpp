@@ -477,7 +477,8 @@ void Control::look_for_requests() {
     if (state.rfind("migration-", 0) == 0 && state.find('/') == std::string::npos) {
       std::snprintf(m_migration.state, sizeof m_migration.state, "%s", state.c_str());
     }
-    m_migration_tries = 200;  // while the job is mid-communication, about 10 s
+    // Tried again while the job is mid-communication, for 10 s (FTMPI_MIGRATION_PATIENCE).
+    m_migration_give_up_at = wall_seconds() + std::atof(env_or("FTMPI_MIGRATION_PATIENCE", "10"));
     logger("proxy")->info("migration of node {} to {} asked for", from, to);
   }
 }
@@ -560,7 +561,7 @@ void Control::quiesce(const QuiesceOrder& order) {
         m_leave(node_name() == order.from);  // does not return
       }
     }
-    if (m_rank == 0 && --m_migration_tries <= 0) {
+    if (m_rank == 0 && wall_seconds() >= m_migration_give_up_at) {
       logger("proxy")->error("migration of node {} given up: the job was never quiet enough",
                              order.from);
       // ftmpi-launch stops the MPI layer it started for it.

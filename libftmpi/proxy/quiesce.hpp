@@ -217,8 +217,8 @@ class Control {
   std::size_t m_drained = 0;       // by the last quiesce
   pid_t m_app = 0;
   pid_t m_keeper = 0;
-  QuiesceOrder m_migration;  // proxy 0: a migration asked for (from[0] != 0)
-  int m_migration_tries = 0;
+  QuiesceOrder m_migration;           // proxy 0: a migration asked for (from[0] != 0)
+  double m_migration_give_up_at = 0;  // wall clock
   std::function<void(bool)> m_leave;
   std::string m_channel;
   std::string m_root;  // checkpoint directory; "" for none

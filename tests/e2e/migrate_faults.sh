@@ -9,7 +9,9 @@
 #     no process of the job is left, the last checkpoint verifies, and a restart from
 #     it finishes the job;
 #  4. the destination dies while the next MPI layer starts on it (before anything
-#     moved): the migration goes on without that layer, to the other spare.
+#     moved): the migration goes on without that layer, to the other spare;
+#  5. the job is never quiet enough (an active persistent request for 20 s): the
+#     migration is given up, the next MPI layer stopped, the job finishes where it is.
 # Each time: the serial reference's checksum in the end, no migration state left over,
 # and ftmpi-ctl status / the launcher say what happened.  Needs root.
 source "$(dirname "$0")/lib.sh"
@@ -113,4 +115,27 @@ expect_in early.err "node $name-n2 -> $name-n4: ranks 2,3 dumped"
 expect_in early.err "migration of node $name-n2: resumed on $name-n4"
 expect_exit 0 "$C" down --name "$name"
 echo "destination lost while the next MPI layer started: migrated to the other spare, checksum $want"
-pass "faults during a migration: source lost, destination lost (twice), launcher stopped; nothing lost"
+
+# 5. Never quiet enough.
+P=("$TEST_BIN/pending_requests" 20 20 20)
+expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 2
+FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir busy.ck -np 4 "${P[@]}" >busy.out 2>busy.err &
+job=$!
+for _ in $(seq 100); do
+  grep -q "^2 *$name-n2" <("$BIN/ftmpi-ctl" status --job busy.ck 2>/dev/null) && break
+  sleep 0.1
+done
+expect_exit 0 "$BIN/ftmpi-ctl" migrate --job busy.ck --node "$name-n2" --to "$name-n3"
+rc=0
+wait "$job" || rc=$?
+[[ $rc -eq 0 ]] || { cat busy.err; fail "busy: the job exited $rc"; }
+expect_in busy.out "pending_requests: 20 iterations on 4 ranks, 0 checks failed"
+expect_in busy.err "migration of node $name-n2 abandoned: the job was never quiet enough"
+grep -q "dumped" busy.err && { cat busy.err; fail "busy: ranks moved"; }
+dir=$(readlink -f busy.ck)
+for e in /proc/[0-9]*/environ; do
+  tr '\0' '\n' 2>/dev/null <"$e" | grep -qx "FTMPI_CKPT_DIR=$dir" && fail "busy: $e is left running"
+done
+expect_exit 0 "$C" down --name "$name"
+echo "never quiet enough: the migration given up, the job finished where it was"
+pass "faults during a migration: source lost, destination lost (twice), launcher stopped, never quiet; nothing lost"

@@ -11,7 +11,10 @@
  *   - iterates: halo exchange, a reduction, a pause (where checkpoints happen).
  * Prints "checksum: VALUE" (rank 0), the same under mpirun and in transparent mode with
  * any number of checkpoints, kills and restarts.
- *   pending_requests [ITERATIONS [PAUSE_MS]]   (defaults 60 and 50)
+ *   pending_requests [ITERATIONS [PAUSE_MS [BUSY_S]]]   (defaults 60, 50 and 0)
+ * With BUSY_S, first a phase of BUSY_S seconds in which rank 0 tests an active
+ * persistent receive that rank 1 satisfies only at its end: no checkpoint or migration
+ * can be taken then.
  */
 #include <mpi.h>
 #include <stdio.h>
@@ -31,6 +34,7 @@ int main(int argc, char** argv) {
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   const int iterations = argc > 1 ? atoi(argv[1]) : 60;
   const int pause_ms = argc > 2 ? atoi(argv[2]) : 50;
+  const int busy_s = argc > 3 ? atoi(argv[3]) : 0;
   const int right = (rank + 1) % size;
   const int left = (rank + size - 1) % size;
 
@@ -50,6 +54,25 @@ int main(int argc, char** argv) {
   MPI_Request early[2];
   MPI_Irecv(&early_in, 1, MPI_LONG, left, 98, MPI_COMM_WORLD, &early[0]);
   MPI_Isend(&early_out, 1, MPI_LONG, right, 98, MPI_COMM_WORLD, &early[1]);
+
+  if (busy_s > 0 && size > 1) {
+    long busy = -1;
+    if (rank == 0) {
+      MPI_Request active;
+      MPI_Recv_init(&busy, 1, MPI_LONG, 1, 96, MPI_COMM_WORLD, &active);
+      MPI_Start(&active);
+      for (int done = 0; !done;) {
+        MPI_Test(&active, &done, MPI_STATUS_IGNORE);
+        usleep(10 * 1000);
+      }
+      MPI_Request_free(&active);
+      CHECK(busy == 96, "busy phase: got %ld", busy);
+    } else if (rank == 1) {
+      sleep((unsigned)busy_s);
+      busy = 96;
+      MPI_Send(&busy, 1, MPI_LONG, 0, 96, MPI_COMM_WORLD);
+    }
+  }
 
   /* Matched at the start, received at the end. */
   const long held_out = 3000 + rank;
