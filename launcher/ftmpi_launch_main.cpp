@@ -671,10 +671,17 @@ int launch(const std::vector<std::string>& args) {
                     std::filesystem::path(next.state).filename().string()));
     next.ordered = true;
   };
+  // A next layer that never took over leaves neither its hostfile nor its trace.
+  const auto discard_next_layer = [&] {
+    ::unlink(next.layer.hostfile.c_str());
+    if (next.layer.trace != trace) {
+      ::unlink(next.layer.trace.c_str());
+    }
+  };
   const auto stop_next = [&] {
     if (next.pid > 0) {
       ftmpi::stop_background(next.pid);
-      ::unlink(next.layer.hostfile.c_str());
+      discard_next_layer();
     }
     std::error_code ec;
     std::filesystem::remove_all(ckpt_root / ftmpi::k_prelaunch_dir, ec);
@@ -772,7 +779,7 @@ int launch(const std::vector<std::string>& args) {
       if (!ended) {
         ftmpi::stop_background(next.pid);
       }
-      ::unlink(next.layer.hostfile.c_str());
+      discard_next_layer();
       next.pid = 0;
       order_migration();
     }

@@ -132,6 +132,7 @@ wait "$job" || rc=$?
 expect_in busy.out "pending_requests: 20 iterations on 4 ranks, 0 checks failed"
 expect_in busy.err "migration of node $name-n2 abandoned: the job was never quiet enough"
 grep -q "dumped" busy.err && { cat busy.err; fail "busy: ranks moved"; }
+! ls pending_requests-*.migration1.h5 >/dev/null 2>&1 || fail "busy: the stopped layer left its trace"
 dir=$(readlink -f busy.ck)
 for e in /proc/[0-9]*/environ; do
   tr '\0' '\n' 2>/dev/null <"$e" | grep -qx "FTMPI_CKPT_DIR=$dir" && fail "busy: $e is left running"
