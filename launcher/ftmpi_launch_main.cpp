@@ -681,6 +681,8 @@ int launch(const std::vector<std::string>& args) {
   const auto stop_next = [&] {
     if (next.pid > 0) {
       ftmpi::stop_background(next.pid);
+    }
+    if (!next.layer.hostfile.empty()) {
       discard_next_layer();
     }
     std::error_code ec;
@@ -781,6 +783,7 @@ int launch(const std::vector<std::string>& args) {
       }
       discard_next_layer();
       next.pid = 0;
+      next.layer = Layer{};
       order_migration();
     }
   };
@@ -889,9 +892,16 @@ int launch(const std::vector<std::string>& args) {
         usable = ftmpi::verify_checkpoint(migration, manifest.value());
       }
       std::string to;
+      // The layer started for it takes over if it runs, with the node that took the ranks
+      // (already restored there: that node is taken even if its heartbeat is late).
+      if (next.pid > 0 && ftmpi::poll_background(next.pid)) {
+        next.pid = 0;  // it ended (and is reaped): nothing to stop
+      }
+      const bool next_runs = next.pid > 0 && pending.ordered;
       if (usable.ok()) {
         to = manifest.value().migrate_to;
-        if (!ftmpi::move_node(*pool, manifest.value().migrate_from, to)) {
+        if (!ftmpi::move_node(*pool, manifest.value().migrate_from, to,
+                              !(next_runs && to == pending.to))) {
           usable = ftmpi::not_found(fmt::format("node {} cannot take node {}'s ranks: no spare", to,
                                                 manifest.value().migrate_from));
         }
@@ -921,9 +931,7 @@ int launch(const std::vector<std::string>& args) {
         }
       }
       ++job.migrations;
-      // The layer started for it takes over if it runs, with the node that took the ranks.
-      const bool takes_over = pending.pid > 0 && pending.ordered && pending.to == to &&
-                              !ftmpi::poll_background(pending.pid);
+      const bool takes_over = next_runs && pending.to == to;
       log->warn(
           "migration {}: node {} -> {}: ranks {} dumped ({:.1f} MB; quiesce {:.1f} ms, dump "
           "{:.1f} ms); {} with {} in its place",

@@ -141,12 +141,15 @@ std::vector<PoolNode>::iterator find_node(NodePool& pool, const std::string& nam
                       [&](const PoolNode& n) { return n.name == name; });
 }
 
-// Spare `name` if it is up; for "" the spare that is up with the most free memory.
-std::vector<PoolNode>::iterator live_spare(NodePool& pool, const std::string& name) {
+// Spare `name` if it is up (or, without `must_be_up`, at all); for "" the spare that is
+// up with the most free memory.
+std::vector<PoolNode>::iterator live_spare(NodePool& pool, const std::string& name,
+                                           bool must_be_up = true) {
   auto best = pool.nodes().end();
   std::int64_t best_free = 0;
   for (auto it = pool.nodes().begin(); it != pool.nodes().end(); ++it) {
-    if (it->role != NodeRole::spare || (!name.empty() && it->name != name) || !pool.alive(*it)) {
+    if (it->role != NodeRole::spare || (!name.empty() && it->name != name) ||
+        ((must_be_up || name.empty()) && !pool.alive(*it))) {
       continue;
     }
     const std::int64_t free = pool.free_memory(*it);
@@ -202,9 +205,9 @@ std::vector<std::string> lost_nodes(const NodePool& pool,
   return lost;
 }
 
-bool move_node(NodePool& pool, const std::string& from, std::string& to) {
+bool move_node(NodePool& pool, const std::string& from, std::string& to, bool to_must_be_up) {
   auto old = find_node(pool, from);
-  auto spare = live_spare(pool, to);
+  auto spare = live_spare(pool, to, to_must_be_up);
   if (spare == pool.nodes().end()) {
     spare = live_spare(pool, "");
   }

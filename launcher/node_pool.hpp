@@ -76,7 +76,9 @@ bool replace_lost_nodes(NodePool& pool, const std::vector<std::string>& lost,
 // the spare that is up with the most free memory, the first of equals); false when no
 // spare is up.  Spares hold no ranks, so the predictor has no samples (no score) of
 // them: a spare that is up and has the memory is the healthy one.
-bool move_node(NodePool& pool, const std::string& from, std::string& to);
+// Without `to_must_be_up`, spare `to` is taken even if it looks down (its ranks already
+// run there: a heartbeat late on a busy machine must not undo a migration).
+bool move_node(NodePool& pool, const std::string& from, std::string& to, bool to_must_be_up = true);
 
 // A simulated cluster's nodes.
 Result<std::unique_ptr<NodePool>> open_cluster_pool(const std::string& cluster);

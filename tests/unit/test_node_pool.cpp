@@ -70,6 +70,26 @@ TEST_F(NodePoolTest, ADryRunKeepsNothing) {
   EXPECT_FALSE(fs::exists(k_pool_file));
 }
 
+TEST_F(NodePoolTest, ASpareThatAlreadyRunsTheRanksIsTakenWithALateHeartbeat) {
+  auto pool = create_hostfile_pool(m_dir, "a\nb\nc\n", 1, "ssh");
+  ASSERT_TRUE(pool.ok());
+  NodePool& p = *pool.value();
+  beat("a");
+  beat("b");  // c, the spare, has not beaten (late, or down)
+  std::string to = "c";
+  EXPECT_FALSE(move_node(p, "b", to));
+  p.nodes()[1].role = NodeRole::active;  // undo what the refusal changed
+  to = "c";
+  ASSERT_TRUE(move_node(p, "b", to, false));
+  EXPECT_EQ(to, "c");
+  EXPECT_EQ(pool_hostfile(p), "a slots=1\nc slots=1\n");
+  // Unnamed, a spare must be up.
+  auto other = create_hostfile_pool(m_dir, "a\nb\nc\n", 1, "ssh");
+  ASSERT_TRUE(other.ok());
+  to.clear();
+  EXPECT_FALSE(move_node(*other.value(), "b", to, false));
+}
+
 TEST_F(NodePoolTest, LostNodesAndSparesByHeartbeat) {
   auto pool = create_hostfile_pool(m_dir, "a slots=2\nb slots=2\nc slots=2\nd slots=2\n", 2, "ssh");
   ASSERT_TRUE(pool.ok());
@@ -85,6 +105,8 @@ TEST_F(NodePoolTest, LostNodesAndSparesByHeartbeat) {
   // No spare up is left: a migration has nowhere to go.
   std::string to;
   EXPECT_FALSE(move_node(p, "a", to));
+  to = "c";
+  EXPECT_FALSE(move_node(p, "a", to)) << "c is down";
   ASSERT_TRUE(p.save().ok());
   auto again = open_hostfile_pool(m_dir);
   ASSERT_TRUE(again.ok());
