@@ -1,0 +1,62 @@
+// An arena image (arena.img, docs/checkpoint-format.md): the contents of an
+// application's arena (the sparse memfd libftmpi-arena keeps its heap in) as a
+// migration's pre-copy wrote it, a piece at a time while the application ran, then
+// what changed since at the final dump.  Its records are applied in order at the
+// restore, so a later one wins:
+//
+//   header  "FTMPIAR1" (8 bytes), the arena's size (u64)
+//   record  offset (u64), length (u64), then `length` bytes of data; a length with the
+//           top bit set is a hole (zeros, no data follows)
+//
+// Integers are little-endian (the machine's: images move between nodes of one cluster).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "ckpt/write_tracker.hpp"
+#include "util/status.hpp"
+
+namespace ftmpi {
+
+inline constexpr const char* k_arena_image_file = "arena.img";
+
+class ArenaImageWriter {
+ public:
+  ArenaImageWriter() = default;
+  ArenaImageWriter(const ArenaImageWriter&) = delete;
+  ArenaImageWriter& operator=(const ArenaImageWriter&) = delete;
+  ArenaImageWriter(ArenaImageWriter&& other) noexcept;
+  ArenaImageWriter& operator=(ArenaImageWriter&& other) noexcept;
+  ~ArenaImageWriter();
+
+  // A new image at `path` (replacing any) of an arena of `arena_bytes`.
+  static Result<ArenaImageWriter> create(const std::string& path, std::uint64_t arena_bytes);
+  // Data of `memfd` (read with its file offsets): every range in `ranges`, or, with
+  // ranges empty, everything that is not a hole.  Holes inside `ranges` are copied as
+  // the zeros they read.
+  Status copy(int memfd, const std::vector<ByteRange>& ranges);
+  Status copy_all(int memfd);
+  // A hole record for every hole of `memfd` now.
+  Status copy_holes(int memfd);
+  // Flushes and closes; the image is complete.
+  Status close();
+
+  [[nodiscard]] std::uint64_t data_bytes() const noexcept { return m_data_bytes; }
+  [[nodiscard]] bool is_open() const noexcept { return m_fd >= 0; }
+
+ private:
+  Status record(int memfd, std::uint64_t offset, std::uint64_t length);
+  Status hole(std::uint64_t offset, std::uint64_t length);
+  int m_fd = -1;
+  std::string m_path;
+  std::uint64_t m_arena_bytes = 0;
+  std::uint64_t m_data_bytes = 0;
+};
+
+// Applies the image at `path` to `memfd` (the restored application's arena, of the
+// size the image names).  A truncated or foreign image is an error (corrupt).
+Status load_arena_image(const std::string& path, int memfd);
+
+}  // namespace ftmpi
