@@ -409,13 +409,15 @@ int launch(const std::vector<std::string>& args) {
     // hostfile pool's nodes, a request that came too late.
     std::error_code ec;
     const std::filesystem::path dir = job_ckpt_dir;
-    for (const char* name : {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file,
-                             ftmpi::k_checkpoint_request_file, ftmpi::k_migrate_request_file,
-                             ftmpi::k_migrate_order_file, ftmpi::k_migration_abandoned_file}) {
+    for (const char* name :
+         {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file, ftmpi::k_checkpoint_request_file,
+          ftmpi::k_migrate_request_file, ftmpi::k_migrate_order_file,
+          ftmpi::k_migration_abandoned_file, ftmpi::k_precopy_order_file}) {
       std::filesystem::remove(dir / name, ec);
     }
     std::filesystem::remove_all(dir / "nodes", ec);
     std::filesystem::remove_all(dir / ftmpi::k_prelaunch_dir, ec);
+    std::filesystem::remove_all(dir / ftmpi::k_precopy_dir, ec);
     std::filesystem::remove(job_ckpt_dir, ec);  // only if nothing else is in it
   });
   // Before the directory goes (guards run in reverse order).
@@ -678,7 +680,55 @@ int launch(const std::vector<std::string>& args) {
       ::unlink(next.layer.trace.c_str());
     }
   };
+  // The pre-copy order withdrawn: the proxies stop copying, the copies go.
+  const auto withdraw_precopy = [&] {
+    ::unlink((ckpt_root / ftmpi::k_precopy_order_file).c_str());
+    std::error_code ec;
+    std::filesystem::remove_all(ckpt_root / ftmpi::k_precopy_dir, ec);
+  };
+  // Whether every rank of the node left has its arena copied (or said why not).
+  const auto precopy_over = [&] {
+    if (options.no_precopy) {
+      return true;
+    }
+    const auto ranks = std::count(job.rank_nodes.begin(), job.rank_nodes.end(), next.from);
+    long over = 0;
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(ckpt_root / ftmpi::k_precopy_dir, ec)) {
+      const std::string ext = entry.path().extension().string();
+      over += ext == ".done" || ext == ".failed" ? 1 : 0;
+    }
+    return over >= ranks;
+  };
+  // What the pre-copy did, rank by rank where it could not.
+  const auto report_precopy = [&] {
+    std::uint64_t copied = 0;
+    int done = 0;
+    std::error_code ec;
+    for (const auto& entry :
+         std::filesystem::directory_iterator(ckpt_root / ftmpi::k_precopy_dir, ec)) {
+      const std::string ext = entry.path().extension().string();
+      std::ifstream in(entry.path());
+      std::string line;
+      std::getline(in, line);
+      if (ext == ".failed") {
+        std::string rank = entry.path().stem().string();
+        std::replace(rank.begin(), rank.end(), '-', ' ');
+        log->warn("migration of node {}: {} not pre-copied ({}); its arena is copied at the dump",
+                  next.from, rank, line);
+      } else if (ext == ".done") {
+        copied += std::strtoull(line.c_str(), nullptr, 10);
+        ++done;
+      }
+    }
+    if (done > 0) {
+      log->info("migration of node {}: {} arenas pre-copied ({:.1f} MB)", next.from, done,
+                static_cast<double>(copied) / 1e6);
+    }
+  };
   const auto stop_next = [&] {
+    withdraw_precopy();
     if (next.pid > 0) {
       ftmpi::stop_background(next.pid);
     }
@@ -753,6 +803,13 @@ int launch(const std::vector<std::string>& args) {
       next.pid = pid.value();
       next.started = ftmpi::wall_seconds();
       next.layer = std::move(layer.value());
+      // Meanwhile the proxies of the node left copy their arenas.
+      withdraw_precopy();
+      if (!options.no_precopy) {
+        (void)ftmpi::write_file_atomically(
+            (ckpt_root / ftmpi::k_precopy_order_file).string(),
+            fmt::format("{} {}\n", from, std::filesystem::path(next.state).filename().string()));
+      }
       log->info("migration of node {} to {}: the next MPI layer starts while the job runs on", from,
                 target);
       return;
@@ -765,15 +822,22 @@ int launch(const std::vector<std::string>& args) {
       }
       return;
     }
-    if (count_ready() >= options.spec.ranks) {
-      log->info("migration of node {}: the next MPI layer is up after {:.2f} s; the ranks move",
-                next.from, ftmpi::wall_seconds() - next.started);
+    // The ranks move once the next layer is up and their arenas are copied (a pre-copy
+    // still under way after the layer's time is given up: they are dumped whole).
+    constexpr double k_prelaunch_timeout_s = 120;
+    const double waited = ftmpi::wall_seconds() - next.started;
+    const bool up = count_ready() >= options.spec.ranks;
+    if (up && (precopy_over() || waited > k_prelaunch_timeout_s)) {
+      log->info(
+          "migration of node {}: the next MPI layer is up and the arenas copied after "
+          "{:.2f} s; the ranks move",
+          next.from, waited);
+      report_precopy();
       order_migration();
       return;
     }
-    constexpr double k_prelaunch_timeout_s = 120;
     const auto ended = ftmpi::poll_background(next.pid);
-    if (ended || ftmpi::wall_seconds() - next.started > k_prelaunch_timeout_s) {
+    if (ended || (!up && waited > k_prelaunch_timeout_s)) {
       log->warn("migration of node {}: the next MPI layer {}; it is relaunched after the dump",
                 next.from,
                 ended ? fmt::format("failed (exit {}) before it was up", *ended)
@@ -810,7 +874,8 @@ int launch(const std::vector<std::string>& args) {
   };
   if (on_cluster) {
     remove_migration_states(job_ckpt_dir);  // left by a launcher that did not end well
-    for (const char* name : {ftmpi::k_migrate_order_file, ftmpi::k_migration_abandoned_file}) {
+    for (const char* name : {ftmpi::k_migrate_order_file, ftmpi::k_migration_abandoned_file,
+                             ftmpi::k_precopy_order_file}) {
       ::unlink((std::filesystem::path(job_ckpt_dir) / name).c_str());
     }
     ftmpi::record_forwarded_signals();  // between two MPI layers too
@@ -951,6 +1016,7 @@ int launch(const std::vector<std::string>& args) {
         use_layer(std::move(next.layer));
         next = Prelaunch{};
         std::filesystem::remove_all(ckpt_root / ftmpi::k_prelaunch_dir, ec);
+        withdraw_precopy();
       } else {
         drop_pending();
         if (!relaunch(migration, fmt::format("migration{}", job.migrations))) {

@@ -1,6 +1,7 @@
 /*
- * memhog - holds a given number of MiB per rank and rewrites all of it every iteration,
- * for sizing checkpoints and migrations (every page is dirty after each iteration).
+ * memhog - holds a given number of MiB per rank and rewrites all of it (or its first
+ * --write-mib MiB) every iteration, for sizing checkpoints and migrations (every page
+ * it rewrites is dirty after each iteration; the rest is read only).
  *
  * Each iteration every rank updates each 64-bit word with a multiply-xorshift step,
  * folds its memory into one word and the ranks combine their words with MPI_Allreduce
@@ -27,18 +28,24 @@ int main(int argc, char** argv) {
   long mib = 64;
   long iters = 10;
   long sleep_ms = 0;
+  long write_mib = 0;
   app_option opts[] = {
       {"mib", 'm', &mib, 1, 1L << 20, "MiB of memory per rank"},
       {"iters", 'i', &iters, 0, LONG_MAX / 2, "iterations (each rewrites all memory)"},
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each iteration (milliseconds)"},
+      {"write-mib", 'w', &write_mib, 0, 1L << 20,
+       "MiB rewritten each iteration, the first ones (0: all); the rest is only read"},
   };
   const int parsed = app_parse_options(argc, argv, "memhog",
-                                       "Holds and rewrites memory on every rank.", opts, 3, rank);
+                                       "Holds and rewrites memory on every rank.", opts, 4, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
   }
   const size_t words = (size_t)mib * (1024 * 1024 / sizeof(uint64_t));
+  const size_t written = write_mib > 0 && write_mib < mib
+                             ? (size_t)write_mib * (1024 * 1024 / sizeof(uint64_t))
+                             : words;
   uint64_t* mem = malloc(words * sizeof(uint64_t));
   if (mem == NULL) {
     fprintf(stderr, "memhog: rank %d: cannot allocate %ld MiB\n", rank, mib);
@@ -54,7 +61,9 @@ int main(int argc, char** argv) {
     for (size_t w = 0; w < words; ++w) {
       uint64_t v = mem[w] * 0x9e3779b97f4a7c15ULL + salt;
       v ^= v >> 29;
-      mem[w] = v;
+      if (w < written) {
+        mem[w] = v;
+      }
       local += v * (2 * (uint64_t)w + 1);
     }
     uint64_t total = 0;

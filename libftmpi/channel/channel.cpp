@@ -263,6 +263,8 @@ Result<Channel> Channel::create(const std::string& path, double lock_wait_second
   layout->app_status.store(0);
   layout->handover.store(0);
   layout->proxy_sleeping.store(0);
+  layout->tracker_wanted.store(0);
+  layout->tracker_fd = -1;
   layout->generation.store(previous + 1, std::memory_order_release);
   Channel channel;
   channel.m_layout = layout;

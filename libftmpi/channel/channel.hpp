@@ -28,12 +28,14 @@
 namespace ftmpi {
 
 inline constexpr std::uint64_t k_channel_magic = 0x4654'4d50'4943'4831ULL;  // "FTMPICH1"
-inline constexpr std::uint32_t k_channel_version = 2;
+inline constexpr std::uint32_t k_channel_version = 3;
 inline constexpr std::size_t k_call_words = 16;
 inline constexpr std::size_t k_channel_bytes = 8192;
 inline constexpr std::size_t k_max_predefined = 384;
 // Calls that are not MPI functions (the ids after the generated CallIds).
 inline constexpr std::uint16_t k_call_checkpoint = 0xFFF0;  // ftmpi_checkpoint()
+// The application offers the proxy a userfaultfd tracking writes to its arena.
+inline constexpr std::uint16_t k_call_tracker = 0xFFF1;
 
 // Who the application process is, as the proxy needs to know it.
 struct AppIdentity {
@@ -85,6 +87,15 @@ struct alignas(64) ChannelLayout {  // NOLINT(clang-analyzer-optin.performance.P
   // its wait status): how a proxy that did not start it learns how it ended.
   std::atomic<std::uint32_t> app_ended;
   std::atomic<std::int32_t> app_status;
+
+  // The pre-copy of a migration (docs/migration.md) needs the writes to the arena
+  // tracked: a proxy that has mapped the arena sets `tracker_wanted` (1); before its
+  // next call the application registers its arena with a new userfaultfd, puts the
+  // descriptor's number in `tracker_fd` and makes call k_call_tracker, in which the
+  // proxy takes a copy of it (pidfd_getfd); the application then closes its own (CRIU
+  // cannot dump one).  2: the application cannot (an older kernel); it does not try again.
+  std::atomic<std::uint32_t> tracker_wanted;
+  std::int32_t tracker_fd;
 };
 static_assert(sizeof(ChannelLayout) <= k_channel_bytes);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);

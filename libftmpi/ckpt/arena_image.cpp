@@ -76,8 +76,9 @@ bool send_all(int out, int in, std::uint64_t offset, std::uint64_t length) {
   return true;
 }
 
-// The data extents of `fd` (SEEK_DATA/SEEK_HOLE), or its holes.
-std::vector<ByteRange> extents(int fd, std::uint64_t size, bool holes) {
+}  // namespace
+
+std::vector<ByteRange> file_extents(int fd, std::uint64_t size, bool holes) {
   std::vector<ByteRange> out;
   off_t at = 0;
   const auto end = static_cast<off_t>(size);
@@ -99,8 +100,6 @@ std::vector<ByteRange> extents(int fd, std::uint64_t size, bool holes) {
   }
   return out;
 }
-
-}  // namespace
 
 ArenaImageWriter::ArenaImageWriter(ArenaImageWriter&& other) noexcept
     : m_fd(std::exchange(other.m_fd, -1)),
@@ -174,7 +173,7 @@ Status ArenaImageWriter::copy(int memfd, const std::vector<ByteRange>& ranges) {
 
 Status ArenaImageWriter::copy_all(int memfd) {
   try {
-    return copy(memfd, extents(memfd, m_arena_bytes, false));
+    return copy(memfd, file_extents(memfd, m_arena_bytes, false));
   } catch (...) {
     return internal_error("out of memory listing the arena's data");
   }
@@ -182,7 +181,7 @@ Status ArenaImageWriter::copy_all(int memfd) {
 
 Status ArenaImageWriter::copy_holes(int memfd) {
   try {
-    for (const ByteRange& h : extents(memfd, m_arena_bytes, true)) {
+    for (const ByteRange& h : file_extents(memfd, m_arena_bytes, true)) {
       if (Status s = hole(h.first, h.second - h.first); !s.ok()) {
         return s;
       }

@@ -55,6 +55,10 @@ class ArenaImageWriter {
   std::uint64_t m_data_bytes = 0;
 };
 
+// The data extents of the first `size` bytes of file `fd` (SEEK_DATA/SEEK_HOLE), or
+// its holes.  May throw std::bad_alloc.
+std::vector<ByteRange> file_extents(int fd, std::uint64_t size, bool holes);
+
 // Applies the image at `path` to `memfd` (the restored application's arena, of the
 // size the image names).  A truncated or foreign image is an error (corrupt).
 Status load_arena_image(const std::string& path, int memfd);

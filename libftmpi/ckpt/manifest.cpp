@@ -133,8 +133,10 @@ Status write_manifest(const std::string& dir, const Manifest& m) {
     j["checksums"] = false;
   }
   if (!m.migrate_from.empty()) {
-    j["migration"] = {
-        {"from", m.migrate_from}, {"to", m.migrate_to}, {"decision_ms", m.decision_ms}};
+    j["migration"] = {{"from", m.migrate_from},
+                      {"to", m.migrate_to},
+                      {"decision_ms", m.decision_ms},
+                      {"precopy_ms", m.precopy_ms}};
   }
   const std::string text = j.dump(2) + "\n";
   const fs::path final_path = fs::path(dir) / k_manifest_name;
@@ -196,6 +198,7 @@ Result<Manifest> read_manifest(const std::string& dir) {
       m.migrate_from = j.at("migration").at("from").get<std::string>();
       m.migrate_to = j.at("migration").at("to").get<std::string>();
       m.decision_ms = j.at("migration").value("decision_ms", 0.0);
+      m.precopy_ms = j.at("migration").value("precopy_ms", 0.0);
     }
     return m;
   } catch (const std::exception& e) {

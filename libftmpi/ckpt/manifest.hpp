@@ -31,6 +31,11 @@ inline constexpr const char* k_migrate_order_file = "order-migrate";
 // The next MPI layer started before a migration: each of its rank proxies, once in
 // MPI, makes an empty file named by its rank in this directory.
 inline constexpr const char* k_prelaunch_dir = "prelaunch";
+// A migration's pre-copy (docs/migration.md): ftmpi-launch's order "FROM STATE", and
+// where the proxies of node FROM copy their arenas (rank-R.img) and say when they are
+// done (rank-R.done, or rank-R.failed with the reason).
+inline constexpr const char* k_precopy_order_file = "order-precopy";
+inline constexpr const char* k_precopy_dir = "precopy";
 // Proxy 0, when it gives a migration up (the job was never quiet enough): "FROM".
 inline constexpr const char* k_migration_abandoned_file = "abandoned-migration";
 // ftmpi-launch: how many spares were up when the MPI layer started (the predictor asks
@@ -67,6 +72,7 @@ struct Manifest {
   std::string migrate_from;
   std::string migrate_to;
   double decision_ms = 0;  // from the request to the quiesce
+  double precopy_ms = 0;   // the longest pre-copy of a moving rank (within the decision)
 };
 
 // "ckpt-000003".

@@ -62,6 +62,7 @@ Result<int> track_writes(void* base, std::uint64_t bytes) noexcept {
   if (::ioctl(fd, UFFDIO_API, &api) != 0) {
     const int err = errno;
     ::close(fd);
+    errno = err;
     return errno_status("asynchronous write protection (Linux 6.7 or later)", err);
   }
   uffdio_register reg{};
@@ -71,6 +72,7 @@ Result<int> track_writes(void* base, std::uint64_t bytes) noexcept {
   if (::ioctl(fd, UFFDIO_REGISTER, &reg) != 0) {
     const int err = errno;
     ::close(fd);
+    errno = err;
     return errno_status("write protection of the arena", err);
   }
   return fd;

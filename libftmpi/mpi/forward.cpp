@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -12,7 +13,9 @@
 
 #include "arena/arena.h"
 #include "channel/channel.hpp"
+#include "ckpt/write_tracker.hpp"
 #include "mpi/mpi_library.hpp"
+#include "util/clock.hpp"
 #include "util/job_env.hpp"
 
 // Functions named after the MPI call they stand for (NAME_MPI_Call).
@@ -27,6 +30,8 @@ Channel g_channel;
 std::mutex g_call_mutex;  // MPI_THREAD_SERIALIZED at most, but be safe against misuse
 std::atomic<bool> g_initialized{false};
 std::atomic<bool> g_finalized{false};
+std::uint64_t g_arena_base = 0;  // the arena (libftmpi-arena), if preloaded
+std::uint64_t g_arena_bytes = 0;
 
 // How long an application waits for a new proxy after its own went away.
 constexpr std::uint64_t k_proxy_grace_ns = 10ULL * 1000000000ULL;
@@ -66,6 +71,8 @@ void attach() {
       me.arena_fd = fd;
       me.arena_base = base;
       me.arena_bytes = bytes;
+      g_arena_base = base;
+      g_arena_bytes = bytes;
     }
   }
   l.app = me;
@@ -73,6 +80,39 @@ void attach() {
   // it where Yama restricts that to ancestors (the proxy is one, but a restored process
   // may not be the child of its new proxy).
   ::prctl(PR_SET_PTRACER, PR_SET_PTRACER_ANY, 0, 0, 0);
+}
+
+// The proxy wants the writes to the arena tracked (a migration's pre-copy): a
+// userfaultfd registered on it, handed over in call k_call_tracker (channel.hpp).
+// While the proxy before this one still holds the last one, tried again every 100 ms.
+void offer_tracker(ChannelLayout& l) noexcept {
+  static std::uint64_t retry_at = 0;
+  if (g_arena_bytes == 0) {
+    l.tracker_wanted.store(2, std::memory_order_relaxed);
+    return;
+  }
+  const std::uint64_t now = monotonic_ns();
+  if (now < retry_at) {
+    return;
+  }
+  auto fd = track_writes(reinterpret_cast<void*>(g_arena_base), g_arena_bytes);
+  if (!fd.ok()) {
+    if (errno == EBUSY) {
+      retry_at = now + 100'000'000;
+    } else {
+      l.tracker_wanted.store(2, std::memory_order_relaxed);
+    }
+    return;
+  }
+  l.tracker_fd = fd.value();
+  l.call = k_call_tracker;
+  l.word_count = 0;
+  l.error[0] = '\0';
+  const bool answered = g_channel.call(k_proxy_grace_ns);
+  ::close(fd.value());
+  if (!answered) {
+    proxy_gone();
+  }
 }
 
 }  // namespace
@@ -83,6 +123,9 @@ std::uint64_t forward_words(CallId id, const std::uint64_t* words, std::size_t c
     attach();
   }
   ChannelLayout& l = g_channel.layout();
+  if (l.tracker_wanted.load(std::memory_order_relaxed) == 1) {
+    offer_tracker(l);
+  }
   l.call = static_cast<std::uint16_t>(id);
   l.word_count = static_cast<std::uint16_t>(count);
   if (count > 0) {

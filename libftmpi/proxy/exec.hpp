@@ -68,6 +68,9 @@ class RemoteMemory {
   // Reads a NUL-terminated string of at most `max` bytes.
   bool read_string(std::uint64_t from, std::string& out, std::size_t max) const;
 
+  // The arena's mapping here (nullptr: not mapped).
+  [[nodiscard]] std::byte* arena() const noexcept { return m_arena; }
+
   // Bytes of message buffers MPI used in place (in the arena) and bytes copied.
   std::uint64_t in_place_bytes = 0;
   std::uint64_t copied_bytes = 0;

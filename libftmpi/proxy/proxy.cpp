@@ -39,6 +39,7 @@
 #include "mpi/runtime.hpp"
 #include "proxy/custom_exec.hpp"
 #include "proxy/exec.hpp"
+#include "proxy/precopy.hpp"
 #include "proxy/progress.hpp"
 #include "proxy/quiesce.hpp"
 #include "proxy/replay.hpp"
@@ -329,6 +330,7 @@ class Proxy {
     }
     g_child.store(0);  // a signal from now on must not kill it
     g_channel_file[0] = '\0';
+    precopy().release();  // the next proxy tracks the application's writes
     stdio.stop();
     control().leave();
     if (!moved) {
@@ -395,7 +397,7 @@ class Proxy {
       return {};
     }
     std::string error;
-    if (!check_library(m_channel.layout().app, error)) {
+    if (!check_library(m_channel.layout(), error)) {
       return internal_error(error);
     }
     HandleTable& table = handle_table(HandleKind::request);
@@ -469,9 +471,15 @@ class Proxy {
       l.result = static_cast<std::uint64_t>(control().checkpoint_and_wait());
       return;
     }
+    if (call == k_call_tracker) {
+      const bool taken = precopy().adopt(l.tracker_fd);
+      l.tracker_wanted.store(taken ? 0 : 2, std::memory_order_relaxed);
+      l.result = taken ? 1 : 0;
+      return;
+    }
     if (call >= k_call_count || entry.run == nullptr) {
       error = fmt::format("call {} cannot be forwarded", call);
-    } else if (!check_library(l.app, error)) {
+    } else if (!check_library(l, error)) {
       // error says why
     } else if (app_mpi_state().finalized && static_cast<CallId>(call) != CallId::MPI_Finalize) {
       error = "called after MPI_Finalize";
@@ -493,10 +501,11 @@ class Proxy {
 
   // The application must load the very libmpi this process does; its predefined
   // handles are mapped to this process's once.
-  bool check_library(const AppIdentity& app, std::string& error) {
+  bool check_library(ChannelLayout& l, std::string& error) {
     if (m_library_checked) {
       return true;
     }
+    const AppIdentity& app = l.app;
     static const AppIdentity local = local_mpi_library();
     const Status built = m_handles.build(app, local);
     if (!built.ok()) {
@@ -505,6 +514,12 @@ class Proxy {
     }
     m_library_checked = true;
     m_memory.map_arena(app);
+    // Writes to the arena tracked, for a migration's pre-copy: the application hands
+    // its tracker over before its next call.
+    if (m_memory.arena() != nullptr && precopy().set_arena(m_app.app, app.arena_fd, app.arena_base,
+                                                           m_memory.arena(), app.arena_bytes)) {
+      l.tracker_wanted.store(1, std::memory_order_relaxed);
+    }
     return true;
   }
 
@@ -567,6 +582,7 @@ void record_migration(const Restore& restore, const CheckpointRecord& mine) {
   set_text(r.kind, "migration");
   r.epoch = mine.epoch;
   r.decision_ms = m.decision_ms;
+  r.predump_ms = m.precopy_ms;
   r.quiesce_ms = m.quiesce_ms;
   r.dump_ms = m.dump_ms;
   r.write_ms = std::max(0.0, m.total_ms - m.quiesce_ms - m.dump_ms);
@@ -769,6 +785,18 @@ Result<pid_t> start_application(const std::vector<std::string>& program, const s
   if (pid.ok()) {
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
+    // A migration's pre-copied arena: in place before the application goes on.
+    const std::uint64_t t0 = monotonic_ns();
+    const bool precopied =
+        std::filesystem::exists(std::filesystem::path(images) / k_arena_image_file, ec);
+    if (Status loaded = load_precopied_arena(images, pid.value()); !loaded.ok()) {
+      ::kill(pid.value(), SIGKILL);
+      return loaded.with_context("the pre-copied arena");
+    }
+    if (precopied) {
+      logger("proxy")->info("the pre-copied arena loaded in {:.1f} ms",
+                            static_cast<double>(monotonic_ns() - t0) * 1e-6);
+    }
   }
   return pid;
 }
@@ -989,6 +1017,20 @@ int run(int argc, char** argv) {
     proxy.remove_channel();
     std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");
     return 70;
+  }
+  if (restore) {
+    // Every rank back before the first collective (the control's communicator, the
+    // rebuild), waited for without spinning: a rank whose application is still being
+    // restored (a migration's moved ones: their arenas loaded) must not share the
+    // cores with ranks that busy-wait in MPI.
+    MPI_Request all_back = MPI_REQUEST_NULL;
+    PMPI_Ibarrier(app_world(), &all_back);
+    for (int done = 0; done == 0;) {
+      PMPI_Test(&all_back, &done, MPI_STATUS_IGNORE);
+      if (done == 0) {
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+      }
+    }
   }
   control().start(child, started.value().keeper, path);
   control().set_migration_leaver(

@@ -18,6 +18,7 @@
 #include "mpi/mpi_library.hpp"
 #include "mpi/runtime.hpp"
 #include "proxy/custom_exec.hpp"
+#include "proxy/precopy.hpp"
 #include "proxy/progress.hpp"
 #include "proxy/state.hpp"
 #include "util/clock.hpp"
@@ -385,6 +386,9 @@ void Control::poll(bool idle) {
 }
 
 void Control::look() {
+  if (!m_stopping) {
+    precopy().look_for_order(m_root, node_name(), m_rank);
+  }
   int flag = 0;
   MPI_Status status{};
   if (m_rank == 0) {
@@ -680,6 +684,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   double dump_ms = 0;
   double write_ms = 0;
   std::uint64_t bytes = 0;
+  bool precopied = false;  // a migration's pre-copied arena used
   if (ok == 0) {
     mine = fmt::format("ERROR: cannot create {}", dir);
   } else {
@@ -690,10 +695,16 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
       m_stdio_keys.push_back(
           fs::read_symlink(fmt::format("/proc/{}/fd/{}", m_app, fd), ec).string());
     }
-    Status dumped =
-        ec     ? errno_status("cannot create " + rank_dir, ec.value())
-        : dump ? m_criu->dump(m_app, (fs::path(dir) / rank_dir).string(), migration == nullptr)
-               : Status{};
+    // A migration's pre-copied arena: only what changed since goes into its image, the
+    // application is dumped without it.
+    const std::string images = (fs::path(dir) / rank_dir).string();
+    precopied = !ec && dump && migration != nullptr && precopy().finish(migration->state, images);
+    Status dumped = ec     ? errno_status("cannot create " + rank_dir, ec.value())
+                    : dump ? m_criu->dump(m_app, images, migration == nullptr)
+                           : Status{};
+    if (precopied && !dumped.ok()) {
+      precopy().undo(images);
+    }
     dump_ms = static_cast<double>(monotonic_ns() - t0) * 1e-6;
     if (dumped.ok()) {
       dumped = save_state(epoch, (fs::path(dir) / rank_dir / k_proxy_state_file).string());
@@ -733,8 +744,11 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   PMPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR,
                0, m_comm);
   double max_dump_ms = 0;
+  double precopy_ms = precopied ? precopy().copy_ms() : 0;
+  double max_precopy_ms = 0;
   std::uint64_t all_bytes = 0;
   PMPI_Reduce(&dump_ms, &max_dump_ms, 1, MPI_DOUBLE, MPI_MAX, 0, m_comm);
+  PMPI_Reduce(&precopy_ms, &max_precopy_ms, 1, MPI_DOUBLE, MPI_MAX, 0, m_comm);
   PMPI_Reduce(&bytes, &all_bytes, 1, MPI_UINT64_T, MPI_SUM, 0, m_comm);
   int written = 1;
   if (m_rank == 0) {
@@ -752,6 +766,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
       manifest.decision_ms =
           std::max(0.0, (wall_seconds() - migration->requested) * 1e3 -
                             static_cast<double>(monotonic_ns() - start_ns) * 1e-6);
+      manifest.precopy_ms = max_precopy_ms;
     }
     std::string failure;
     for (int r = 0; r < m_size && failure.empty(); ++r) {

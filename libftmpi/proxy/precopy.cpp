@@ -1,0 +1,416 @@
+#include "proxy/precopy.hpp"
+
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <csignal>
+#include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "channel/channel.hpp"
+#include "ckpt/write_tracker.hpp"
+#include "util/clock.hpp"
+#include "util/files.hpp"
+#include "util/log.hpp"
+
+namespace ftmpi {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Pieces the copy thread checks for a cancel between.
+constexpr std::uint64_t k_piece = std::uint64_t{64} << 20;
+// Rounds of copying what was written during the previous one, while that is large.
+constexpr int k_rounds = 3;
+constexpr std::uint64_t k_small_round = std::uint64_t{16} << 20;
+// The tracked part of the arena: its data's end and this much more, in 2 MiB steps
+// (one page table each).
+constexpr std::uint64_t k_track_slack = std::uint64_t{64} << 20;
+constexpr std::uint64_t k_track_align = std::uint64_t{2} << 20;
+
+void close_fd(int& fd) noexcept {
+  if (fd >= 0) {
+    ::close(fd);
+    fd = -1;
+  }
+}
+
+// Whether every thread of `pid` is stopped, waiting up to 2 s.
+bool wait_stopped(pid_t pid) {
+  const std::uint64_t give_up = monotonic_ns() + 2'000'000'000ULL;
+  while (monotonic_ns() < give_up) {
+    bool all = true;
+    std::error_code ec;
+    for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+      std::ifstream in(task.path() / "stat");
+      std::string line;
+      std::getline(in, line);
+      const std::size_t paren = line.rfind(") ");
+      const char state = paren == std::string::npos ? '?' : line[paren + 2];
+      all = all && (state == 'T' || state == 't');
+    }
+    if (all && !ec) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(1));
+  }
+  return false;
+}
+
+// Whether `pid` has child processes (their private copies of the arena would change
+// with it: such an application is dumped whole).
+bool has_children(pid_t pid) {
+  std::error_code ec;
+  for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    std::ifstream in(task.path() / "children");
+    std::string child;
+    if (in >> child) {
+      return true;
+    }
+  }
+  return false;
+}
+
+std::uint64_t total(const std::vector<ByteRange>& ranges) {
+  std::uint64_t sum = 0;
+  for (const ByteRange& r : ranges) {
+    sum += r.second - r.first;
+  }
+  return sum;
+}
+
+}  // namespace
+
+Precopy::~Precopy() {
+  release();
+}
+
+bool Precopy::set_arena(pid_t app, int app_fd, std::uint64_t app_base, std::byte* mapped,
+                        std::uint64_t bytes) noexcept {
+  release();
+  m_app = app;
+  m_app_base = app_base;
+  m_mapped = mapped;
+  m_bytes = bytes;
+  m_memfd = ::open(fmt::format("/proc/{}/fd/{}", app, app_fd).c_str(), O_RDWR | O_CLOEXEC);
+  m_own_pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  m_app_pagemap = ::open(fmt::format("/proc/{}/pagemap", app).c_str(), O_RDONLY | O_CLOEXEC);
+  auto own = track_writes(mapped, bytes);
+  if (own.ok() && m_memfd >= 0 && m_own_pagemap >= 0 && m_app_pagemap >= 0) {
+    m_own_uffd = own.value();
+    return true;
+  }
+  logger("proxy")->info(
+      "migrations of this rank copy its arena during the downtime: {}",
+      own.ok() ? std::string("its pagemap cannot be read") : own.status().message());
+  if (own.ok()) {
+    ::close(own.value());
+  }
+  release();
+  return false;
+}
+
+bool Precopy::adopt(int remote_fd) noexcept {
+  const int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, m_app, 0));
+  const int fd = pidfd < 0 ? -1 : static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, remote_fd, 0));
+  const int err = errno;
+  if (pidfd >= 0) {
+    ::close(pidfd);
+  }
+  if (fd < 0) {
+    logger("proxy")->info("the application's write tracker cannot be taken over: {}",
+                          std::strerror(err));
+    return false;
+  }
+  close_fd(m_app_uffd);
+  m_app_uffd = fd;
+  return true;
+}
+
+Status Precopy::scan(std::vector<ByteRange>& written) noexcept {
+  Status s = scan_written(m_app_pagemap, m_app_base, m_tracked, written);
+  if (s.ok()) {
+    s = scan_written(m_own_pagemap, reinterpret_cast<std::uintptr_t>(m_mapped), m_tracked, written);
+  }
+  if (s.ok()) {
+    try {
+      merge_ranges(written);
+    } catch (...) {
+      return internal_error("out of memory");
+    }
+  }
+  return s;
+}
+
+Status Precopy::copy_cancellable(const std::vector<ByteRange>& ranges) {
+  for (const ByteRange& r : ranges) {
+    for (std::uint64_t at = r.first; at < r.second; at += k_piece) {
+      if (m_cancel.load(std::memory_order_relaxed)) {
+        return Status(StatusCode::timeout, "cancelled");
+      }
+      if (Status s = m_writer.copy(m_memfd, {{at, std::min(r.second, at + k_piece)}}); !s.ok()) {
+        return s;
+      }
+    }
+  }
+  return {};
+}
+
+void Precopy::run(std::string image, std::string marker) noexcept {
+  const std::uint64_t t0 = monotonic_ns();
+  std::uint64_t last_round = 0;
+  int rounds = 0;
+  Status s = [&]() -> Status {
+    // Tracked: the arena up to the end of its data now (the reserve is the machine's
+    // memory: protecting all of it would cost page tables for all of it); data beyond
+    // is copied whole at the final dump.
+    try {
+      const std::vector<ByteRange> data = file_extents(m_memfd, m_bytes, false);
+      const std::uint64_t end = data.empty() ? 0 : data.back().second;
+      m_tracked = std::min(
+          m_bytes, (end + k_track_slack + k_track_align - 1) / k_track_align * k_track_align);
+    } catch (...) {
+      return internal_error("out of memory listing the arena's data");
+    }
+    std::vector<ByteRange> written;
+    if (Status started = scan(written); !started.ok()) {  // the tracking starts here
+      return started;
+    }
+    auto writer = ArenaImageWriter::create(image, m_bytes);
+    if (!writer.ok()) {
+      return writer.status();
+    }
+    m_writer = std::move(writer.value());
+    try {
+      if (Status copied = copy_cancellable(file_extents(m_memfd, m_bytes, false)); !copied.ok()) {
+        return copied;
+      }
+    } catch (...) {
+      return internal_error("out of memory listing the arena's data");
+    }
+    const std::uint64_t first_pass = m_writer.data_bytes();
+    // What was written meanwhile, again while that is much.
+    for (rounds = 1; rounds <= k_rounds; ++rounds) {
+      written.clear();
+      if (Status scanned = scan(written); !scanned.ok()) {
+        return scanned;
+      }
+      last_round = total(written);
+      if (Status copied = copy_cancellable(written); !copied.ok()) {
+        return copied;
+      }
+      if (last_round < k_small_round) {
+        break;
+      }
+      // Rewritten about as fast as it is copied: the final dump would copy it all again.
+      if (last_round * 2 > first_pass) {
+        return unsupported(fmt::format(
+            "the application rewrote {:.0f} of its {:.0f} MiB during the last copy: a pre-copy "
+            "would not shorten the downtime",
+            static_cast<double>(last_round) / 1048576.0,
+            static_cast<double>(first_pass) / 1048576.0));
+      }
+    }
+    return {};
+  }();
+  const double seconds = static_cast<double>(monotonic_ns() - t0) * 1e-9;
+  if (s.ok()) {
+    m_copy_ms = seconds * 1e3;
+    m_ready.store(true);
+    logger("proxy")->info(
+        "pre-copy: {:.1f} MiB of the arena copied in {:.2f} s ({} rounds, the "
+        "last {:.1f} MiB)",
+        static_cast<double>(m_writer.data_bytes()) / 1048576.0, seconds, rounds,
+        static_cast<double>(last_round) / 1048576.0);
+    (void)write_file_atomically(marker + ".done",
+                                fmt::format("{} {:.3f}\n", m_writer.data_bytes(), seconds));
+  } else if (!m_cancel.load()) {
+    logger("proxy")->info("no pre-copy: {}", s.message());
+    (void)write_file_atomically(marker + ".failed", s.message() + "\n");
+  }
+  m_over.store(true);
+}
+
+void Precopy::stop_copy() noexcept {
+  m_cancel.store(true);
+  if (m_thread.joinable()) {
+    m_thread.join();
+  }
+  m_cancel.store(false);
+  m_ready.store(false);
+  m_over.store(false);
+  (void)m_writer.close();
+  if (!m_image.empty()) {
+    ::unlink(m_image.c_str());
+    m_image.clear();
+  }
+  m_state.clear();
+}
+
+void Precopy::look_for_order(const std::string& root, const std::string& node, int rank) noexcept {
+  const double now = wall_seconds();
+  if (root.empty() || now - m_last_look < 0.1) {
+    return;
+  }
+  m_last_look = now;
+  try {
+    std::ifstream in(fs::path(root) / k_precopy_order_file);
+    std::string from;
+    std::string state;
+    if (!(in >> from >> state)) {
+      if (!m_state.empty()) {
+        stop_copy();  // withdrawn: the migration was abandoned or is over
+      }
+      return;
+    }
+    if (from != node || state == m_state) {
+      return;
+    }
+    stop_copy();
+    m_state = state;
+    const fs::path dir = fs::path(root) / k_precopy_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    const std::string marker = (dir / fmt::format("rank-{}", rank)).string();
+    std::string why;
+    if (!tracking()) {
+      why = "the writes to this rank's arena are not tracked (docs/migration.md, \"Pre-copy\")";
+    } else if (has_children(m_app)) {
+      why = "the application has child processes";
+    }
+    if (!why.empty()) {
+      (void)write_file_atomically(marker + ".failed", why + "\n");
+      return;
+    }
+    m_image = marker + ".img";
+    m_thread = std::thread(&Precopy::run, this, m_image, marker);
+  } catch (...) {  // out of memory, no thread: no pre-copy
+    m_state.clear();
+  }
+}
+
+bool Precopy::finish(const std::string& state, const std::string& rank_dir) noexcept {
+  if (state.empty() || state != m_state || !m_thread.joinable()) {
+    return false;
+  }
+  if (!m_ready.load()) {
+    if (!m_over.load()) {
+      logger("proxy")->warn("pre-copy not complete at the final dump: the arena is dumped whole");
+    }
+    stop_copy();
+    return false;
+  }
+  m_thread.join();
+  const std::uint64_t t0 = monotonic_ns();
+  if (::kill(m_app, SIGSTOP) != 0 || !wait_stopped(m_app)) {
+    ::kill(m_app, SIGCONT);
+    logger("proxy")->warn("pre-copy not used: the application did not stop");
+    stop_copy();
+    return false;
+  }
+  std::vector<ByteRange> written;
+  const std::string final_image = (fs::path(rank_dir) / k_arena_image_file).string();
+  Status s = scan(written);
+  try {  // and everything past the tracked part
+    for (const ByteRange& r : file_extents(m_memfd, m_bytes, false)) {
+      if (r.second > m_tracked) {
+        written.emplace_back(std::max(r.first, m_tracked), r.second);
+      }
+    }
+  } catch (...) {
+    s = internal_error("out of memory listing the arena's data");
+  }
+  if (s.ok()) {
+    s = m_writer.copy(m_memfd, written);
+  }
+  if (s.ok()) {
+    s = m_writer.copy_holes(m_memfd);
+  }
+  if (s.ok()) {
+    s = m_writer.close();
+  }
+  if (s.ok() && ::rename(m_image.c_str(), final_image.c_str()) != 0) {
+    s = errno_status("cannot move the pre-copied arena into " + rank_dir, errno);
+  }
+  if (s.ok() && ::fallocate(m_memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, 0,
+                            static_cast<off_t>(m_bytes)) != 0) {
+    s = errno_status("cannot empty the arena", errno);
+    ::unlink(final_image.c_str());
+  }
+  if (!s.ok()) {
+    ::kill(m_app, SIGCONT);
+    logger("proxy")->warn("pre-copy not used: {}", s.message());
+    stop_copy();
+    return false;
+  }
+  m_image.clear();
+  logger("proxy")->info("pre-copy: {:.1f} MiB written since, added in {:.1f} ms",
+                        static_cast<double>(total(written)) / 1048576.0,
+                        static_cast<double>(monotonic_ns() - t0) * 1e-6);
+  return true;
+}
+
+void Precopy::undo(const std::string& rank_dir) noexcept {
+  const std::string image = (fs::path(rank_dir) / k_arena_image_file).string();
+  const Status loaded = load_arena_image(image, m_memfd);
+  if (loaded.ok()) {
+    ::kill(m_app, SIGCONT);
+  } else {
+    // Its memory is gone: it must not compute on.  The job goes back to a checkpoint.
+    logger("proxy")->error("the application's arena cannot be filled again ({}): it is killed",
+                           loaded.message());
+    ::kill(m_app, SIGKILL);
+  }
+  ::unlink(image.c_str());
+  stop_copy();
+  release();  // no pre-copy from now on: the tracking is not to be trusted
+}
+
+void Precopy::release() noexcept {
+  stop_copy();
+  close_fd(m_app_uffd);
+  close_fd(m_own_uffd);
+  close_fd(m_app_pagemap);
+  close_fd(m_own_pagemap);
+  close_fd(m_memfd);
+}
+
+Precopy& precopy() noexcept {
+  static Precopy p;
+  return p;
+}
+
+Status load_precopied_arena(const std::string& rank_dir, pid_t app) {
+  const fs::path image = fs::path(rank_dir) / k_arena_image_file;
+  std::error_code ec;
+  if (!fs::exists(image, ec)) {
+    return {};
+  }
+  // Where the arena is in the application: its identity in the saved channel.
+  AppIdentity identity;
+  std::ifstream channel(fs::path(rank_dir) / "channel.bin", std::ios::binary);
+  channel.seekg(static_cast<std::streamoff>(offsetof(ChannelLayout, app)));
+  if (!channel.read(reinterpret_cast<char*>(&identity), sizeof identity)) {
+    return corrupt(fmt::format("{}/channel.bin is too short", rank_dir));
+  }
+  const int memfd =
+      ::open(fmt::format("/proc/{}/fd/{}", app, identity.arena_fd).c_str(), O_RDWR | O_CLOEXEC);
+  if (memfd < 0) {
+    return errno_status("cannot open the restored application's arena", errno);
+  }
+  Status loaded = load_arena_image(image.string(), memfd);
+  ::close(memfd);
+  if (loaded.ok()) {
+    ::kill(app, SIGCONT);
+  }
+  return loaded;
+}
+
+}  // namespace ftmpi
