@@ -47,33 +47,26 @@ struct pm_scan_arg {  // NOLINT(readability-identifier-naming): the kernel's nam
 
 namespace ftmpi {
 
-Result<int> track_writes(void* base, std::uint64_t bytes) noexcept {
+int track_writes(void* base, std::uint64_t bytes) noexcept {
   // User-mode faults only: allowed without privilege, and asynchronous protection never
   // hands a fault to a handler anyway.
   const int fd =
       static_cast<int>(::syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY));
   if (fd < 0) {
-    return errno_status("userfaultfd", errno);
+    return -errno;
   }
   uffdio_api api{};
   api.api = UFFD_API;
   api.features =
       UFFD_FEATURE_WP_ASYNC | UFFD_FEATURE_WP_UNPOPULATED | UFFD_FEATURE_WP_HUGETLBFS_SHMEM;
-  if (::ioctl(fd, UFFDIO_API, &api) != 0) {
-    const int err = errno;
-    ::close(fd);
-    errno = err;
-    return errno_status("asynchronous write protection (Linux 6.7 or later)", err);
-  }
   uffdio_register reg{};
   reg.range.start = reinterpret_cast<std::uintptr_t>(base);
   reg.range.len = bytes;
   reg.mode = UFFDIO_REGISTER_MODE_WP;
-  if (::ioctl(fd, UFFDIO_REGISTER, &reg) != 0) {
+  if (::ioctl(fd, UFFDIO_API, &api) != 0 || ::ioctl(fd, UFFDIO_REGISTER, &reg) != 0) {
     const int err = errno;
     ::close(fd);
-    errno = err;
-    return errno_status("write protection of the arena", err);
+    return -err;
   }
   return fd;
 }

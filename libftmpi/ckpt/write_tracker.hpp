@@ -27,10 +27,11 @@ namespace ftmpi {
 using ByteRange = std::pair<std::uint64_t, std::uint64_t>;
 
 // A userfaultfd of this process with [base, base + bytes) registered for asynchronous
-// write protection (nothing is protected yet); its descriptor (close-on-exec), or an
-// error: the kernel lacks the features (before 6.7), or the range is registered with
-// another userfaultfd already (errno is EBUSY then).  Never throws.
-Result<int> track_writes(void* base, std::uint64_t bytes) noexcept;
+// write protection (nothing is protected yet): its descriptor (close-on-exec), or -errno:
+// -EINVAL where the kernel lacks the features (before 6.7), -EBUSY where the range is
+// registered with another userfaultfd already.  No allocation: the application side
+// calls it.
+int track_writes(void* base, std::uint64_t bytes) noexcept;
 
 // Scans the pages of [base, base + bytes) of the process whose pagemap is `pagemap_fd`
 // (/proc/PID/pagemap, or /proc/self/pagemap) and protects them all again: the pages

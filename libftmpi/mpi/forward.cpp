@@ -95,21 +95,23 @@ void offer_tracker(ChannelLayout& l) noexcept {
   if (now < retry_at) {
     return;
   }
-  auto fd = track_writes(reinterpret_cast<void*>(g_arena_base), g_arena_bytes);
-  if (!fd.ok()) {
-    if (errno == EBUSY) {
+  // The arena's address, as libftmpi-arena gives it.
+  auto* base = reinterpret_cast<void*>(g_arena_base);  // NOLINT(performance-no-int-to-ptr)
+  const int fd = track_writes(base, g_arena_bytes);
+  if (fd < 0) {
+    if (fd == -EBUSY) {
       retry_at = now + 100'000'000;
     } else {
       l.tracker_wanted.store(2, std::memory_order_relaxed);
     }
     return;
   }
-  l.tracker_fd = fd.value();
+  l.tracker_fd = fd;
   l.call = k_call_tracker;
   l.word_count = 0;
   l.error[0] = '\0';
   const bool answered = g_channel.call(k_proxy_grace_ns);
-  ::close(fd.value());
+  ::close(fd);
   if (!answered) {
     proxy_gone();
   }

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <csignal>
 #include <cstddef>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <thread>
@@ -102,16 +103,20 @@ bool Precopy::set_arena(pid_t app, int app_fd, std::uint64_t app_base, std::byte
   m_memfd = ::open(fmt::format("/proc/{}/fd/{}", app, app_fd).c_str(), O_RDWR | O_CLOEXEC);
   m_own_pagemap = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
   m_app_pagemap = ::open(fmt::format("/proc/{}/pagemap", app).c_str(), O_RDONLY | O_CLOEXEC);
-  auto own = track_writes(mapped, bytes);
-  if (own.ok() && m_memfd >= 0 && m_own_pagemap >= 0 && m_app_pagemap >= 0) {
-    m_own_uffd = own.value();
+  const int own = track_writes(mapped, bytes);
+  if (own >= 0 && m_memfd >= 0 && m_own_pagemap >= 0 && m_app_pagemap >= 0) {
+    m_own_uffd = own;
     return true;
   }
-  logger("proxy")->info(
-      "migrations of this rank copy its arena during the downtime: {}",
-      own.ok() ? std::string("its pagemap cannot be read") : own.status().message());
-  if (own.ok()) {
-    ::close(own.value());
+  try {
+    logger("proxy")->info(
+        "migrations of this rank copy its arena during the downtime: {}",
+        own >= 0 ? std::string("its pagemap cannot be read")
+                 : fmt::format("no write tracking (Linux 6.7 or later): {}", std::strerror(-own)));
+  } catch (...) {  // logging only
+  }
+  if (own >= 0) {
+    ::close(own);
   }
   release();
   return false;
@@ -163,7 +168,7 @@ Status Precopy::copy_cancellable(const std::vector<ByteRange>& ranges) {
   return {};
 }
 
-void Precopy::run(std::string image, std::string marker) noexcept {
+void Precopy::run(const std::string& image, const std::string& marker) noexcept {
   const std::uint64_t t0 = monotonic_ns();
   std::uint64_t last_round = 0;
   int rounds = 0;

@@ -67,7 +67,7 @@ class Precopy {
   void release() noexcept;
 
  private:
-  void run(std::string image, std::string marker) noexcept;
+  void run(const std::string& image, const std::string& marker) noexcept;
   void stop_copy() noexcept;
   Status scan(std::vector<ByteRange>& written) noexcept;
   Status copy_cancellable(const std::vector<ByteRange>& ranges);

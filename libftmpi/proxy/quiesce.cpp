@@ -805,9 +805,16 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
     } else {
       fs::remove_all(dir, ec);  // never leave a partial checkpoint that looks usable
       written = 0;
-      logger("proxy")->error(
-          "checkpoint {} failed, the job goes on (the previous checkpoint is intact): {}", epoch,
-          failure);
+      if (migration) {
+        logger("proxy")->error(
+            "migration of node {} failed, the job goes on where it is (tried "
+            "again): {}",
+            migration->from, failure);
+      } else {
+        logger("proxy")->error(
+            "checkpoint {} failed, the job goes on (the previous checkpoint is intact): {}", epoch,
+            failure);
+      }
     }
   }
   PMPI_Bcast(&written, 1, MPI_INT, 0, m_comm);

@@ -37,6 +37,9 @@ def main():
                    help="the trace of a migration's new MPI layer: the job's migration record "
                         "with every phase and the downtime, and each rank's own (MOVED ranks "
                         "restored, the others re-attached)")
+    p.add_argument("--precopied", action="store_true",
+                   help="with --migrated-in: the migration's arenas were pre-copied (its "
+                        "pre-dump phase took time)")
     p.add_argument("--migrated-out", action="store_true",
                    help="the trace of a migration's old MPI layer: each rank's part")
     p.add_argument("--mode", help="the /job mode attribute")
@@ -137,6 +140,8 @@ def main():
                               "resume_ms", "total_ms"):
                     check(m[phase] > 0, f"the migration has no {phase}")
                 check(m["bytes"] > 0, "the migration moved no bytes")
+                if a.precopied:
+                    check(m["predump_ms"] > 0, "the migration's arenas were not pre-copied")
                 parts = sum(m[p] for p in ("quiesce_ms", "dump_ms", "write_ms", "relaunch_ms",
                                            "restore_ms", "rebuild_ms", "resume_ms"))
                 check(abs(parts - m["total_ms"]) < 1 + 1e-3 * m["total_ms"],

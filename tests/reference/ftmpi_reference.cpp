@@ -164,8 +164,11 @@ std::uint64_t splitmix(std::uint64_t z) {
   return z ^ (z >> 31U);
 }
 
-int memhog(long mib, long iters, long ranks) {
+int memhog(long mib, long write_mib, long iters, long ranks) {
   const std::size_t words = static_cast<std::size_t>(mib) * (1024 * 1024 / 8);
+  const std::size_t written = write_mib > 0 && write_mib < mib
+                                  ? static_cast<std::size_t>(write_mib) * (1024 * 1024 / 8)
+                                  : words;
   std::vector<std::uint64_t> totals(static_cast<std::size_t>(iters), 0);
   std::vector<std::uint64_t> memory(words);
   for (long rank = 0; rank < ranks; ++rank) {
@@ -178,7 +181,9 @@ int memhog(long mib, long iters, long ranks) {
       for (std::size_t w = 0; w < words; ++w) {
         std::uint64_t v = memory[w] * 0x9e3779b97f4a7c15ULL + salt;
         v ^= v >> 29U;
-        memory[w] = v;
+        if (w < written) {
+          memory[w] = v;
+        }
         local += v * (2 * static_cast<std::uint64_t>(w) + 1);
       }
       totals[static_cast<std::size_t>(it)] += local;
@@ -199,6 +204,7 @@ int run(int argc, char** argv) {
   long iters = 0;
   long tasks = 64;
   long mib = 64;
+  long write_mib = 0;
   long ranks = 1;
   long sleep_ms = 0;  // accepted for symmetry with the applications; ignored
 
@@ -217,6 +223,7 @@ int run(int argc, char** argv) {
   frm->add_option("-s,--sleep-ms", sleep_ms);
   auto* mem = app.add_subcommand("memhog", "memory rewriter");
   mem->add_option("-m,--mib", mib)->default_val(64);
+  mem->add_option("-w,--write-mib", write_mib)->default_val(0);
   mem->add_option("-i,--iters", iters)->default_val(10);
   mem->add_option("-s,--sleep-ms", sleep_ms);
   mem->add_option("--ranks", ranks, "rank count of the MPI run")->required();
@@ -231,7 +238,7 @@ int run(int argc, char** argv) {
   if (frm->parsed()) {
     return farm(tasks, n, iters);
   }
-  return memhog(mib, iters, ranks);
+  return memhog(mib, write_mib, iters, ranks);
 }
 
 }  // namespace

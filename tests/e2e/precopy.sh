@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# A migration's pre-copy (docs/migration.md, "Pre-copy").  memhog on 4 ranks over 2
+# simulated nodes (2 spares), node n2 moved to a spare while it runs:
+#  1. rewriting 8 of its 96 MiB per rank each iteration: both ranks of n2 have their
+#     arenas copied while the job runs, the final dump adds what was written since, the
+#     restore loads the image, and the trace's migration has a pre-dump phase;
+#  2. rewriting all of its 128 MiB without a pause (2 ranks, one per node): the
+#     pre-copy gives up (it would copy everything again) and says so; the arena goes
+#     with the dump;
+#  3. --no-precopy: nothing copied beforehand;
+#  4. the final dump fails once (a criu that refuses it): the arena, emptied for the
+#     dump, is put back, the application goes on, and the migration, tried again,
+#     dumps it whole.
+# Each time the serial reference's checksum in the end.  Needs root.
+source "$(dirname "$0")/lib.sh"
+name=p$$
+use_cluster "$name"
+L=("$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --sample-interval 0.2)
+
+# run CASE RANKS "MEMHOG ARGS" [LAUNCH OPTION...]: the job up on RANKS ranks (half on
+# each node), n2's migration asked for after 3 s, the job to its end with the reference
+# checksum.
+run() {
+  local case=$1 ranks=$2
+  local args
+  read -r -a args <<<"$3"
+  shift 3
+  expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 2 --cpus "$((ranks / 2))"
+  FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir "$case.ck" --trace "$case.h5" "$@" -np "$ranks" \
+    "$BIN/memhog" "${args[@]}" >"$case.out" 2>"$case.err" &
+  local job=$! rc=0
+  sleep 3
+  expect_exit 0 "$BIN/ftmpi-ctl" migrate --job "$case.ck" --node "$name-n2" --to "$name-n3"
+  wait "$job" || rc=$?
+  [[ $rc -eq 0 ]] || { cat "$case.err"; fail "$case: the job exited $rc"; }
+  local want got
+  want=$(reference_checksum memhog "$ranks" "${args[@]}")
+  got=$(checksum_of "$case.out")
+  [[ $got == "$want" ]] || { cat "$case.err"; fail "$case: checksum $got, reference $want"; }
+  expect_in "$case.err" "node $name-n2 -> $name-n3: ranks"
+  ! ls -d "$case".ck/migration-* "$case".ck/precopy >/dev/null 2>&1 ||
+    fail "$case: a migration's state or pre-copy was left over"
+  expect_exit 0 "$C" down --name "$name"
+}
+
+hot="-m 96 -w 8 -i 60 --sleep-ms 120"
+run hot 4 "$hot"
+expect_in hot.err "2 arenas pre-copied"
+[[ $(grep -c "pre-copy: .* MiB written since, added in" hot.err) -eq 2 ]] ||
+  { cat hot.err; fail "hot: the final dump did not add what was written since, twice"; }
+# What each moving rank rewrote since the copy is really there: some MiB, not none.
+grep -q "pre-copy: [1-9][0-9.]* MiB written since" hot.err ||
+  { cat hot.err; fail "hot: no rank rewrote anything during the migration"; }
+[[ $(grep -c "the pre-copied arena loaded in" hot.err) -eq 2 ]] ||
+  { cat hot.err; fail "hot: the images were not loaded on the spare"; }
+"${CHECK_TRACE[@]}" hot.migration1.h5 --ranks 4 --interval 0.2 --complete --mode transparent \
+  --migrated-in 2 --precopied || fail "hot: the trace after the migration"
+pass "pre-copy: the arenas copied beforehand, only what changed at the dump"
+
+run all 2 "-m 128 -i 600"
+expect_in all.err "rank 1 not pre-copied (the application rewrote"
+expect_in all.err "a pre-copy would not shorten the downtime"
+! grep -q "the pre-copied arena loaded" all.err || fail "all: a pre-copy was used"
+pass "pre-copy: given up for an application that rewrites everything, dumped whole"
+
+run off 4 "$hot" --no-precopy
+! grep -q "pre-copy" off.err || { cat off.err; fail "off: a pre-copy with --no-precopy"; }
+pass "--no-precopy: nothing copied beforehand"
+
+# A criu that refuses every dump of an application whose arena was pre-copied (its
+# image is in the dump's folder); the migration tried again has none.
+real=$(FTMPI_LOG_LEVEL=debug "$BIN/ftmpi-launch" --allow-run-as-root --dry-run -np 1 /bin/true \
+  2>&1 >/dev/null | sed -n 's/.*CRIU: \([^ ]*\) .*/\1/p')
+[[ -n $real ]] || real=/opt/ftmpi/criu/bin/criu
+cat >refusing-criu <<EOF
+#!/bin/bash
+if [[ \$1 == dump ]]; then
+  dir=\$(for ((i = 1; i < \$#; i++)); do [[ \${!i} == -D ]] && { j=\$((i + 1)); echo "\${!j}"; }; done)
+  if [[ -e \$dir/arena.img ]]; then
+    echo "\$dir" >>$PWD/refused
+    echo "Error (injected): this dump is refused" >"\$dir/dump.log"
+    exit 1
+  fi
+fi
+exec $real "\$@"
+EOF
+chmod +x refusing-criu
+FTMPI_CRIU=$PWD/refusing-criu run undo 4 "$hot"
+[[ $(wc -l <refused) -eq 2 ]] || { cat refused; fail "undo: not both pre-copied dumps refused"; }
+expect_in undo.err "this dump is refused"
+! grep -q "the pre-copied arena loaded" undo.err || fail "undo: the pre-copy was used after all"
+pass "a dump refused after the pre-copy: the arena put back, the migration dumps it whole"
