@@ -1,24 +1,27 @@
 #!/usr/bin/env bash
-# migrate.sh [-s "SIZES"] [BUILD_DIR]
+# migrate.sh [-s "SIZES"] [-w PART] [BUILD_DIR]
 # A migration's downtime against raw CRIU on the same process, for each memory size per
-# migrating rank (MiB, default "64 512 2048").  memhog (SIZE MiB per rank, all of it
-# rewritten every iteration) runs on 2 ranks over 2 simulated nodes (one rank each) and
-# a spare; `ftmpi-ctl migrate` moves node 2's rank to the spare, and the downtime is the
-# one the job's new rank 0 reports (from the quiesce's start until every rank goes on).
-# Twice per size: as ftmpi-launch does by default (the next MPI layer started before
-# the quiesce, while the job runs on) and with --no-prelaunch (the MPI layer relaunched
-# after the dump, its start inside the downtime).  Then, on the migrated application
-# process, `criu dump` and `criu restore` of the same images, timed and added.  Prints
-# the three and the ratios.  CRIU's pre-copy (pre-dump) needs the kernel's dirty-page
-# tracking: where `criu check --feature mem_dirty_track` fails it says so.
-# Target (migration issue): downtime below 1 s for 512 MiB.  Needs root and cgroup v1
-# (ftmpi-cluster).
+# migrating rank (MiB, default "64 512 2048").  memhog (SIZE MiB per rank, 1/PART of it
+# rewritten every iteration, default 8; 1: all of it) runs on 2 ranks over 2 simulated
+# nodes (one rank each) and a spare; `ftmpi-ctl migrate` moves node 2's rank to the
+# spare, and the downtime is the one the job's new rank 0 reports (from the quiesce's
+# start until every rank goes on).  Three times per size: as ftmpi-launch does by
+# default (the next MPI layer started and the rank's arena copied while the job runs
+# on, the final dump adding what changed since), with --no-precopy (the layer started
+# beforehand, the whole arena copied at the dump) and with --no-prelaunch (the MPI
+# layer relaunched after the dump, its start inside the downtime).  Then, on the
+# migrated application process, `criu dump` and `criu restore` of the same images,
+# timed and added.  Prints the four and the ratios to raw CRIU.
+# Target (migration issue): downtime with pre-copy below 1 s for 512 MiB.  Needs root
+# and cgroup v1 (ftmpi-cluster).
 set -euo pipefail
 sizes="64 512 2048"
-while getopts "s:h" opt; do
+part=8
+while getopts "s:w:h" opt; do
   case $opt in
     s) sizes=$OPTARG ;;
-    *) sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    w) part=$OPTARG ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -60,9 +63,7 @@ app_pid() {
 }
 ms_since() { awk -v a="$1" -v b="$(date +%s%N)" 'BEGIN { printf "%.1f", (b - a) / 1e6 }'; }
 
-precopy="pre-copy: not available here (no dirty-page tracking in this kernel)"
-"$criu" check --feature mem_dirty_track >/dev/null 2>&1 && precopy="pre-copy: not used (CRIU pre-dump)"
-echo "$precopy"
+echo "memhog rewrites 1/$part of its memory every iteration"
 
 # migrate SIZE [LAUNCH OPTION...]: the job up, rank 1's memory resident, node 2 moved
 # to the spare; sets $downtime (ms).  The job is left running on the spare.
@@ -72,7 +73,8 @@ migrate() {
   "$bin/ftmpi-cluster" up --name "$name" --nodes 2 --spares 1 --cpus 1 >/dev/null
   rm -rf ck
   setsid "$bin/ftmpi-launch" --allow-run-as-root --cluster "$name" --no-trace --ckpt-dir ck "$@" \
-    -np 2 "$bin/memhog" -m "$size" -i 1000000 --sleep-ms 200 >job.out 2>job.err &
+    -np 2 "$bin/memhog" -m "$size" -w "$((size / part))" -i 1000000 --sleep-ms 200 \
+    >job.out 2>job.err &
   job=$!
   # Until rank 1's memory is all there (resident).
   pid=""
@@ -91,6 +93,8 @@ migrate() {
   done
   line=$(grep "resumed on" job.err) || { cat job.err; exit 1; }
   downtime=$(sed -n 's/.*after \([0-9.]*\) s of downtime.*/\1/p' <<<"$line" | awk '{print $1 * 1000}')
+  # Why a pre-copy was not used, if it was not.
+  sed -n 's/.*not pre-copied (\(.*\)); .*/  (no pre-copy: \1)/p' job.err
 }
 # stop: the job and the cluster gone.
 stop() {
@@ -102,14 +106,17 @@ stop() {
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
 
-printf '%-10s %14s %14s %8s %14s %8s\n' "MiB/rank" "raw criu ms" "prelaunch ms" ratio \
-  "relaunch ms" ratio
+printf '%-10s %12s %12s %7s %14s %7s %12s %7s\n' "MiB/rank" "raw criu ms" "pre-copy ms" ratio \
+  "prelaunch ms" ratio "relaunch ms" ratio
 for size in $sizes; do
   migrate "$size" --no-prelaunch
   relaunched=$downtime
   stop
-  migrate "$size"
+  migrate "$size" --no-precopy
   prelaunched=$downtime
+  stop
+  migrate "$size"
+  precopied=$downtime
   # Raw CRIU on the migrated process: its dump (left running, so that the job can be
   # ended first: it would abort when its rank's application went), then, with the job
   # gone, its restore with its stdio pipes.
@@ -135,6 +142,7 @@ for size in $sizes; do
   kill -9 "$(cat raw/pid)" 2>/dev/null || true
   raw_ms=$(awk -v a="$dump_ms" -v b="$restore_ms" 'BEGIN { print a + b }')
   stop
-  printf '%-10s %14.1f %14.1f %8s %14.1f %8s\n' "$size" "$raw_ms" "$prelaunched" \
-    "$(ratio "$prelaunched" "$raw_ms")" "$relaunched" "$(ratio "$relaunched" "$raw_ms")"
+  printf '%-10s %12.1f %12.1f %7s %14.1f %7s %12.1f %7s\n' "$size" "$raw_ms" "$precopied" \
+    "$(ratio "$precopied" "$raw_ms")" "$prelaunched" "$(ratio "$prelaunched" "$raw_ms")" \
+    "$relaunched" "$(ratio "$relaunched" "$raw_ms")"
 done

@@ -100,7 +100,7 @@ struct CheckpointRecord {
   std::int64_t drained = 0;  // checkpoint: messages drained from the network by this rank
   // Schema version 3: the phases only a migration has.
   double decision_ms = 0;  // from the request (ftmpi-ctl, the predictor) to the quiesce
-  double predump_ms = 0;   // CRIU pre-dump while the application ran (0: none)
+  double predump_ms = 0;   // pre-copy of the arenas while the application ran (0: none)
   double transfer_ms = 0;  // images moved to the destination (0: on shared storage)
   double relaunch_ms = 0;  // the MPI layer ended and started again with the new node
   double resume_ms = 0;    // from the last rank rebuilt to every rank going on
