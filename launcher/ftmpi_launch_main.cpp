@@ -374,6 +374,9 @@ int launch(const std::vector<std::string>& args) {
                             restart_command.empty() ? shell_join(program_words) : restart_command));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_mode,
                             options.mode == LaunchMode::transparent ? "transparent" : "native"));
+  if (options.precopy) {
+    env.emplace_back("FTMPI_PRECOPY=1");  // the proxies track the arenas' writes
+  }
   // Settings of the whole job go to every rank.  What says where this node's sensors
   // are goes only when they all run on this node: elsewhere each node's own environment
   // says it (a simulated node's agent, a Slurm TaskProlog).
@@ -688,7 +691,7 @@ int launch(const std::vector<std::string>& args) {
   };
   // Whether every rank of the node left has its arena copied (or said why not).
   const auto precopy_over = [&] {
-    if (options.no_precopy) {
+    if (!options.precopy) {
       return true;
     }
     const auto ranks = std::count(job.rank_nodes.begin(), job.rank_nodes.end(), next.from);
@@ -805,7 +808,7 @@ int launch(const std::vector<std::string>& args) {
       next.layer = std::move(layer.value());
       // Meanwhile the proxies of the node left copy their arenas.
       withdraw_precopy();
-      if (!options.no_precopy) {
+      if (options.precopy) {
         (void)ftmpi::write_file_atomically(
             (ckpt_root / ftmpi::k_precopy_order_file).string(),
             fmt::format("{} {}\n", from, std::filesystem::path(next.state).filename().string()));

@@ -133,10 +133,11 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                "Migrations: start the next MPI layer only after the moving ranks were dumped\n"
                "(by default it starts first, while the job runs on, and the ranks move once\n"
                "it is up: a shorter downtime)");
-  app.add_flag("--no-precopy", options.no_precopy,
-               "Migrations: copy the moving ranks' memory only at the dump (by default, with\n"
-               "the next MPI layer started first, it is copied while the job runs on and the\n"
-               "dump adds only what changed since: a shorter downtime)");
+  app.add_flag("--precopy", options.precopy,
+               "Migrations: copy the moving ranks' memory (their arenas) while the job runs\n"
+               "on, with the next MPI layer started first, so that the dump adds only what\n"
+               "changed since: a shorter downtime for large memory (Linux 6.7 or later;\n"
+               "experimental, docs/migration.md \"Pre-copy\")");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
       ->check(CLI::Range(0.0, 1e9))

@@ -514,10 +514,11 @@ class Proxy {
     }
     m_library_checked = true;
     m_memory.map_arena(app);
-    // Writes to the arena tracked, for a migration's pre-copy: the application hands
-    // its tracker over before its next call.
-    if (m_memory.arena() != nullptr && precopy().set_arena(m_app.app, app.arena_fd, app.arena_base,
-                                                           m_memory.arena(), app.arena_bytes)) {
+    // Writes to the arena tracked, for a migration's pre-copy (ftmpi-launch --precopy):
+    // the application hands its tracker over before its next call.
+    if (m_memory.arena() != nullptr && std::getenv("FTMPI_PRECOPY") != nullptr &&  // NOLINT
+        precopy().set_arena(m_app.app, app.arena_fd, app.arena_base, m_memory.arena(),
+                            app.arena_bytes)) {
       l.tracker_wanted.store(1, std::memory_order_relaxed);
     }
     return true;

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A migration's pre-copy (docs/migration.md, "Pre-copy").  memhog on 4 ranks over 2
+# A migration's pre-copy (docs/migration.md, "Pre-copy"; ftmpi-launch --precopy).  memhog on 4 ranks over 2
 # simulated nodes (2 spares), node n2 moved to a spare while it runs:
 #  1. rewriting 8 of its 96 MiB per rank each iteration: both ranks of n2 have their
 #     arenas copied while the job runs, the final dump adds what was written since, the
@@ -7,7 +7,7 @@
 #  2. rewriting all of its 128 MiB without a pause (2 ranks, one per node): the
 #     pre-copy gives up (it would copy everything again) and says so; the arena goes
 #     with the dump;
-#  3. --no-precopy: nothing copied beforehand;
+#  3. without --precopy: nothing copied beforehand;
 #  4. the final dump fails once (a criu that refuses it): the arena, emptied for the
 #     dump, is put back, the application goes on, and the migration, tried again,
 #     dumps it whole.
@@ -44,7 +44,7 @@ run() {
 }
 
 hot="-m 96 -w 8 -i 60 --sleep-ms 120"
-run hot 4 "$hot"
+run hot 4 "$hot" --precopy
 expect_in hot.err "2 arenas pre-copied"
 [[ $(grep -c "pre-copy: .* MiB written since, added in" hot.err) -eq 2 ]] ||
   { cat hot.err; fail "hot: the final dump did not add what was written since, twice"; }
@@ -57,15 +57,15 @@ grep -q "pre-copy: [1-9][0-9.]* MiB written since" hot.err ||
   --migrated-in 2 --precopied || fail "hot: the trace after the migration"
 pass "pre-copy: the arenas copied beforehand, only what changed at the dump"
 
-run all 2 "-m 128 -i 600"
+run all 2 "-m 128 -i 600" --precopy
 expect_in all.err "rank 1 not pre-copied (the application rewrote"
 expect_in all.err "a pre-copy would not shorten the downtime"
 ! grep -q "the pre-copied arena loaded" all.err || fail "all: a pre-copy was used"
 pass "pre-copy: given up for an application that rewrites everything, dumped whole"
 
-run off 4 "$hot" --no-precopy
-! grep -q "pre-copy" off.err || { cat off.err; fail "off: a pre-copy with --no-precopy"; }
-pass "--no-precopy: nothing copied beforehand"
+run off 4 "$hot"
+! grep -q "pre-copy" off.err || { cat off.err; fail "off: a pre-copy without --precopy"; }
+pass "without --precopy: nothing copied beforehand"
 
 # A criu that refuses every dump of an application whose arena was pre-copied (its
 # image is in the dump's folder); the migration tried again has none.
@@ -85,7 +85,7 @@ fi
 exec $real "\$@"
 EOF
 chmod +x refusing-criu
-FTMPI_CRIU=$PWD/refusing-criu run undo 4 "$hot"
+FTMPI_CRIU=$PWD/refusing-criu run undo 4 "$hot" --precopy
 [[ $(wc -l <refused) -eq 2 ]] || { cat refused; fail "undo: not both pre-copied dumps refused"; }
 expect_in undo.err "this dump is refused"
 ! grep -q "the pre-copied arena loaded" undo.err || fail "undo: the pre-copy was used after all"

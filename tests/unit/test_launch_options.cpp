@@ -67,8 +67,8 @@ TEST(LaunchOptions, AllOptions) {
 TEST(LaunchOptions, MigrationsPrelaunchUnlessTurnedOff) {
   EXPECT_FALSE(options_of(parse({"-np", "1", "prog"})).no_prelaunch);
   EXPECT_TRUE(options_of(parse({"--no-prelaunch", "-np", "1", "prog"})).no_prelaunch);
-  EXPECT_FALSE(options_of(parse({"-np", "1", "prog"})).no_precopy);
-  EXPECT_TRUE(options_of(parse({"--no-precopy", "-np", "1", "prog"})).no_precopy);
+  EXPECT_FALSE(options_of(parse({"-np", "1", "prog"})).precopy);
+  EXPECT_TRUE(options_of(parse({"--precopy", "-np", "1", "prog"})).precopy);
 }
 
 TEST(LaunchOptions, TransparentModeParses) {
