@@ -509,10 +509,8 @@ NodeUsage node_usage(const SimCluster& cluster, const SimNode& node) {
   const fs::path dir = cluster.node_dir(node);
   const long pid = std::atol(read_file(fs::path(dir) / k_noded_pid_file).c_str());
   // Alive: a process that is no zombie ("pid (comm) S ...").
-  const std::string stat = pid > 0 ? read_file(fmt::format("/proc/{}/stat", pid)) : "";
-  const auto state = stat.rfind(") ");
-  if (state != std::string::npos && state + 2 < stat.size() && stat[state + 2] != 'Z' &&
-      stat[state + 2] != 'X') {
+  const char state = pid > 0 ? proc_state(fmt::format("/proc/{}/stat", pid)) : '?';
+  if (state != '?' && state != 'Z' && state != 'X') {
     usage.daemon = static_cast<pid_t>(pid);
   }
   usage.heartbeat_age = seconds_since_written((fs::path(dir) / k_noded_heartbeat_file).string());

@@ -375,7 +375,7 @@ int launch(const std::vector<std::string>& args) {
   env.push_back(fmt::format("{}={}", ftmpi::k_env_mode,
                             options.mode == LaunchMode::transparent ? "transparent" : "native"));
   if (options.precopy) {
-    env.emplace_back("FTMPI_PRECOPY=1");  // the proxies track the arenas' writes
+    env.push_back(fmt::format("{}=1", ftmpi::k_env_precopy));
   }
   // Settings of the whole job go to every rank.  What says where this node's sensors
   // are goes only when they all run on this node: elsewhere each node's own environment
@@ -831,10 +831,8 @@ int launch(const std::vector<std::string>& args) {
     const double waited = ftmpi::wall_seconds() - next.started;
     const bool up = count_ready() >= options.spec.ranks;
     if (up && (precopy_over() || waited > k_prelaunch_timeout_s)) {
-      log->info(
-          "migration of node {}: the next MPI layer is up and the arenas copied after "
-          "{:.2f} s; the ranks move",
-          next.from, waited);
+      log->info("migration of node {}: the next MPI layer is up{} after {:.2f} s; the ranks move",
+                next.from, options.precopy ? " and the arenas copied" : "", waited);
       report_precopy();
       order_migration();
       return;

@@ -171,14 +171,6 @@ Status ArenaImageWriter::copy(int memfd, const std::vector<ByteRange>& ranges) {
   return {};
 }
 
-Status ArenaImageWriter::copy_all(int memfd) {
-  try {
-    return copy(memfd, file_extents(memfd, m_arena_bytes, false));
-  } catch (...) {
-    return internal_error("out of memory listing the arena's data");
-  }
-}
-
 Status ArenaImageWriter::copy_holes(int memfd) {
   try {
     for (const ByteRange& h : file_extents(memfd, m_arena_bytes, true)) {

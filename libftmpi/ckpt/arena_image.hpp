@@ -33,18 +33,15 @@ class ArenaImageWriter {
 
   // A new image at `path` (replacing any) of an arena of `arena_bytes`.
   static Result<ArenaImageWriter> create(const std::string& path, std::uint64_t arena_bytes);
-  // Data of `memfd` (read with its file offsets): every range in `ranges`, or, with
-  // ranges empty, everything that is not a hole.  Holes inside `ranges` are copied as
-  // the zeros they read.
+  // Data of `memfd` (read with its file offsets): every range in `ranges` (all of its
+  // data: file_extents below).  Holes inside `ranges` are copied as the zeros they read.
   Status copy(int memfd, const std::vector<ByteRange>& ranges);
-  Status copy_all(int memfd);
   // A hole record for every hole of `memfd` now.
   Status copy_holes(int memfd);
   // Flushes and closes; the image is complete.
   Status close();
 
   [[nodiscard]] std::uint64_t data_bytes() const noexcept { return m_data_bytes; }
-  [[nodiscard]] bool is_open() const noexcept { return m_fd >= 0; }
 
  private:
   Status record(int memfd, std::uint64_t offset, std::uint64_t length);

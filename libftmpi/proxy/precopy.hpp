@@ -97,7 +97,7 @@ Precopy& precopy() noexcept;
 
 // The restore of a migration state whose rank dir `rank_dir` holds an arena image: the
 // image into the arena of the restored (stopped) application `app`, which then
-// continues.  Nothing to do (ok) without an image.
+// continues (the time it took logged).  Nothing to do (ok) without an image.
 Status load_precopied_arena(const std::string& rank_dir, pid_t app);
 
 }  // namespace ftmpi

@@ -516,7 +516,7 @@ class Proxy {
     m_memory.map_arena(app);
     // Writes to the arena tracked, for a migration's pre-copy (ftmpi-launch --precopy):
     // the application hands its tracker over before its next call.
-    if (m_memory.arena() != nullptr && std::getenv("FTMPI_PRECOPY") != nullptr &&  // NOLINT
+    if (m_memory.arena() != nullptr && std::getenv(k_env_precopy) != nullptr &&  // NOLINT
         precopy().set_arena(m_app.app, app.arena_fd, app.arena_base, m_memory.arena(),
                             app.arena_bytes)) {
       l.tracker_wanted.store(1, std::memory_order_relaxed);
@@ -531,12 +531,8 @@ class Proxy {
                  0 &&
              info.si_pid == 0;
     }
-    std::ifstream stat(fmt::format("/proc/{}/stat", m_app.keeper));
-    std::string pid;
-    std::string comm;
-    char state = 'X';
-    stat >> pid >> comm >> state;
-    return stat && state != 'Z' && state != 'X';
+    const char state = proc_state(fmt::format("/proc/{}/stat", m_app.keeper));
+    return state != '?' && state != 'Z' && state != 'X';
   }
 
   Channel m_channel;
@@ -787,16 +783,9 @@ Result<pid_t> start_application(const std::vector<std::string>& program, const s
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
     // A migration's pre-copied arena: in place before the application goes on.
-    const std::uint64_t t0 = monotonic_ns();
-    const bool precopied =
-        std::filesystem::exists(std::filesystem::path(images) / k_arena_image_file, ec);
     if (Status loaded = load_precopied_arena(images, pid.value()); !loaded.ok()) {
       ::kill(pid.value(), SIGKILL);
       return loaded.with_context("the pre-copied arena");
-    }
-    if (precopied) {
-      logger("proxy")->info("the pre-copied arena loaded in {:.1f} ms",
-                            static_cast<double>(monotonic_ns() - t0) * 1e-6);
     }
   }
   return pid;

@@ -744,7 +744,7 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   PMPI_Gatherv(mine.data(), length, MPI_CHAR, all.data(), lengths.data(), offsets.data(), MPI_CHAR,
                0, m_comm);
   double max_dump_ms = 0;
-  double precopy_ms = precopied ? precopy().copy_ms() : 0;
+  const double precopy_ms = precopied ? precopy().copy_ms() : 0;
   double max_precopy_ms = 0;
   std::uint64_t all_bytes = 0;
   PMPI_Reduce(&dump_ms, &max_dump_ms, 1, MPI_DOUBLE, MPI_MAX, 0, m_comm);

@@ -34,4 +34,12 @@ double seconds_since_written(const std::string& path) {
   return std::chrono::duration<double>(fs::file_time_type::clock::now() - written).count();
 }
 
+char proc_state(const std::string& stat_file) {
+  std::ifstream in(stat_file);
+  std::string line;
+  std::getline(in, line);
+  const std::size_t paren = line.rfind(") ");
+  return paren == std::string::npos || paren + 2 >= line.size() ? '?' : line[paren + 2];
+}
+
 }  // namespace ftmpi

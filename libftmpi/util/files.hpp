@@ -15,4 +15,9 @@ Status write_file_atomically(const std::string& path, std::string_view text);
 // Seconds since `path` was last written (a heartbeat's age); -1 if it does not exist.
 double seconds_since_written(const std::string& path);
 
+// The state letter of a /proc stat file (/proc/PID/stat, /proc/PID/task/TID/stat: "R",
+// "S", "T", "Z", ...; the field after the command, which may hold spaces), or '?' when
+// it cannot be read.
+char proc_state(const std::string& stat_file);
+
 }  // namespace ftmpi

@@ -38,6 +38,8 @@ inline constexpr const char* k_env_ckpt_keep = "FTMPI_CKPT_KEEP";
 inline constexpr const char* k_env_ckpt_interval = "FTMPI_CKPT_INTERVAL";
 // Set (to 1) when the job has spare nodes to migrate to (--cluster, --spares).
 inline constexpr const char* k_env_spares = "FTMPI_SPARES";
+// Set (to 1) with --precopy: the proxies track their arenas' writes for a pre-copy.
+inline constexpr const char* k_env_precopy = "FTMPI_PRECOPY";
 // The predictor's classifier: a model file, or "rules" for the rule-based fallback.
 inline constexpr const char* k_env_predictor_model = "FTMPI_PREDICTOR_MODEL";
 
