@@ -144,15 +144,14 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
                  node.c_str(), dir.c_str());
     return k_exit_usage;
   }
-  std::string dest = to;
-  for (const ftmpi::PoolNode& n : nodes.nodes()) {
-    if (n.role == ftmpi::NodeRole::spare && to.empty() && dest.empty() && nodes.alive(n)) {
-      dest = n.name;
-    }
-  }
-  const auto spare = std::find_if(
-      nodes.nodes().begin(), nodes.nodes().end(),
-      [&](const ftmpi::PoolNode& n) { return n.name == dest && n.role == ftmpi::NodeRole::spare; });
+  // No spare named: ftmpi-launch takes the healthiest that is up when the request comes
+  // ("-"); one must be up now.
+  const auto spare =
+      std::find_if(nodes.nodes().begin(), nodes.nodes().end(), [&](const ftmpi::PoolNode& n) {
+        return n.role == ftmpi::NodeRole::spare && (to.empty() ? nodes.alive(n) : n.name == to);
+      });
+  const std::string dest = to.empty() ? std::string("-") : to;
+  const std::string where = to.empty() ? std::string("the healthiest spare") : to;
   if (spare == nodes.nodes().end()) {
     std::fprintf(
         stderr, "ftmpi-ctl: %s\n",
@@ -162,7 +161,7 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     return to.empty() ? k_exit_temporary : k_exit_usage;
   }
   if (!nodes.alive(*spare)) {
-    std::fprintf(stderr, "ftmpi-ctl: the spare node %s is down\n", dest.c_str());
+    std::fprintf(stderr, "ftmpi-ctl: the spare node %s is down\n", to.c_str());
     return k_exit_temporary;
   }
   const int before = job.value().migrations;
@@ -176,13 +175,18 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     return k_exit_cannot_create;
   }
   if (wait <= 0) {
-    std::printf("migration of node %s to %s requested\n", node.c_str(), dest.c_str());
+    std::printf("migration of node %s to %s requested\n", node.c_str(), where.c_str());
     return 0;
   }
+  // The node that took the ranks: where the first rank of `node` runs now.
+  const auto first =
+      static_cast<std::size_t>(std::find(ranks.begin(), ranks.end(), node) - ranks.begin());
   return wait_for(dir, wait, "the migration", [&] {
     auto current = ftmpi::read_job_info(dir);
     if (current.ok() && current.value().migrations > before) {
-      std::printf("node %s migrated to %s\n", node.c_str(), dest.c_str());
+      const auto& now_on = current.value().rank_nodes;
+      std::printf("node %s migrated to %s\n", node.c_str(),
+                  first < now_on.size() ? now_on[first].c_str() : where.c_str());
       return true;
     }
     return false;
@@ -311,18 +315,15 @@ int status(const std::string& dir) {
     fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", "node", "role", "daemon", "processes",
                "risk score");
     // The predictor's failure-probability scores (docs/predictor.md): "NODE SCORE" lines.
-    std::map<std::string, std::string> scores;
-    std::ifstream risk(fs::path(dir) / "risk.txt");
-    for (std::string name, score; risk >> name >> score;) {
-      scores[name] = score;
-    }
+    const std::map<std::string, double> scores =
+        ftmpi::read_risk_scores((fs::path(dir) / ftmpi::k_risk_file).string());
     for (const ftmpi::PoolNode& node : nodes.nodes()) {
       const int processes = nodes.processes(node);
       const auto score = scores.find(node.name);
       fmt::print("{:<16} {:<9} {:<7} {:>9} {:>11}\n", node.name, ftmpi::role_name(node.role),
                  nodes.alive(node) ? "up" : "DOWN",
                  processes >= 0 ? std::to_string(processes) : std::string("-"),
-                 score != scores.end() ? score->second : std::string("-"));
+                 score != scores.end() ? fmt::format("{:.2f}", score->second) : std::string("-"));
     }
   }
   return 0;
@@ -345,7 +346,8 @@ int run(int argc, char** argv) {
   std::string to;
   mig->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");
   mig->add_option("--node", node, "The node to leave")->required()->type_name("NODE");
-  mig->add_option("--to", to, "The spare node to go to (default: the first spare)")
+  mig->add_option("--to", to,
+                  "The spare node to go to (default: the healthiest spare, chosen by ftmpi-launch)")
       ->type_name("NODE");
   mig->add_option("--wait", wait, "Wait up to SECONDS until the ranks have moved")
       ->type_name("SECONDS");

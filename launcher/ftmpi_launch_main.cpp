@@ -412,13 +412,13 @@ int launch(const std::vector<std::string>& args) {
     // hostfile pool's nodes, a request that came too late.
     std::error_code ec;
     const std::filesystem::path dir = job_ckpt_dir;
-    for (const char* name :
-         {ftmpi::k_job_file, "risk.txt", ftmpi::k_pool_file, ftmpi::k_checkpoint_request_file,
-          ftmpi::k_migrate_request_file, ftmpi::k_migrate_order_file,
-          ftmpi::k_migration_abandoned_file, ftmpi::k_precopy_order_file}) {
+    for (const char* name : {ftmpi::k_job_file, ftmpi::k_risk_file, ftmpi::k_pool_file,
+                             ftmpi::k_checkpoint_request_file, ftmpi::k_migrate_request_file,
+                             ftmpi::k_migrate_order_file, ftmpi::k_migration_abandoned_file,
+                             ftmpi::k_precopy_order_file}) {
       std::filesystem::remove(dir / name, ec);
     }
-    std::filesystem::remove_all(dir / "nodes", ec);
+    std::filesystem::remove_all(dir / ftmpi::k_nodes_dir, ec);
     std::filesystem::remove_all(dir / ftmpi::k_prelaunch_dir, ec);
     std::filesystem::remove_all(dir / ftmpi::k_precopy_dir, ec);
     std::filesystem::remove(job_ckpt_dir, ec);  // only if nothing else is in it
@@ -485,6 +485,21 @@ int launch(const std::vector<std::string>& args) {
       }
       job_ckpt_dir = ckpt_dir;
     }
+    // Node daemons beat (a hostfile's nodes) and sample their node for the predictor,
+    // which scores the nodes without ranks (the spares) from them.
+    const std::vector<std::string> noded_command{layout.value().noded, "--sample-interval",
+                                                 fmt::format("{}", options.sample_interval)};
+    if (!options.cluster.empty() && !options.dry_run) {
+      // A simulated cluster's nodes are up while their own daemons run; the job's only
+      // sample them.
+      ftmpi::beat_for_node_daemons(ckpt_dir);
+      pool_dir = ckpt_dir;
+      if (const ftmpi::Status up = ftmpi::start_node_daemons(
+              *pool, ckpt_dir, layout.value().cluster + " agent", noded_command, 15);
+          !up.ok()) {
+        log->warn("{}; the predictor does not score the spare nodes", up.message());
+      }
+    }
     if (options.spares > 0) {
       // The hostfile's nodes with spares, kept in the job's directory, each with a node
       // daemon started through the agent (docs/ftmpi-launch.md, "Spare nodes").
@@ -505,7 +520,8 @@ int launch(const std::vector<std::string>& args) {
       if (!options.dry_run) {
         ftmpi::beat_for_node_daemons(ckpt_dir);
         pool_dir = ckpt_dir;
-        if (const ftmpi::Status up = ftmpi::start_node_daemons(ckpt_dir, layout.value().noded, 15);
+        if (const ftmpi::Status up =
+                ftmpi::start_node_daemons(*pool, ckpt_dir, agent, noded_command, 15);
             !up.ok()) {
           log->error("{}", up.message());
           return k_exit_unavailable;
@@ -772,6 +788,7 @@ int launch(const std::vector<std::string>& args) {
       // The node that will take the ranks: chosen now, taken only when they moved.
       const std::vector<ftmpi::PoolNode> nodes = pool->nodes();
       std::string target = next.to;
+      pool->set_scores(ftmpi::read_risk_scores((ckpt_root / ftmpi::k_risk_file).string()));
       const bool movable = ftmpi::move_node(*pool, from, target);
       auto layer = movable && prelaunch
                        ? plan_layer({layout.value().proxy, "--await-migration", next.state, "--"},
@@ -783,6 +800,17 @@ int launch(const std::vector<std::string>& args) {
                    from);
         next = Prelaunch{};
         return;
+      }
+      if (next.to != target) {  // chosen here: say why
+        std::string others;
+        for (const ftmpi::PoolNode& n : nodes) {
+          if (n.role == ftmpi::NodeRole::spare && n.name != target) {
+            others += fmt::format("{}{} {:.2f}", others.empty() ? "; other spares: " : ", ", n.name,
+                                  pool->score(n.name));
+          }
+        }
+        log->info("migration of node {}: spare {} takes its ranks (risk score {:.2f}{})", from,
+                  target, pool->score(target), others);
       }
       next.to = target;
       if (!layer.ok()) {
@@ -1061,6 +1089,7 @@ int launch(const std::vector<std::string>& args) {
         lost.empty() ? std::string("the migration failed") : "node " + lost_list + " lost";
     kill_job_processes(job_ckpt_dir);
     std::vector<std::string> replacements;
+    pool->set_scores(ftmpi::read_risk_scores((ckpt_root / ftmpi::k_risk_file).string()));
     const bool replaced = ftmpi::replace_lost_nodes(*pool, lost, replacements);
     if (const ftmpi::Status saved = pool->save(); !saved.ok()) {
       log->error("{}", saved.message());

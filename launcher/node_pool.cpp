@@ -6,10 +6,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <thread>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -53,6 +55,10 @@ class ClusterPool final : public NodePool {
     const std::int64_t used = node_usage(m_cluster, *n).memory_bytes;
     return used < 0 ? -1 : m_cluster.memory_mb * 1024 * 1024 - used;
   }
+  [[nodiscard]] std::int64_t used_memory(const PoolNode& node) const override {
+    const SimNode* n = m_cluster.find(node.name);
+    return n != nullptr ? node_usage(m_cluster, *n).memory_bytes : -1;
+  }
   [[nodiscard]] Status save() const override {
     SimCluster cluster = m_cluster;
     cluster.nodes.clear();
@@ -79,7 +85,7 @@ class HostfilePool final : public NodePool {
   }
   [[nodiscard]] bool alive(const PoolNode& node) const override {
     const double age =
-        seconds_since_written((fs::path(m_dir) / "nodes" / node.name / "heartbeat").string());
+        seconds_since_written((fs::path(m_dir) / k_nodes_dir / node.name / "heartbeat").string());
     return age >= 0 && age < 5;
   }
   [[nodiscard]] Status save() const override {
@@ -141,21 +147,32 @@ std::vector<PoolNode>::iterator find_node(NodePool& pool, const std::string& nam
                       [&](const PoolNode& n) { return n.name == name; });
 }
 
-// Spare `name` if it is up (or, without `must_be_up`, at all); for "" the spare that is
-// up with the most free memory.
+// Spare `name` if it is up (or, without `must_be_up`, at all); for "" the healthiest spare
+// that is up for the ranks of node `from` (move_node).
 std::vector<PoolNode>::iterator live_spare(NodePool& pool, const std::string& name,
-                                           bool must_be_up = true) {
+                                           const std::string& from, bool must_be_up = true) {
+  std::int64_t need = -1;
+  for (const PoolNode& n : pool.nodes()) {
+    if (n.name == from) {
+      need = pool.used_memory(n);
+    }
+  }
+  // Better is smaller: no room, score (in tenths: closer scores are noise), less free
+  // memory.
+  using Key = std::tuple<int, long, std::int64_t>;
   auto best = pool.nodes().end();
-  std::int64_t best_free = 0;
+  Key best_key;
   for (auto it = pool.nodes().begin(); it != pool.nodes().end(); ++it) {
     if (it->role != NodeRole::spare || (!name.empty() && it->name != name) ||
         ((must_be_up || name.empty()) && !pool.alive(*it))) {
       continue;
     }
     const std::int64_t free = pool.free_memory(*it);
-    if (best == pool.nodes().end() || free > best_free) {
+    const Key key{need >= 0 && free >= 0 && free < need ? 1 : 0,
+                  std::lround(pool.score(it->name) * 10), -free};
+    if (best == pool.nodes().end() || key < best_key) {
       best = it;
-      best_free = free;
+      best_key = key;
     }
   }
   return best;
@@ -207,9 +224,9 @@ std::vector<std::string> lost_nodes(const NodePool& pool,
 
 bool move_node(NodePool& pool, const std::string& from, std::string& to, bool to_must_be_up) {
   auto old = find_node(pool, from);
-  auto spare = live_spare(pool, to, to_must_be_up);
+  auto spare = live_spare(pool, to, from, to_must_be_up);
   if (spare == pool.nodes().end()) {
-    spare = live_spare(pool, "");
+    spare = live_spare(pool, "", from);
   }
   if (old == pool.nodes().end()) {
     return false;
@@ -298,26 +315,45 @@ Result<std::unique_ptr<NodePool>> open_job_pool(const std::string& job_dir, cons
   return std::unique_ptr<NodePool>();
 }
 
-Status start_node_daemons(const std::string& job_dir, const std::string& noded, double timeout) {
+Result<std::string> hostfile_pool_agent(const std::string& job_dir) {
   auto pool = read_hostfile_pool(job_dir);
   if (!pool.ok()) {
     return pool.status();
   }
+  return pool.value()->agent();
+}
+
+std::map<std::string, double> read_risk_scores(const std::string& file) {
+  std::map<std::string, double> scores;
+  std::ifstream in(file);
+  std::string node;
+  double score = 0;
+  while (in >> node >> score) {
+    scores[node] = score;
+  }
+  return scores;
+}
+
+Status start_node_daemons(const NodePool& pool, const std::string& job_dir,
+                          const std::string& agent_command, const std::vector<std::string>& noded,
+                          double timeout) {
   std::vector<std::string> agent;
-  std::istringstream words(pool.value()->agent());
+  std::istringstream words(agent_command);
   for (std::string w; words >> w;) {
     agent.push_back(w);
   }
-  for (const PoolNode& n : pool.value()->nodes()) {
+  for (const PoolNode& n : pool.nodes()) {
     if (n.role == NodeRole::excluded) {
       continue;
     }
-    const fs::path dir = fs::path(job_dir) / "nodes" / n.name;
+    const fs::path dir = fs::path(job_dir) / k_nodes_dir / n.name;
     std::error_code ec;
     fs::create_directories(dir, ec);
     fs::remove(dir / "stop", ec);
     std::vector<std::string> argv = agent;
-    argv.insert(argv.end(), {n.name, noded, dir.string()});
+    argv.push_back(n.name);
+    argv.insert(argv.end(), noded.begin(), noded.end());
+    argv.push_back(dir.string());
     const pid_t pid = ::fork();
     if (pid < 0) {
       return errno_status("fork", errno);
@@ -345,8 +381,8 @@ Status start_node_daemons(const std::string& job_dir, const std::string& noded, 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout);
   for (;;) {
     std::string missing;
-    for (const PoolNode& n : pool.value()->nodes()) {
-      if (n.role == NodeRole::active && !pool.value()->alive(n)) {
+    for (const PoolNode& n : pool.nodes()) {
+      if (n.role == NodeRole::active && !pool.alive(n)) {
         missing = n.name;
         break;
       }
@@ -357,8 +393,8 @@ Status start_node_daemons(const std::string& job_dir, const std::string& noded, 
     if (std::chrono::steady_clock::now() > deadline) {
       return not_found(
           fmt::format("node {} does not answer: its daemon did not start through '{} {}' (see {})",
-                      missing, pool.value()->agent(), missing,
-                      (fs::path(job_dir) / "nodes" / missing / "agent.log").string()));
+                      missing, agent_command, missing,
+                      (fs::path(job_dir) / k_nodes_dir / missing / "agent.log").string()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
@@ -366,7 +402,7 @@ Status start_node_daemons(const std::string& job_dir, const std::string& noded, 
 
 void stop_node_daemons(const std::string& job_dir) {
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(fs::path(job_dir) / "nodes", ec)) {
+  for (const auto& entry : fs::directory_iterator(fs::path(job_dir) / k_nodes_dir, ec)) {
     if (!entry.is_directory()) {
       continue;
     }
@@ -380,7 +416,7 @@ void stop_node_daemons(const std::string& job_dir) {
 }
 
 void beat_for_node_daemons(const std::string& job_dir) {
-  const fs::path beat = fs::path(job_dir) / "nodes" / "launcher";
+  const fs::path beat = fs::path(job_dir) / k_nodes_dir / "launcher";
   std::error_code ec;
   fs::create_directories(beat.parent_path(), ec);
   touch(beat);

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "ckpt/job_file.hpp"
+#include "ckpt/manifest.hpp"
 #include "sim_cluster.hpp"
 #include "util/status.hpp"
 
@@ -47,6 +48,15 @@ class NodePool {
   [[nodiscard]] virtual long oom_kills(const PoolNode& /*node*/) const { return 0; }
   // Bytes of memory the node has free for ranks, where known (-1: not known here).
   [[nodiscard]] virtual std::int64_t free_memory(const PoolNode& /*node*/) const { return -1; }
+  // Bytes of memory the node's processes use, where known (-1: not known here).
+  [[nodiscard]] virtual std::int64_t used_memory(const PoolNode& /*node*/) const { return -1; }
+  // The predictor's failure-probability scores of the nodes (the job's risk.txt), which
+  // choose among spares; a node without one scores 0.
+  void set_scores(std::map<std::string, double> scores) { m_scores = std::move(scores); }
+  [[nodiscard]] double score(const std::string& node) const {
+    const auto it = m_scores.find(node);
+    return it != m_scores.end() ? it->second : 0.0;
+  }
   // The roles and the order, for ftmpi-ctl and the next ftmpi-launch.
   [[nodiscard]] virtual Status save() const = 0;
   // How long a node that died may still look up (its last heartbeat), in seconds.
@@ -56,7 +66,14 @@ class NodePool {
 
  protected:
   std::vector<PoolNode> m_nodes;
+
+ private:
+  std::map<std::string, double> m_scores;
 };
+
+// The scores the predictor rank leaves in a job's risk.txt ("NODE SCORE" lines); none
+// when it has not written one.
+std::map<std::string, double> read_risk_scores(const std::string& file);
 
 // An Open MPI hostfile of the active nodes, in order.
 std::string pool_hostfile(const NodePool& pool);
@@ -72,10 +89,12 @@ std::vector<std::string> lost_nodes(const NodePool& pool,
 // spares run out.
 bool replace_lost_nodes(NodePool& pool, const std::vector<std::string>& lost,
                         std::vector<std::string>& replacements);
-// Node `from` excluded, spare `to` in its place (if `to` is empty, not a spare or down:
-// the spare that is up with the most free memory, the first of equals); false when no
-// spare is up.  Spares hold no ranks, so the predictor has no samples (no score) of
-// them: a spare that is up and has the memory is the healthy one.
+// Node `from` excluded, spare `to` in its place; false when no spare is up.  If `to` is
+// empty, not a spare or down, the healthiest spare that is up: one with room for what
+// `from` holds (free memory at least `from`'s used memory, where both are known), then
+// the lowest score (set_scores: the predictor scores spares from their node daemons'
+// samples; scores in the same tenth count as equal), then the most free memory, then
+// the first.
 // Without `to_must_be_up`, spare `to` is taken even if it looks down (its ranks already
 // run there: a heartbeat late on a busy machine must not undo a migration).
 bool move_node(NodePool& pool, const std::string& from, std::string& to, bool to_must_be_up = true);
@@ -91,11 +110,17 @@ Result<std::unique_ptr<NodePool>> create_hostfile_pool(const std::string& job_di
 Result<std::unique_ptr<NodePool>> open_hostfile_pool(const std::string& job_dir);
 // The pool of the job in `job_dir` (its job file names it), or none (nullptr).
 Result<std::unique_ptr<NodePool>> open_job_pool(const std::string& job_dir, const JobInfo& job);
+// The remote-exec agent of a hostfile pool (kept in its pool file).
+Result<std::string> hostfile_pool_agent(const std::string& job_dir);
 
-// A hostfile pool's node daemons: ftmpi-noded on every node that is not excluded,
-// started through the pool's agent; waits up to `timeout` seconds until every active
-// node beats.  stop_node_daemons() asks them to end.
-Status start_node_daemons(const std::string& job_dir, const std::string& noded, double timeout);
+// The job's node daemons: `noded` (ftmpi-noded and its options; the node's directory
+// DIR/nodes/NODE is added) on every node of `pool` that is not excluded, started through
+// `agent` ("ssh", "ftmpi-cluster agent", ...: the host and the command are added); waits
+// up to `timeout` seconds until every active node is up.  stop_node_daemons() asks them
+// to end.
+Status start_node_daemons(const NodePool& pool, const std::string& job_dir,
+                          const std::string& agent, const std::vector<std::string>& noded,
+                          double timeout);
 void stop_node_daemons(const std::string& job_dir);
 // ftmpi-launch, while it runs, beats in DIR/nodes/launcher: node daemons end when it has
 // not beaten for 30 s (a launcher that was killed).

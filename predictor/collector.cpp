@@ -9,6 +9,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -104,6 +105,9 @@ class Collector {
       } else if (status.MPI_TAG == k_tag_samples) {
         store(message, status.MPI_SOURCE);
       }
+      if (wall_seconds() - m_last_watch >= m_config.sample_interval) {
+        watch_node_daemons();
+      }
       if (wall_seconds() - last_flush >= m_config.flush_interval) {
         flush();
         last_flush = wall_seconds();
@@ -152,6 +156,27 @@ class Collector {
       m_header.ranks.push_back({hello.rank, it->second, hello.pid});
       m_node_of_rank.push_back(it->second);
     }
+    m_rank_nodes = static_cast<int>(m_header.nodes.size());
+    // Nodes without ranks whose node daemon samples them: in the trace after the others.
+    std::error_code ec;
+    std::set<std::string> daemons;
+    for (const auto& entry : std::filesystem::directory_iterator(
+             m_config.node_daemons.empty() ? std::filesystem::path()
+                                           : std::filesystem::path(m_config.node_daemons),
+             ec)) {
+      if (entry.is_directory(ec) && !node_of_host.contains(entry.path().filename().string())) {
+        daemons.insert(entry.path().filename().string());
+      }
+    }
+    for (const std::string& name : daemons) {
+      NodeInfo node;
+      node.node = static_cast<int>(m_header.nodes.size());
+      set_text(node.name, name);
+      m_header.nodes.push_back(node);
+      m_watched.push_back(
+          {node.node,
+           (std::filesystem::path(m_config.node_daemons) / name / k_node_sample_file).string()});
+    }
     std::set<std::string> papi;
     for (const RankHello& hello : m_hellos) {
       papi.insert(hello.papi);
@@ -193,12 +218,7 @@ class Collector {
       s.node = node_of(s.reporter);
     }
     std::vector<Event> events;
-    for (const NodeSample& s : batch.value().nodes) {
-      assess(s, events);
-    }
-    if (!batch.value().nodes.empty()) {
-      write_scores();
-    }
+    assess(batch.value().nodes, events);
     for (CheckpointRecord& c : batch.value().checkpoints) {
       c.node = c.rank >= 0 ? node_of(c.rank) : -1;
       const std::string_view kind(c.kind);
@@ -233,20 +253,60 @@ class Collector {
     m_predictions.clear();
   }
 
+  // The new samples of the nodes without ranks, from their node daemons, scored and
+  // stored like the others.
+  void watch_node_daemons() {
+    m_last_watch = wall_seconds();
+    std::vector<NodeSample> samples;
+    for (Watched& w : m_watched) {
+      std::ifstream in(w.file);
+      std::stringstream text;
+      NodeSample s;
+      if (!(text << in.rdbuf()) || !parse_node_sample_text(text.str(), s) || s.time <= w.last) {
+        continue;  // none yet, or none since the last
+      }
+      w.last = s.time;
+      s.node = w.node;
+      s.reporter = -1;
+      samples.push_back(s);
+    }
+    if (samples.empty()) {
+      return;
+    }
+    std::vector<Event> events;
+    assess(samples, events);
+    if (m_trace) {
+      report(m_trace->append(std::span<const NodeSample>(samples)));
+      report(m_trace->append(std::span<const Event>(events)));
+      report(m_trace->append(std::span<const Prediction>(m_predictions)));
+    }
+    m_predictions.clear();
+  }
+
+  void assess(std::span<const NodeSample> samples, std::vector<Event>& events) {
+    for (const NodeSample& s : samples) {
+      assess(s, events);
+    }
+    if (!samples.empty()) {
+      write_scores();
+    }
+  }
+
   // The node's failure-probability score after this sample; a "risk" event when it
   // first reaches the threshold, a "decision" event (and the migration asked for) when
-  // the rules decide.
+  // the rules decide, for a node that holds ranks.
   void assess(const NodeSample& s, std::vector<Event>& events) {
     if (s.node < 0 || s.node >= static_cast<int>(m_header.nodes.size())) {
       return;
     }
     const std::string name(m_header.nodes[static_cast<std::size_t>(s.node)].name);
     const Assessment a = m_risk.observe(name, s);
+    const bool decide = a.decide && s.node < m_rank_nodes;
     m_scores[name] = a.score;
     Prediction p;
     p.time = s.time;
     p.node = s.node;
-    p.decided = a.decide ? 1 : 0;
+    p.decided = decide ? 1 : 0;
     p.score = a.score;
     p.lead = std::isfinite(a.lead) ? a.lead : -1;
     set_text(p.reason, a.reason);
@@ -261,7 +321,7 @@ class Collector {
     } else if (a.score < m_config.risk.threshold / 2) {
       reported = false;
     }
-    if (!a.decide) {
+    if (!decide) {
       return;
     }
     const std::string why = fmt::format("score {:.2f}; {}", a.score, a.reason);
@@ -357,6 +417,14 @@ class Collector {
   const CollectorConfig& m_config;
   std::vector<RankHello> m_hellos;
   std::vector<int> m_node_of_rank;
+  int m_rank_nodes = 0;  // nodes 0.. hold ranks; the others are watched
+  struct Watched {
+    int node = -1;
+    std::string file;  // the node daemon's latest sample
+    double last = 0;   // the time of the last one taken
+  };
+  std::vector<Watched> m_watched;
+  double m_last_watch = 0;
   TraceHeader m_header;
   std::unique_ptr<TraceWriter> m_trace;
   FaultLogReader m_faults{m_config.fault_log};

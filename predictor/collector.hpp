@@ -27,6 +27,9 @@ struct CollectorConfig {
   // Where each node's latest score is written for ftmpi-ctl status ("NODE SCORE" lines;
   // the job's risk.txt), or "".
   std::string scores;
+  // The job's node daemons' directories (DIR/nodes), or "": a node there that holds no
+  // rank (a spare) is scored from the samples its daemon leaves, and never decided on.
+  std::string node_daemons;
 };
 
 // Runs until every application rank has left the job world.  Trace errors are reported

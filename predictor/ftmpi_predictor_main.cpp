@@ -70,9 +70,10 @@ int run(int argc, char** argv) {
       config.risk.windows, config.risk.window, config.risk.migration_cost);
   const std::string ckpt_dir = ftmpi::env_or(ftmpi::k_env_ckpt_dir, "");
   if (!ckpt_dir.empty()) {
-    config.scores = (std::filesystem::path(ckpt_dir) / "risk.txt").string();
+    config.scores = (std::filesystem::path(ckpt_dir) / ftmpi::k_risk_file).string();
   }
   if (!ckpt_dir.empty() && std::getenv(ftmpi::k_env_spares) != nullptr) {  // NOLINT
+    config.node_daemons = (std::filesystem::path(ckpt_dir) / ftmpi::k_nodes_dir).string();
     config.migrate_request =
         (std::filesystem::path(ckpt_dir) / ftmpi::k_migrate_request_file).string();
   }

@@ -7,6 +7,7 @@
 #include <iterator>
 #include <limits>
 #include <map>
+#include <set>
 #include <string_view>
 
 #include <fmt/format.h>
@@ -60,6 +61,17 @@ double end_time(const TraceContents& t) {
   return end;
 }
 
+// "N node(s)", and "+ M without ranks" (spares, sampled by their node daemons).
+std::string nodes_in_words(const TraceHeader& h) {
+  std::set<int> with_ranks;
+  for (const auto& r : h.ranks) {
+    with_ranks.insert(r.node);
+  }
+  const std::size_t others = h.nodes.size() - std::min(h.nodes.size(), with_ranks.size());
+  return fmt::format("{} node(s){}", with_ranks.size(),
+                     others > 0 ? fmt::format(" (+{} without ranks)", others) : std::string());
+}
+
 std::string text_or_dash(double value, const char* format) {
   return value < 0 ? std::string("-") : fmt::format(fmt::runtime(format), value);
 }
@@ -72,7 +84,7 @@ std::string trace_summary(const TraceContents& t) {
   const double duration = end_time(t) - h.start_time;
   out += fmt::format("job       {}\n", h.command);
   out += fmt::format("mode      {}, ftmpi {}\n", h.mode, h.ftmpi_version);
-  out += fmt::format("ranks     {} on {} node(s)\n", h.ranks.size(), h.nodes.size());
+  out += fmt::format("ranks     {} on {}\n", h.ranks.size(), nodes_in_words(h));
   out += fmt::format("duration  {:.1f} s, sampled every {} s ({} rank samples, {} node samples)\n",
                      duration, h.sample_interval, t.rank_samples.size(), t.node_samples.size());
   out += fmt::format("counters  {}\n\n", h.papi.empty() ? "-" : h.papi);
@@ -182,18 +194,10 @@ namespace {
 void csv_field(std::string& out, const void* row, const Field& f, double start) {
   const auto* base = static_cast<const char*>(row) + f.offset;
   switch (f.type) {
-    case FieldType::int32: {
-      std::int32_t v = 0;
-      std::memcpy(&v, base, sizeof v);
-      out += std::to_string(v);
+    case FieldType::int32:
+    case FieldType::int64:
+      out += field_text(row, f);
       break;
-    }
-    case FieldType::int64: {
-      std::int64_t v = 0;
-      std::memcpy(&v, base, sizeof v);
-      out += std::to_string(v);
-      break;
-    }
     case FieldType::float64: {
       double v = 0;
       std::memcpy(&v, base, sizeof v);
@@ -381,10 +385,10 @@ std::string trace_svg(const TraceContents& t) {
       "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{}\" height=\"{:.0f}\" "
       "font-family=\"sans-serif\" font-size=\"11\">\n<rect width=\"100%\" height=\"100%\" "
       "fill=\"white\"/>\n<text x=\"{}\" y=\"22\" font-size=\"15\" font-weight=\"bold\">{}</text>\n"
-      "<text x=\"{}\" y=\"38\" fill=\"#555\">{} ranks on {} node(s), {:.1f} s, sampled every {} "
+      "<text x=\"{}\" y=\"38\" fill=\"#555\">{} ranks on {}, {:.1f} s, sampled every {} "
       "s</text>\n",
       k_width, height, k_left, escape(t.header.command), k_left, t.header.ranks.size(),
-      t.header.nodes.size(), duration, t.header.sample_interval);
+      nodes_in_words(t.header), duration, t.header.sample_interval);
 
   const double x_step = nice_step(duration, 8);
   for (std::size_t p = 0; p < panels.size(); ++p) {

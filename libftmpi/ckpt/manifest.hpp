@@ -43,6 +43,12 @@ inline constexpr const char* k_migration_abandoned_file = "abandoned-migration";
 inline constexpr const char* k_spares_file = "spares";
 // The predictor's decisions that asked for a migration: "TIME<TAB>NODE<TAB>WHY" lines.
 inline constexpr const char* k_predictions_file = "predictions";
+// The predictor's latest failure-probability score of each node: "NODE SCORE" lines.
+inline constexpr const char* k_risk_file = "risk.txt";
+// The job's node daemons (ftmpi-noded): one directory per node, NODE/heartbeat, and
+// NODE/node-sample, the node's latest counters (telemetry/samples.hpp).
+inline constexpr const char* k_nodes_dir = "nodes";
+inline constexpr const char* k_node_sample_file = "node-sample";
 
 struct CheckpointFile {
   std::string path;  // relative to the checkpoint's directory

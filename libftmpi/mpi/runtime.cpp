@@ -114,9 +114,7 @@ Status start_telemetry() {
   if (!(config.interval > 0)) {
     config.interval = 1.0;
   }
-  config.node.root = env_or(k_env_sysroot, "/");
-  config.node.memory_cgroup = env_or(k_env_node_cgroup, "");
-  config.node.local_dir = env_or(k_env_node_dir, "/tmp");
+  config.node = node_probe_config_from_environment();
   g_sampler = std::make_unique<Sampler>(config);
   set_text(hello.papi, g_sampler->papi_availability());
   FTMPI_RETURN_IF_ERROR(greet_predictor(g_world, hello));

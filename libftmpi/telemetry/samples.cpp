@@ -1,5 +1,8 @@
 #include "telemetry/samples.hpp"
 
+#include <charconv>
+#include <cstring>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -146,6 +149,94 @@ std::span<const Field> checkpoint_fields() {
       FTMPI_FIELD(CheckpointRecord, resume_ms),
   };
   return fields;
+}
+
+namespace {
+
+template <class T>
+std::string number_text(const void* at) {
+  T v{};
+  std::memcpy(&v, at, sizeof v);
+  char buffer[32];
+  const auto [end, ec] = std::to_chars(buffer, buffer + sizeof buffer, v);
+  return ec == std::errc() ? std::string(buffer, end) : std::string();
+}
+
+template <class T>
+bool parse_number(void* at, std::string_view text) {
+  T v{};
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || end != text.data() + text.size()) {
+    return false;
+  }
+  std::memcpy(at, &v, sizeof v);
+  return true;
+}
+
+constexpr std::string_view k_node_sample_magic = "ftmpi-node-sample 1";
+
+}  // namespace
+
+std::string field_text(const void* row, const Field& field) {
+  const void* at = static_cast<const char*>(row) + field.offset;
+  switch (field.type) {
+    case FieldType::int32:
+      return number_text<std::int32_t>(at);
+    case FieldType::int64:
+      return number_text<std::int64_t>(at);
+    case FieldType::float64:
+      return number_text<double>(at);
+    case FieldType::text:
+      break;
+  }
+  return {};
+}
+
+bool set_field(void* row, const Field& field, std::string_view text) {
+  void* at = static_cast<char*>(row) + field.offset;
+  switch (field.type) {
+    case FieldType::int32:
+      return parse_number<std::int32_t>(at, text);
+    case FieldType::int64:
+      return parse_number<std::int64_t>(at, text);
+    case FieldType::float64:
+      return parse_number<double>(at, text);
+    case FieldType::text:
+      break;
+  }
+  return false;
+}
+
+std::string node_sample_text(const NodeSample& sample) {
+  std::string text(k_node_sample_magic);
+  text += '\n';
+  for (const Field& f : node_sample_fields()) {
+    text += std::string(f.name) + ' ' + field_text(&sample, f) + '\n';
+  }
+  return text;
+}
+
+bool parse_node_sample_text(std::string_view text, NodeSample& sample) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  if (!std::getline(in, line) || line != k_node_sample_magic) {
+    return false;
+  }
+  NodeSample parsed;
+  while (std::getline(in, line)) {
+    const std::size_t space = line.find(' ');
+    if (space == std::string::npos) {
+      return false;
+    }
+    const std::string_view name = std::string_view(line).substr(0, space);
+    for (const Field& f : node_sample_fields()) {
+      if (f.name == name && !set_field(&parsed, f, std::string_view(line).substr(space + 1))) {
+        return false;
+      }
+    }
+  }
+  sample = parsed;
+  return true;
 }
 
 }  // namespace ftmpi

@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <span>
+#include <string>
 #include <string_view>
 
 namespace ftmpi {
@@ -130,6 +131,19 @@ std::span<const Field> node_sample_fields();
 std::span<const Field> event_fields();
 std::span<const Field> checkpoint_fields();
 std::span<const Field> prediction_fields();
+
+// A numeric field of `row` as text (shortest form that reads back the same); "" for text
+// fields.
+std::string field_text(const void* row, const Field& field);
+// Sets a numeric field of `row` from text; false when the text is no such number.
+bool set_field(void* row, const Field& field, std::string_view text);
+
+// A node's sample as text, what a node daemon leaves for the predictor: a first line
+// "ftmpi-node-sample 1", then "FIELD VALUE" per numeric field of node_sample_fields()
+// (docs/trace-format.md, "Samples of nodes without ranks").
+std::string node_sample_text(const NodeSample& sample);
+// Fields the text lacks keep their defaults; false when it is not such a sample.
+bool parse_node_sample_text(std::string_view text, NodeSample& sample);
 
 // Copies `text` into a fixed field, truncating, always NUL-terminated.
 template <std::size_t N>

@@ -13,6 +13,9 @@
 
 #include <fmt/format.h>
 
+#include "util/env.hpp"
+#include "util/job_env.hpp"
+
 namespace ftmpi {
 namespace {
 
@@ -142,6 +145,14 @@ Result<ProcessCounters> read_process_counters(const std::string& proc_dir) {
     c.write_bytes = keyed_value(io, "write_bytes:");
   }
   return c;
+}
+
+NodeProbeConfig node_probe_config_from_environment() {
+  NodeProbeConfig config;
+  config.root = env_or(k_env_sysroot, "/");
+  config.memory_cgroup = env_or(k_env_node_cgroup, "");
+  config.local_dir = env_or(k_env_node_dir, "/tmp");
+  return config;
 }
 
 NodeProbe::NodeProbe(NodeProbeConfig config) : m_config(std::move(config)) {}

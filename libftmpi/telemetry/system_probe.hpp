@@ -36,6 +36,10 @@ struct NodeProbeConfig {
   std::string local_dir = "/tmp";  // node-local directory whose file system is reported
 };
 
+// The settings a node gives its processes in their environment (FTMPI_SYSROOT,
+// FTMPI_NODE_CGROUP, FTMPI_NODE_DIR: util/job_env.hpp), else the defaults above.
+NodeProbeConfig node_probe_config_from_environment();
+
 class NodeProbe {
  public:
   explicit NodeProbe(NodeProbeConfig config);

@@ -34,15 +34,19 @@ for mode in native transparent; do
     >"$mode.out" 2>"$mode.err" || { cat "$mode.out" "$mode.err"; fail "jacobi2d on the cluster ($mode)"; }
   [[ $(checksum_of "$mode.out") == "$(reference_checksum jacobi2d 4 -n 64 -i 40)" ]] ||
     fail "jacobi2d on the cluster ($mode): checksum $(checksum_of "$mode.out")"
-  /usr/bin/python3 - "$mode.h5" "$name" <<'PY' || fail "the trace of the job on the cluster ($mode)"
+  /usr/bin/python3 - "$mode.h5" "$name" "$mode" <<'PY' || fail "the trace of the job on the cluster ($mode)"
 import collections, sys
 import h5py
 with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
-    names = sorted(n.decode() for n in f["nodes/info"]["name"])
+    info = {int(r["node"]): r["name"].decode() for r in f["nodes/info"][:]}
     per_node = collections.Counter(f["ranks/info"]["node"].tolist())
+    names = sorted(info[n] for n in per_node)
     assert names == [f"{sys.argv[2]}-n1", f"{sys.argv[2]}-n2"], names
     assert sorted(per_node.values()) == [2, 2], per_node
-print(f"{sys.argv[1]}: ranks on {names}, two each")
+    # In transparent mode the job has the spare too, sampled by its node daemon.
+    others = sorted(set(info.values()) - set(names))
+    assert others == ([f"{sys.argv[2]}-n3"] if sys.argv[3] == "transparent" else []), others
+print(f"{sys.argv[1]}: ranks on {names}, two each; nodes without ranks: {others}")
 PY
 done
 taken=$(grep -c "checkpoint [0-9]* written" transparent.err || true)

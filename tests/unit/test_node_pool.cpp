@@ -113,10 +113,12 @@ TEST_F(NodePoolTest, LostNodesAndSparesByHeartbeat) {
   EXPECT_EQ(again.value()->nodes()[1].name, "d");
 }
 
-// A pool whose nodes are all up, with the free memory given.
+// A pool whose nodes are all up, with the free memory given; node "a" (active) uses
+// `used` bytes.
 class MemoryPool final : public NodePool {
  public:
-  explicit MemoryPool(std::map<std::string, std::int64_t> free) : m_free(std::move(free)) {
+  explicit MemoryPool(std::map<std::string, std::int64_t> free, std::int64_t used = -1)
+      : m_free(std::move(free)), m_used(used) {
     for (const auto& [name, bytes] : m_free) {
       m_nodes.push_back({name, name == "a" ? NodeRole::active : NodeRole::spare, 1});
     }
@@ -125,11 +127,15 @@ class MemoryPool final : public NodePool {
   [[nodiscard]] std::int64_t free_memory(const PoolNode& node) const override {
     return m_free.at(node.name);
   }
+  [[nodiscard]] std::int64_t used_memory(const PoolNode& node) const override {
+    return node.name == "a" ? m_used : -1;
+  }
   [[nodiscard]] Status save() const override { return {}; }
   [[nodiscard]] std::string description() const override { return "test"; }
 
  private:
   std::map<std::string, std::int64_t> m_free;
+  std::int64_t m_used;
 };
 
 TEST(NodePoolChoice, AnySpareMeansTheOneWithTheMostFreeMemory) {
@@ -142,6 +148,48 @@ TEST(NodePoolChoice, AnySpareMeansTheOneWithTheMostFreeMemory) {
   to = "b";
   ASSERT_TRUE(move_node(q, "a", to));
   EXPECT_EQ(to, "b");
+}
+
+TEST(NodePoolChoice, AnySpareMeansTheLowestScoreAmongThoseWithRoom) {
+  // The predictor scores spares: the healthier one wins over more memory.
+  MemoryPool p({{"a", 0}, {"b", 100}, {"c", 700}, {"d", 300}});
+  p.set_scores({{"a", 0.9}, {"c", 0.6}, {"d", 0.1}});
+  std::string to;
+  ASSERT_TRUE(move_node(p, "a", to));
+  EXPECT_EQ(to, "b") << "b has no score yet (0): lower than d's";
+  MemoryPool q({{"a", 0}, {"b", 100}, {"c", 700}, {"d", 300}});
+  q.set_scores({{"b", 0.2}, {"c", 0.6}, {"d", 0.1}});
+  to.clear();
+  ASSERT_TRUE(move_node(q, "a", to));
+  EXPECT_EQ(to, "d");
+  // Room first: a spare with less free memory than node a uses comes after those with
+  // enough, whatever its score.
+  MemoryPool r({{"a", 0}, {"b", 100}, {"c", 700}, {"d", 300}}, 250);
+  r.set_scores({{"b", 0.0}, {"c", 0.6}, {"d", 0.1}});
+  to.clear();
+  ASSERT_TRUE(move_node(r, "a", to));
+  EXPECT_EQ(to, "d");
+  // Scores as good as equal (the same tenth): the most free memory.
+  MemoryPool s({{"a", 0}, {"b", 100}, {"c", 700}, {"d", 300}});
+  s.set_scores({{"b", 0.28}, {"c", 0.34}, {"d", 0.31}});
+  to.clear();
+  ASSERT_TRUE(move_node(s, "a", to));
+  EXPECT_EQ(to, "c");
+  // A spare named is taken whatever its score.
+  MemoryPool t({{"a", 0}, {"b", 100}, {"c", 700}});
+  t.set_scores({{"b", 0.95}});
+  to = "b";
+  ASSERT_TRUE(move_node(t, "a", to));
+  EXPECT_EQ(to, "b");
+}
+
+TEST(NodePoolChoice, RiskScoresAreReadFromThePredictorsFile) {
+  const std::string file = ::testing::TempDir() + "/risk.txt";
+  std::ofstream(file) << "n1 0.12\nn2 0.97\n";
+  const auto scores = read_risk_scores(file);
+  ASSERT_EQ(scores.size(), 2U);
+  EXPECT_DOUBLE_EQ(scores.at("n2"), 0.97);
+  EXPECT_TRUE(read_risk_scores(file + ".none").empty());
 }
 
 }  // namespace

@@ -264,5 +264,31 @@ TEST(SampleFields, DescribeEveryColumnOnce) {
   EXPECT_EQ(bytes, sizeof(NodeSample));
 }
 
+TEST(NodeSampleText, RoundTripsEveryFieldAndRefusesOtherText) {
+  NodeSample s;
+  s.time = 1764931234.123456789;
+  s.mem_total = 25'000'000'000;
+  s.mem_available = 1;
+  s.load1 = 0.1 + 0.2;  // not exactly representable in few digits
+  s.cgroup_memory_limit = -1;
+  s.edac_corrected = 12;
+  s.temperature_max = 81.25;
+  NodeSample back;
+  ASSERT_TRUE(parse_node_sample_text(node_sample_text(s), back));
+  for (const Field& f : node_sample_fields()) {
+    EXPECT_EQ(field_text(&back, f), field_text(&s, f)) << f.name;
+  }
+  EXPECT_EQ(back.load1, s.load1);  // exactly, not nearly
+  // A line the reader does not know is skipped; a bad number or no header is refused.
+  std::string text = node_sample_text(s) + "future_field 7\n";
+  EXPECT_TRUE(parse_node_sample_text(text, back));
+  text = node_sample_text(s);
+  text.replace(text.find("mem_total ") + 10, 3, "x25");
+  EXPECT_FALSE(parse_node_sample_text(text, back));
+  EXPECT_FALSE(parse_node_sample_text("mem_total 1\n", back));
+  EXPECT_FALSE(parse_node_sample_text("", back));
+  EXPECT_DOUBLE_EQ(back.temperature_max, 81.25) << "a refused text leaves the sample as it was";
+}
+
 }  // namespace
 }  // namespace ftmpi
