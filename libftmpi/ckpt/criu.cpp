@@ -1,13 +1,16 @@
 #include "ckpt/criu.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
+#include <signal.h>
 #include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -27,13 +30,14 @@ namespace fs = std::filesystem;
 struct Output {
   int exit_code = -1;
   std::string text;
+  bool timed_out = false;  // killed after the time given
 };
 
 // Runs argv with stdin from /dev/null, capturing stdout and stderr together; `keep`
 // gives the child descriptors: each source is dup2'ed to its target number (which
-// survives the exec).
+// survives the exec).  A child still running after `timeout` seconds (> 0) is killed.
 Result<Output> capture(const std::vector<std::string>& argv,
-                       const std::vector<std::pair<int, int>>& keep = {}) {
+                       const std::vector<std::pair<int, int>>& keep = {}, double timeout = 0) {
   int pipe_fds[2] = {-1, -1};
   if (::pipe2(pipe_fds, O_CLOEXEC) != 0) {
     return errno_status("pipe", errno);
@@ -64,11 +68,32 @@ Result<Output> capture(const std::vector<std::string>& argv,
   ::close(pipe_fds[1]);
   Output out;
   char buffer[4096];
-  ssize_t n = 0;
-  while ((n = ::read(pipe_fds[0], buffer, sizeof buffer)) > 0 || (n < 0 && errno == EINTR)) {
-    if (n > 0) {
-      out.text.append(buffer, static_cast<std::size_t>(n));
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout > 0 ? timeout : 0);
+  for (;;) {
+    if (timeout > 0) {
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            deadline - std::chrono::steady_clock::now())
+                            .count();
+      pollfd p{pipe_fds[0], POLLIN, 0};
+      const int ready = left > 0 ? ::poll(&p, 1, static_cast<int>(left)) : 0;
+      if (ready < 0 && errno == EINTR) {
+        continue;
+      }
+      if (ready == 0) {  // its time is up (what it started keeps the pipe: stop reading)
+        ::kill(pid, SIGKILL);
+        out.timed_out = true;
+        break;
+      }
     }
+    const ssize_t n = ::read(pipe_fds[0], buffer, sizeof buffer);
+    if (n < 0 && errno == EINTR) {
+      continue;
+    }
+    if (n <= 0) {
+      break;
+    }
+    out.text.append(buffer, static_cast<std::size_t>(n));
   }
   ::close(pipe_fds[0]);
   int status = 0;
@@ -96,6 +121,35 @@ bool passes_check(const std::string& criu, std::string& why) {
   }
   why = fmt::format("`{} check` exited with {}", criu, check.value().exit_code);
   return false;
+}
+
+// The last line of a log, for messages.
+std::string last_line(const fs::path& log) {
+  std::ifstream in(log);
+  std::string line;
+  std::string last = "(empty)";
+  while (std::getline(in, line)) {
+    if (!line.empty()) {
+      last = line;
+    }
+  }
+  return last;
+}
+
+// Seconds a dump or a restore may take before CRIU is taken for hung and killed:
+// FTMPI_CRIU_TIMEOUT, default 600 (0: no limit).
+double criu_timeout() {
+  const char* text = env_or("FTMPI_CRIU_TIMEOUT", "600");
+  char* end = nullptr;
+  const double seconds = std::strtod(text, &end);
+  return end != text && seconds >= 0 ? seconds : 600;
+}
+
+std::string timed_out_message(const std::string& what, double timeout, const fs::path& log) {
+  return fmt::format(
+      "{} did not finish within {:g} s and was killed (FTMPI_CRIU_TIMEOUT); the last line of "
+      "its log {}: {}",
+      what, timeout, log.string(), last_line(log));
 }
 
 std::string version_of(const std::string& criu) {
@@ -187,12 +241,16 @@ Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) 
   if (lock >= 0) {
     while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {}
   }
-  auto run = capture(argv);
+  const double timeout = criu_timeout();
+  auto run = capture(argv, {}, timeout);
   if (lock >= 0) {
     ::close(lock);
   }
   if (!run.ok()) {
     return run.status();
+  }
+  if (run.value().timed_out) {
+    return io_error(timed_out_message(fmt::format("criu dump of pid {}", pid), timeout, log));
   }
   if (run.value().exit_code != 0) {
     return io_error(fmt::format("criu dump of pid {} failed: {}", pid, last_error(log)));
@@ -223,9 +281,14 @@ Result<pid_t> Criu::restore(const std::string& images_dir, const std::string& wo
     argv.push_back(fmt::format("fd[{}]:{}", next, i.key));
     ++next;
   }
-  auto run = capture(argv, keep);
+  const double timeout = criu_timeout();
+  auto run = capture(argv, keep, timeout);
   if (!run.ok()) {
     return run.status();
+  }
+  if (run.value().timed_out) {
+    return io_error(timed_out_message(fmt::format("criu restore from {}", images_dir), timeout,
+                                      fs::path(work_dir) / "restore.log"));
   }
   if (run.value().exit_code != 0) {
     return io_error(fmt::format("criu restore from {} failed: {}", images_dir,

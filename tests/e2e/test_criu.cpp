@@ -139,6 +139,33 @@ TEST_F(CriuTest, BadImageFoldersGiveClearErrors) {
       << damaged.status().message();
 }
 
+// A CRIU that hangs (as CRIU 4.1.1 does in every dump on Linux 6.18) is killed after
+// FTMPI_CRIU_TIMEOUT seconds: the dump or restore fails, it does not hang the job.
+TEST(CriuTimeout, AHungCriuIsKilledAndSaysSo) {
+  const fs::path dir = fs::current_path() / "hung";
+  fs::create_directories(dir / "images");
+  std::ofstream(dir / "criu")
+      << "#!/bin/sh\necho 'stuck in the parasite' > \"$5/$7\"\nexec sleep 60\n";
+  fs::permissions(dir / "criu", fs::perms::owner_all);
+  std::ofstream(dir / "images" / "inventory.img") << "x";
+  ::setenv("FTMPI_CRIU_TIMEOUT", "1", 1);
+  const Criu criu(CriuInfo{(dir / "criu").string(), "hangs", "test"});
+  const auto start = std::chrono::steady_clock::now();
+  const Status dumped = criu.dump(::getpid(), (dir / "images").string(), true);
+  auto restored = criu.restore((dir / "images").string());
+  const double took =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ::unsetenv("FTMPI_CRIU_TIMEOUT");
+  EXPECT_LT(took, 10.0);
+  ASSERT_FALSE(dumped.ok());
+  EXPECT_NE(dumped.message().find("did not finish within 1 s"), std::string::npos)
+      << dumped.message();
+  EXPECT_NE(dumped.message().find("stuck in the parasite"), std::string::npos) << dumped.message();
+  ASSERT_FALSE(restored.ok());
+  EXPECT_NE(restored.status().message().find("criu restore from"), std::string::npos)
+      << restored.status().message();
+}
+
 TEST(FindCriu, AMissingCriuSaysWhatToDo) {
   ::setenv("FTMPI_CRIU", "/nonexistent/criu", 1);
   auto criu = find_criu();
