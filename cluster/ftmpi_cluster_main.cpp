@@ -170,10 +170,12 @@ int status(const std::string& only) {
       return fail(cluster.status());
     }
     const ftmpi::SimCluster& c = cluster.value();
-    fmt::print("cluster {} ({}): cpus per node {}, memory per node {}, local disk {}\n", c.name,
-               c.root, c.cpus > 0 ? std::to_string(c.cpus) : "unlimited",
+    fmt::print("cluster {} ({}): cpus per node {}, memory per node {}, local disk {}, network {}\n",
+               c.name, c.root, c.cpus > 0 ? std::to_string(c.cpus) : "unlimited",
                c.memory_mb > 0 ? fmt::format("{} MiB", c.memory_mb) : "unlimited",
-               c.disk_mb > 0 ? fmt::format("{} MiB", c.disk_mb) : "the host's");
+               c.disk_mb > 0 ? fmt::format("{} MiB", c.disk_mb) : "the host's",
+               c.netns ? fmt::format("a namespace per node on bridge {}", c.bridge_name())
+                       : std::string("the host's loopback"));
     fmt::print("{:<16} {:<16} {:<9} {:<8} {:>9} {:>12}\n", "node", "address", "role", "daemon",
                "processes", "memory MiB");
     for (const ftmpi::SimNode& node : c.nodes) {
@@ -308,6 +310,9 @@ int run(int argc, char** argv) {
                    "Node-local disk per node in MiB: a tmpfs of that size (0: a directory "
                    "on the host's disk)")
       ->check(CLI::Range(std::int64_t{0}, std::int64_t{1} << 30));
+  up_cmd->add_flag("--netns", spec.netns,
+                   "A network namespace per node, linked to a bridge of the cluster's "
+                   "(10.177.S.I; MPI's traffic crosses real network devices)");
 
   std::string name = "ftmpi";
   auto* down_cmd = app.add_subcommand("down", "Kill everything on a cluster and remove it");

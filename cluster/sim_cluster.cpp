@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
@@ -73,12 +74,12 @@ std::vector<pid_t> read_pids(const fs::path& procs) {
   return pids;
 }
 
-// The third octets of 127.77.S.I addresses /etc/hosts already names.
+// The third octets of 127.77.S.I and 10.177.S.I addresses /etc/hosts already names.
 std::set<int> used_subnets() {
   std::set<int> used;
   std::ifstream in(hosts_file());
   std::string line;
-  const std::regex address(R"(^\s*127\.77\.(\d+)\.)");
+  const std::regex address(R"(^\s*(?:127\.77|10\.177)\.(\d+)\.)");
   std::smatch m;
   while (std::getline(in, line)) {
     if (std::regex_search(line, m, address)) {
@@ -184,14 +185,68 @@ Status make_node_dirs(const SimCluster& cluster, const SimNode& node) {
   return {};
 }
 
+// Runs `ip ARGS...` and waits; its complaint on failure.
+Status run_ip(const std::vector<std::string>& args) {
+  std::vector<std::string> argv{"ip"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::string line;
+  for (const std::string& a : argv) {
+    line += (line.empty() ? "" : " ") + a;
+  }
+  const std::string command = line + " 2>&1";
+  FILE* out = ::popen(command.c_str(), "r");
+  if (out == nullptr) {
+    return errno_status("cannot run " + line, errno);
+  }
+  std::string said;
+  char buffer[256];
+  while (std::fgets(buffer, sizeof buffer, out) != nullptr) {
+    said += buffer;
+  }
+  const int status = ::pclose(out);
+  if (status != 0) {
+    while (!said.empty() && said.back() == '\n') {
+      said.pop_back();
+    }
+    return unsupported(
+        fmt::format("'{}' failed: {} (network namespaces need iproute2 and "
+                    "root)",
+                    line, said.empty() ? "no output" : said));
+  }
+  return {};
+}
+
+// The cluster's bridge on 10.177.S.254/24 and each node's namespace, linked to it by a
+// veth pair (the node's end is its eth0 on 10.177.S.I/24).
+Status make_network(const SimCluster& cluster) {
+  const std::string bridge = cluster.bridge_name();
+  FTMPI_RETURN_IF_ERROR(run_ip({"link", "add", bridge, "type", "bridge"}));
+  FTMPI_RETURN_IF_ERROR(
+      run_ip({"addr", "add", fmt::format("10.177.{}.254/24", cluster.subnet), "dev", bridge}));
+  FTMPI_RETURN_IF_ERROR(run_ip({"link", "set", bridge, "up"}));
+  for (std::size_t i = 0; i < cluster.nodes.size(); ++i) {
+    const SimNode& node = cluster.nodes[i];
+    const std::string ns = cluster.netns_name(node);
+    const std::string host_end = fmt::format("fv{}-{}", cluster.subnet, i + 1);
+    FTMPI_RETURN_IF_ERROR(run_ip({"netns", "add", ns}));
+    FTMPI_RETURN_IF_ERROR(
+        run_ip({"link", "add", host_end, "type", "veth", "peer", "name", "eth0", "netns", ns}));
+    FTMPI_RETURN_IF_ERROR(run_ip({"link", "set", host_end, "master", bridge, "up"}));
+    FTMPI_RETURN_IF_ERROR(run_ip({"-n", ns, "addr", "add", node.address + "/24", "dev", "eth0"}));
+    FTMPI_RETURN_IF_ERROR(run_ip({"-n", ns, "link", "set", "eth0", "up"}));
+    FTMPI_RETURN_IF_ERROR(run_ip({"-n", ns, "link", "set", "lo", "up"}));
+  }
+  return {};
+}
+
 json to_json(const SimCluster& c) {
   json nodes = json::array();
   for (const SimNode& n : c.nodes) {
     nodes.push_back({{"name", n.name}, {"address", n.address}, {"role", role_name(n.role)}});
   }
-  return {{"format", "ftmpi-cluster"}, {"version", 1},   {"name", c.name},
-          {"subnet", c.subnet},        {"cpus", c.cpus}, {"memory_mb", c.memory_mb},
-          {"disk_mb", c.disk_mb},      {"nodes", nodes}};
+  return {{"format", "ftmpi-cluster"}, {"version", 1},     {"name", c.name},
+          {"subnet", c.subnet},        {"cpus", c.cpus},   {"memory_mb", c.memory_mb},
+          {"disk_mb", c.disk_mb},      {"netns", c.netns}, {"nodes", nodes}};
 }
 
 Result<SimCluster> from_json(const json& j, const std::string& root) {
@@ -206,6 +261,7 @@ Result<SimCluster> from_json(const json& j, const std::string& root) {
   c.cpus = j.at("cpus").get<int>();
   c.memory_mb = j.at("memory_mb").get<std::int64_t>();
   c.disk_mb = j.value("disk_mb", std::int64_t{0});
+  c.netns = j.value("netns", false);
   for (const json& n : j.at("nodes")) {
     SimNode node;
     node.name = n.at("name").get<std::string>();
@@ -244,6 +300,10 @@ const SimNode* SimCluster::find(const std::string& node) const {
     }
   }
   return nullptr;
+}
+
+std::string SimCluster::mpi_network() const {
+  return netns ? fmt::format("10.177.{}.0/24", subnet) : std::string("lo");
 }
 
 std::string hostfile_text(const SimCluster& cluster, int slots) {
@@ -353,10 +413,11 @@ Result<SimCluster> create_cluster(const SimClusterSpec& spec) {
   cluster.cpus = spec.cpus;
   cluster.memory_mb = spec.memory_mb;
   cluster.disk_mb = spec.disk_mb;
+  cluster.netns = spec.netns;
   for (int i = 1; i <= spec.nodes + spec.spares; ++i) {
     SimNode node;
     node.name = fmt::format("{}-n{}", spec.name, i);
-    node.address = fmt::format("127.77.{}.{}", cluster.subnet, i);
+    node.address = fmt::format("{}.{}.{}", spec.netns ? "10.177" : "127.77", cluster.subnet, i);
     node.role = i <= spec.nodes ? NodeRole::active : NodeRole::spare;
     cluster.nodes.push_back(node);
   }
@@ -364,6 +425,9 @@ Result<SimCluster> create_cluster(const SimClusterSpec& spec) {
   Status made = save_cluster(cluster);
   if (made.ok()) {
     made = add_host_lines(cluster);
+  }
+  if (made.ok() && cluster.netns) {
+    made = make_network(cluster);
   }
   for (const SimNode& node : cluster.nodes) {
     if (made.ok()) {
@@ -408,6 +472,18 @@ Status destroy_cluster(const std::string& name) {
     ::rmdir(base.c_str());  // only when no other cluster uses it
   }
   keep(remove_host_lines(name));
+  if (cluster.netns) {
+    // Deleting a namespace deletes its veth pair; ip's complaints about what a cluster left
+    // half made never had are not errors.
+    for (const SimNode& node : cluster.nodes) {
+      if (fs::exists(fs::path("/run/netns") / cluster.netns_name(node), ec)) {
+        keep(run_ip({"netns", "del", cluster.netns_name(node)}));
+      }
+    }
+    if (fs::exists(fs::path("/sys/class/net") / cluster.bridge_name(), ec)) {
+      keep(run_ip({"link", "del", cluster.bridge_name()}));
+    }
+  }
   if (cluster.disk_mb > 0) {
     for (const SimNode& node : cluster.nodes) {
       const fs::path local = fs::path(cluster.node_dir(node)) / "local";
@@ -443,6 +519,19 @@ Status enter_node(const SimCluster& cluster, const SimNode& node) {
   for (const char* controller : k_controllers) {
     FTMPI_RETURN_IF_ERROR(
         write_file(fs::path(node_cgroup(controller, cluster, node)) / "cgroup.procs", pid));
+  }
+  if (cluster.netns) {
+    const std::string ns = (fs::path("/run/netns") / cluster.netns_name(node)).string();
+    const int fd = ::open(ns.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+      return errno_status("cannot open the network namespace " + ns, errno);
+    }
+    const int entered = ::setns(fd, CLONE_NEWNET);
+    const int err = errno;
+    ::close(fd);
+    if (entered != 0) {
+      return errno_status("cannot enter the network namespace " + ns, err);
+    }
   }
   if (::unshare(CLONE_NEWUTS) != 0) {
     return errno_status("cannot make a UTS namespace for node " + node.name, errno);

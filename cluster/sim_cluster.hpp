@@ -1,5 +1,6 @@
 // A simulated cluster on one machine (docs/cluster.md): active nodes and spares, each
-// with a name that resolves to its own loopback address (/etc/hosts), its own cgroups
+// with a name that resolves to its own loopback address (/etc/hosts) or, with a network
+// namespace per node, to its address on the cluster's bridge, its own cgroups
 // (cgroup v1: memory, cpu, pids, freezer), its own node-local directory and system root
 // (the sensor files ftmpi samples), and a node daemon.  A process enters a node through
 // `ftmpi-cluster exec` (or Open MPI's rsh agent, `ftmpi-cluster agent`): it joins the
@@ -28,7 +29,7 @@ std::string_view role_name(NodeRole role) noexcept;
 
 struct SimNode {
   std::string name;     // NAME-nI
-  std::string address;  // 127.77.S.I
+  std::string address;  // 127.77.S.I, or 10.177.S.I in its network namespace
   NodeRole role = NodeRole::active;
 };
 
@@ -39,6 +40,7 @@ struct SimClusterSpec {
   int cpus = 0;                // CPU limit per node (cpu.cfs_quota_us); 0: none
   std::int64_t memory_mb = 0;  // memory limit per node; 0: none
   std::int64_t disk_mb = 0;    // node-local disk per node (a tmpfs of that size); 0: the host's
+  bool netns = false;          // a network namespace per node, on a bridge of the cluster's
 };
 
 struct SimCluster {
@@ -48,12 +50,20 @@ struct SimCluster {
   int cpus = 0;
   std::int64_t memory_mb = 0;
   std::int64_t disk_mb = 0;
+  bool netns = false;  // each node in its network namespace (netns_name), on bridge_name()
   std::vector<SimNode> nodes;
 
   [[nodiscard]] std::string node_dir(const SimNode& node) const;  // ROOT/nodes/NODE
   // MPI slots per node: its CPU limit, else 2.
   [[nodiscard]] int slots() const noexcept { return cpus > 0 ? cpus : 2; }
   [[nodiscard]] const SimNode* find(const std::string& node) const;
+  // With netns: the node's network namespace (ip netns), the cluster's bridge, whose
+  // address is 10.177.S.254, and the host's end of a node's link.
+  [[nodiscard]] std::string netns_name(const SimNode& node) const { return "ftmpi-" + node.name; }
+  [[nodiscard]] std::string bridge_name() const { return "ftmpi-b" + std::to_string(subnet); }
+  // What MPI's TCP traffic between the nodes goes over (Open MPI's btl_tcp_if_include and
+  // oob_tcp_if_include): "lo", or the bridge's subnet.
+  [[nodiscard]] std::string mpi_network() const;
 };
 
 // An Open MPI hostfile of the active nodes, in the cluster's order (slots: 0 for slots()).

@@ -355,10 +355,12 @@ int launch(const std::vector<std::string>& args) {
     options.spec.bind_to_cores = false;  // the simulated nodes share this machine's cores
     cluster_hosts = ftmpi::pool_hostfile(*pool);
     job.rank_nodes = ftmpi::pool_rank_nodes(*pool, options.spec.ranks);
+    auto sim = ftmpi::load_cluster(options.cluster);
+    const std::string network = sim.ok() ? sim.value().mpi_network() : std::string("lo");
     for (const std::string& arg :
          {std::string("--mca"), std::string("plm_rsh_agent"), layout.value().cluster + " agent",
-          std::string("--mca"), std::string("btl_tcp_if_include"), std::string("lo"),
-          std::string("--mca"), std::string("oob_tcp_if_include"), std::string("lo")}) {
+          std::string("--mca"), std::string("btl_tcp_if_include"), network, std::string("--mca"),
+          std::string("oob_tcp_if_include"), network}) {
       options.spec.launcher_args.push_back(arg);
     }
   }
@@ -385,8 +387,9 @@ int launch(const std::vector<std::string>& args) {
       env.push_back(fmt::format("{}={}", name, value));
     }
   };
-  for (const char* name : {"FTMPI_LOG_LEVEL", "FTMPI_SPIN_NS", "FTMPI_ARENA", "FTMPI_ARENA_MIN",
-                           "FTMPI_ARENA_RESERVE", "FTMPI_MIGRATION_PATIENCE", "FTMPI_CRIU"}) {
+  for (const char* name :
+       {"FTMPI_LOG_LEVEL", "FTMPI_SPIN_NS", "FTMPI_ARENA", "FTMPI_ARENA_MIN", "FTMPI_ARENA_RESERVE",
+        "FTMPI_MIGRATION_PATIENCE", "FTMPI_CRIU", "FTMPI_CRIU_TIMEOUT"}) {
     pass_on(name);
   }
   if (!options.spec.hostfile) {
