@@ -16,7 +16,13 @@ I=("$BIN/ftmpi-inject" --cluster "$name")
 "$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --mode native --trace run.h5 \
   --sample-interval 0.2 -np 4 "$BIN/jacobi2d" -n 64 -i 240 -s 25 >run.out 2>run.err &
 job=$!
-sleep 1.5
+# The faults must come after the trace's start (the predictor records faults from then
+# on): wait for the trace file, made once every rank has greeted the predictor.
+for _ in $(seq 300); do
+  [[ -s run.h5 ]] && break
+  sleep 0.1
+done
+sleep 0.5
 "${I[@]}" --node "$name-n2" --fault ecc-errors --rate 100 --duration 1.5 --no-kill >ecc.out &
 "${I[@]}" --node "$name-n1" --fault thermal --trip 85 --duration 1.5 --no-kill >thermal.out &
 "${I[@]}" --node "$name-n1" --fault nic-errors --rate 200 --duration 1 --no-kill >nic.out &

@@ -76,10 +76,10 @@ migrate() {
 }
 
 declare -A args=(
-  [jacobi2d]="-n 64 -i 360 --sleep-ms 25"
-  [cg]="-n 56 -i 180 --sleep-ms 50"
-  [farm]="-t 37 -n 3000 -i 18 --sleep-ms 500"
-  [memhog]="-m 8 -i 150 --sleep-ms 60"
+  [jacobi2d]="-n 64 -i 560 --sleep-ms 25"
+  [cg]="-n 56 -i 280 --sleep-ms 50"
+  [farm]="-t 37 -n 3000 -i 28 --sleep-ms 500"
+  [memhog]="-m 8 -i 230 --sleep-ms 60"
 )
 for app in jacobi2d cg farm memhog; do
   read -r -a a <<<"${args[$app]}"
