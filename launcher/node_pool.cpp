@@ -100,7 +100,6 @@ class HostfilePool final : public NodePool {
   [[nodiscard]] std::string description() const override {
     return fmt::format("hostfile ({})", (fs::path(m_dir) / k_pool_file).string());
   }
-  [[nodiscard]] const std::string& agent() const noexcept { return m_agent; }
 
  private:
   std::string m_dir;
@@ -151,12 +150,8 @@ std::vector<PoolNode>::iterator find_node(NodePool& pool, const std::string& nam
 // that is up for the ranks of node `from` (move_node).
 std::vector<PoolNode>::iterator live_spare(NodePool& pool, const std::string& name,
                                            const std::string& from, bool must_be_up = true) {
-  std::int64_t need = -1;
-  for (const PoolNode& n : pool.nodes()) {
-    if (n.name == from) {
-      need = pool.used_memory(n);
-    }
-  }
+  const auto left = find_node(pool, from);
+  const std::int64_t need = left != pool.nodes().end() ? pool.used_memory(*left) : -1;
   // Better is smaller: no room, score (in tenths: closer scores are noise), less free
   // memory.
   using Key = std::tuple<int, long, std::int64_t>;
@@ -313,14 +308,6 @@ Result<std::unique_ptr<NodePool>> open_job_pool(const std::string& job_dir, cons
     return open_hostfile_pool(job_dir);
   }
   return std::unique_ptr<NodePool>();
-}
-
-Result<std::string> hostfile_pool_agent(const std::string& job_dir) {
-  auto pool = read_hostfile_pool(job_dir);
-  if (!pool.ok()) {
-    return pool.status();
-  }
-  return pool.value()->agent();
 }
 
 std::map<std::string, double> read_risk_scores(const std::string& file) {

@@ -110,8 +110,6 @@ Result<std::unique_ptr<NodePool>> create_hostfile_pool(const std::string& job_di
 Result<std::unique_ptr<NodePool>> open_hostfile_pool(const std::string& job_dir);
 // The pool of the job in `job_dir` (its job file names it), or none (nullptr).
 Result<std::unique_ptr<NodePool>> open_job_pool(const std::string& job_dir, const JobInfo& job);
-// The remote-exec agent of a hostfile pool (kept in its pool file).
-Result<std::string> hostfile_pool_agent(const std::string& job_dir);
 
 // The job's node daemons: `noded` (ftmpi-noded and its options; the node's directory
 // DIR/nodes/NODE is added) on every node of `pool` that is not excluded, started through

@@ -34,10 +34,7 @@ FTMPI_LOG_LEVEL=info "$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" -
   --ckpt-interval 2 --trace job.h5 --sample-interval 0.5 -np 4 "$BIN/jacobi2d" "${args[@]}" \
   >job.out 2>job.err &
 job=$!
-for _ in $(seq 100); do
-  grep -q "^2 *$name-n2" <("$BIN/ftmpi-ctl" status --job ck 2>/dev/null) && break
-  sleep 0.1
-done
+wait_for_rank_on ck 2 "$name-n2"
 sleep 3
 expect_exit 0 "$BIN/ftmpi-ctl" migrate --job ck --node "$name-n2" --to "$name-n3" --wait 60
 rc=0

@@ -86,6 +86,16 @@ wait_for_checkpoint() {
   return 1
 }
 
+# wait_for_rank_on DIR RANK NODE [PAUSE]: waits (100 looks, PAUSE s apart, default 0.1)
+# until `ftmpi-ctl status --job DIR` shows rank RANK on node NODE: the job runs there.
+wait_for_rank_on() {
+  local _
+  for _ in $(seq 100); do
+    grep -q "^$2 *$3" <("$BIN/ftmpi-ctl" status --job "$1" 2>/dev/null) && return 0
+    sleep "${4:-0.1}"
+  done
+}
+
 # use_cluster NAME: simulated clusters with their state in this scratch folder; C runs
 # ftmpi-cluster; cluster NAME is taken down when the script exits.  Needs root.
 use_cluster() {

@@ -121,10 +121,7 @@ P=("$TEST_BIN/pending_requests" 20 20 20)
 expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 2
 FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir busy.ck -np 4 "${P[@]}" >busy.out 2>busy.err &
 job=$!
-for _ in $(seq 100); do
-  grep -q "^2 *$name-n2" <("$BIN/ftmpi-ctl" status --job busy.ck 2>/dev/null) && break
-  sleep 0.1
-done
+wait_for_rank_on busy.ck 2 "$name-n2"
 expect_exit 0 "$BIN/ftmpi-ctl" migrate --job busy.ck --node "$name-n2" --to "$name-n3"
 rc=0
 wait "$job" || rc=$?

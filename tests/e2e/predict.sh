@@ -25,10 +25,7 @@ run() {
   FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir "$1.ck" --trace "$1.h5" -np 4 "$BIN/jacobi2d" \
     "${args[@]}" >"$1.out" 2>"$1.err" &
   job=$!
-  for _ in $(seq 100); do
-    grep -q "^2 *$name-n2" <("$BIN/ftmpi-ctl" status --job "$1.ck" 2>/dev/null) && break
-    sleep 0.1
-  done
+  wait_for_rank_on "$1.ck" 2 "$name-n2"
   sleep 8  # the job settled: its memory steady
   "$BIN/ftmpi-inject" --cluster "$name" --node "$name-n2" --fault mem-leak --rate "$2" \
     --duration "$3" >"$1.inject" 2>&1 &

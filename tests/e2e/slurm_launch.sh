@@ -17,10 +17,7 @@ want=$(reference_checksum jacobi2d 3 "${args[@]}")
 
 slurm_batch migrate 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --ckpt-dir "$PWD/m.ck" \
   --trace "$PWD/m.h5" -np 3 "$BIN/jacobi2d" "${args[@]}"
-for _ in $(seq 100); do
-  grep -q "^1 *$name-n2" <("$BIN/ftmpi-ctl" status --job m.ck 2>/dev/null) && break
-  sleep 0.2
-done
+wait_for_rank_on m.ck 1 "$name-n2" 0.2
 "$BIN/ftmpi-ctl" status --job m.ck | grep -q "$name-n4 *spare" || fail "n4 is not the spare"
 expect_exit 0 "$BIN/ftmpi-ctl" migrate --job m.ck --node "$name-n2" --wait 120
 expect_in cmd.out "node $name-n2 migrated to $name-n4"

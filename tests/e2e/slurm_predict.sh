@@ -16,10 +16,7 @@ args=(-n 64 -i 3600 -s 25)  # 90 s or more: the leaking node fails while the job
 want=$(reference_checksum jacobi2d 3 "${args[@]}")
 slurm_batch leak 4 "$BIN/ftmpi-launch" --allow-run-as-root --spares 1 --sample-interval 0.5 \
   --ckpt-dir "$PWD/leak.ck" --trace "$PWD/leak.h5" -np 3 "$BIN/jacobi2d" "${args[@]}"
-for _ in $(seq 100); do
-  grep -q "^1 *$name-n2" <("$BIN/ftmpi-ctl" status --job leak.ck 2>/dev/null) && break
-  sleep 0.2
-done
+wait_for_rank_on leak.ck 1 "$name-n2" 0.2
 sleep 8  # the job settled
 "$BIN/ftmpi-inject" --cluster "$name" --node "$name-n2" --fault mem-leak --rate 10 \
   --duration 120 >inject.out 2>&1 &

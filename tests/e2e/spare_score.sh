@@ -29,10 +29,7 @@ FTMPI_LOG_LEVEL=info "$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" \
   --sample-interval 0.5 --ckpt-dir ck --trace job.h5 -np 4 "$BIN/jacobi2d" "${args[@]}" \
   >job.out 2>job.err &
 job=$!
-for _ in $(seq 100); do
-  grep -q "^2 *$name-n2" <("$BIN/ftmpi-ctl" status --job ck 2>/dev/null) && break
-  sleep 0.1
-done
+wait_for_rank_on ck 2 "$name-n2"
 "$BIN/ftmpi-inject" --cluster "$name" --node "$name-n3" --fault thermal --trip 95 \
   --duration 60 >inject.out 2>&1 &
 inject=$!
