@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <csignal>
 #include <cstddef>
 #include <cstring>
@@ -31,6 +32,9 @@ constexpr std::uint64_t k_piece = std::uint64_t{64} << 20;
 // Rounds of copying what was written during the previous one, while that is large.
 constexpr int k_rounds = 3;
 constexpr std::uint64_t k_small_round = std::uint64_t{16} << 20;
+// Once copied, what the application writes is copied again every this many ms until the
+// final dump.
+constexpr int k_follow_ms = 250;
 // The tracked part of the arena: its data's end and this much more, in 2 MiB steps
 // (one page table each).
 constexpr std::uint64_t k_track_slack = std::uint64_t{64} << 20;
@@ -234,11 +238,49 @@ void Precopy::run(const std::string& image, const std::string& marker) noexcept 
         static_cast<double>(last_round) / 1048576.0);
     (void)write_file_atomically(marker + ".done",
                                 fmt::format("{} {:.3f}\n", m_writer.data_bytes(), seconds));
+    follow(marker);
   } else if (!m_cancel.load()) {
     logger("proxy")->info("no pre-copy: {}", s.message());
     (void)write_file_atomically(marker + ".failed", s.message() + "\n");
   }
   m_over.store(true);
+}
+
+void Precopy::follow(const std::string& marker) noexcept {
+  const std::uint64_t first_pass = m_writer.data_bytes();
+  std::vector<ByteRange> written;
+  for (;;) {
+    for (int ms = 0; ms < k_follow_ms; ms += 10) {
+      if (m_cancel.load() || m_follow_stop.load()) {
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    written.clear();
+    Status s = scan(written);
+    const std::uint64_t bytes = total(written);
+    if (s.ok()) {
+      s = copy_cancellable(written);  // all of it: the scan forgot these writes
+    }
+    m_followed += bytes;
+    if (s.ok() && bytes * 2 > first_pass) {
+      s = unsupported(fmt::format(
+          "the application rewrote {:.0f} of its {:.0f} MiB in {:.2f} s: a pre-copy would "
+          "not shorten the downtime",
+          static_cast<double>(bytes) / 1048576.0, static_cast<double>(first_pass) / 1048576.0,
+          k_follow_ms * 1e-3));
+    }
+    if (!s.ok()) {
+      m_ready.store(false);
+      if (!m_cancel.load()) {
+        logger("proxy")->warn("pre-copy given up: {}; the arena is copied at the dump",
+                              s.message());
+        ::unlink((marker + ".done").c_str());
+        (void)write_file_atomically(marker + ".failed", s.message() + "\n");
+      }
+      return;
+    }
+  }
 }
 
 void Precopy::stop_copy() noexcept {
@@ -247,6 +289,8 @@ void Precopy::stop_copy() noexcept {
     m_thread.join();
   }
   m_cancel.store(false);
+  m_follow_stop.store(false);
+  m_followed = 0;
   m_ready.store(false);
   m_over.store(false);
   (void)m_writer.close();
@@ -310,7 +354,13 @@ bool Precopy::finish(const std::string& state, const std::string& rank_dir) noex
     stop_copy();
     return false;
   }
+  m_follow_stop.store(true);  // the round under way is copied whole first
   m_thread.join();
+  m_follow_stop.store(false);
+  if (!m_ready.load()) {  // given up while following
+    stop_copy();
+    return false;
+  }
   const std::uint64_t t0 = monotonic_ns();
   if (::kill(m_app, SIGSTOP) != 0 || !wait_stopped(m_app)) {
     ::kill(m_app, SIGCONT);
@@ -354,9 +404,11 @@ bool Precopy::finish(const std::string& state, const std::string& rank_dir) noex
     return false;
   }
   m_image.clear();
-  logger("proxy")->info("pre-copy: {:.1f} MiB written since, added in {:.1f} ms",
-                        static_cast<double>(total(written)) / 1048576.0,
-                        static_cast<double>(monotonic_ns() - t0) * 1e-6);
+  logger("proxy")->info(
+      "pre-copy: {:.1f} MiB written since, added in {:.1f} ms ({:.1f} MiB at the final dump)",
+      static_cast<double>(m_followed + total(written)) / 1048576.0,
+      static_cast<double>(monotonic_ns() - t0) * 1e-6,
+      static_cast<double>(total(written)) / 1048576.0);
   return true;
 }
 

@@ -68,6 +68,10 @@ class Precopy {
 
  private:
   void run(const std::string& image, const std::string& marker) noexcept;
+  // After the copy, until the final dump (or a cancel): what the application wrote is
+  // copied every k_follow_ms; given up (the marker turned to .failed) when it rewrote
+  // more than half of its data in one period.
+  void follow(const std::string& marker) noexcept;
   void stop_copy() noexcept;
   Status scan(std::vector<ByteRange>& written) noexcept;
   Status copy_cancellable(const std::vector<ByteRange>& ranges);
@@ -87,9 +91,11 @@ class Precopy {
   std::string m_image;
   std::thread m_thread;
   std::atomic<bool> m_cancel{false};
-  std::atomic<bool> m_ready{false};  // the copy is complete
-  std::atomic<bool> m_over{false};   // the copy thread ended (complete or not)
+  std::atomic<bool> m_follow_stop{false};  // finish(): the final dump is next
+  std::atomic<bool> m_ready{false};        // the copy is complete
+  std::atomic<bool> m_over{false};         // the copy thread ended (complete or not)
   double m_copy_ms = 0;
+  std::uint64_t m_followed = 0;  // bytes copied by follow() (its thread, then finish())
   ArenaImageWriter m_writer;
 };
 

@@ -1,6 +1,7 @@
 #include "proxy/quiesce.hpp"
 
 #include <fcntl.h>
+#include <sched.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -329,6 +330,7 @@ std::string node_name() {
 
 void Control::start(pid_t app, pid_t keeper, std::string channel) {
   PMPI_Comm_dup(app_world(), &m_comm);
+  PMPI_Comm_dup(app_world(), &m_stop_comm);
   PMPI_Comm_rank(m_comm, &m_rank);
   PMPI_Comm_size(m_comm, &m_size);
   traffic().set_ranks(m_size);
@@ -358,7 +360,7 @@ void Control::stop() {
   m_stopping = true;
   m_ctl_retries = 0;
   MPI_Request barrier = MPI_REQUEST_NULL;
-  PMPI_Ibarrier(m_comm, &barrier);
+  PMPI_Ibarrier(m_stop_comm, &barrier);
   for (int done = 0; done == 0;) {
     PMPI_Test(&barrier, &done, MPI_STATUS_IGNORE);
     if (done == 0) {
@@ -366,12 +368,14 @@ void Control::stop() {
     }
   }
   PMPI_Comm_free(&m_comm);
+  PMPI_Comm_free(&m_stop_comm);
 }
 
 void Control::leave() {
   m_stopping = true;
   if (m_comm != MPI_COMM_NULL) {
     PMPI_Comm_free(&m_comm);
+    PMPI_Comm_free(&m_stop_comm);
   }
 }
 
@@ -386,6 +390,10 @@ void Control::poll(bool idle) {
 }
 
 void Control::look() {
+  if (m_suspended) {
+    resume_quiesce();
+    return;
+  }
   if (!m_stopping) {
     precopy().look_for_order(m_root, node_name(), m_rank);
   }
@@ -548,10 +556,51 @@ void Control::drain() {
 }
 
 void Control::quiesce(const QuiesceOrder& order) {
+  m_order = order;
+  m_quiesce_start = monotonic_ns();
+  PMPI_Ibarrier(m_comm, &m_agreement);
+  resume_quiesce();
+}
+
+void Control::resume_quiesce() {
+  m_in_quiesce = true;
+  m_suspended = !agree();
+  if (m_suspended) {
+    m_in_quiesce = false;
+    return;
+  }
+  complete_quiesce(m_order);
+}
+
+bool Control::agree() {
+  for (unsigned rounds = 1;; ++rounds) {
+    int done = 0;
+    PMPI_Test(&m_agreement, &done, MPI_STATUS_IGNORE);
+    if (done != 0) {
+      return true;
+    }
+    // Every member of this proxy's collective entered its barrier: some may be inside
+    // the collective already, and they stay there until this proxy joins them.
+    const MPI_Request barrier = call_progress().barrier;
+    int entered = 0;
+    if (barrier != MPI_REQUEST_NULL) {
+      PMPI_Request_get_status(to_real(barrier), &entered, MPI_STATUS_IGNORE);
+    }
+    if (entered != 0) {
+      logger("proxy")->debug("rank {}: quiesce {} put aside for a collective", m_rank,
+                             m_order.epoch);
+      return false;
+    }
+    if ((rounds & 63U) == 0) {
+      ::sched_yield();
+    }
+  }
+}
+
+void Control::complete_quiesce(const QuiesceOrder& order) {
   const std::uint64_t epoch = order.epoch;
   const bool migration = order.kind == QuiesceOrder::migration;
-  m_in_quiesce = true;
-  const std::uint64_t start = monotonic_ns();
+  const std::uint64_t start = m_quiesce_start;
   drain();
   PMPI_Barrier(m_comm);
   const double ms = static_cast<double>(monotonic_ns() - start) * 1e-6;

@@ -190,7 +190,17 @@ class Control {
 
  private:
   void look();
+  // Joins the quiesce `order`: first an agreement (a non-blocking barrier on the control
+  // communicator), then the drain and the checkpoint.  A proxy whose own collective's
+  // entry barrier completes before all agreed puts the quiesce aside (another member
+  // may already be in that collective, where no control message reaches it) and takes
+  // it up again at its next look, after the collective.
   void quiesce(const QuiesceOrder& order);
+  void resume_quiesce();
+  // True once every proxy joined the quiesce; false if this proxy must first go on
+  // with a collective that its entry barrier let it into.
+  bool agree();
+  void complete_quiesce(const QuiesceOrder& order);
   void drain();
   // After the drain: every application process dumped (left running), the manifest
   // written by proxy 0, older checkpoints pruned.  False if it failed anywhere.
@@ -203,12 +213,19 @@ class Control {
   void look_for_requests();
 
   MPI_Comm m_comm = MPI_COMM_NULL;
+  // The barrier of stop() alone: a proxy already in it may still be ordered to quiesce,
+  // and the quiesce's collectives on m_comm must match those of proxies not yet there.
+  MPI_Comm m_stop_comm = MPI_COMM_NULL;
   int m_rank = -1;
   int m_size = 0;
   bool m_requested = false;   // proxy 0: a checkpoint is due (timer, ftmpi-ctl)
   bool m_waited_for = false;  // proxy 0: a rank waits for a checkpoint (ftmpi_checkpoint)
   bool m_in_quiesce = false;
-  bool m_stopping = false;  // in stop(): no timed checkpoints any more
+  bool m_suspended = false;  // a quiesce put aside for a collective (see quiesce())
+  MPI_Request m_agreement = MPI_REQUEST_NULL;
+  QuiesceOrder m_order;               // the quiesce joined
+  std::uint64_t m_quiesce_start = 0;  // monotonic ns
+  bool m_stopping = false;            // in stop(): no timed checkpoints any more
   std::uint64_t m_completed = 0;
   unsigned m_calls = 0;
   double m_interval = 0;           // seconds; 0: no timer
