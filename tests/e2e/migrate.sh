@@ -116,7 +116,7 @@ done
 # A program that always holds requests (inactive persistent ones, a receive only the
 # end matches, completed ones not yet waited for), migrated three times in a row; the
 # result of an undisturbed run under plain mpirun.
-P=("$TEST_BIN/pending_requests" 200 40)
+P=("$TEST_BIN/pending_requests" 500 40)
 "${MPIRUN[@]}" -np 4 "${P[@]}" >pending.ref 2>&1 || { cat pending.ref; fail "pending_requests under mpirun"; }
 expect_exit 0 "$C" up --name "$name" --nodes 2 --spares 3
 "${L[@]}" --no-trace --ckpt-dir ck-pending -np 4 "${P[@]}" >pending.out 2>pending.err &
