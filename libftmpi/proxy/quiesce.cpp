@@ -390,7 +390,7 @@ void Control::poll(bool idle) {
 }
 
 void Control::look() {
-  if (m_suspended) {
+  if (m_agreement != MPI_REQUEST_NULL) {  // a quiesce put aside for a collective
     resume_quiesce();
     return;
   }
@@ -563,13 +563,9 @@ void Control::quiesce(const QuiesceOrder& order) {
 }
 
 void Control::resume_quiesce() {
-  m_in_quiesce = true;
-  m_suspended = !agree();
-  if (m_suspended) {
-    m_in_quiesce = false;
-    return;
+  if (agree()) {
+    complete_quiesce(m_order);
   }
-  complete_quiesce(m_order);
 }
 
 bool Control::agree() {
@@ -601,6 +597,7 @@ void Control::complete_quiesce(const QuiesceOrder& order) {
   const std::uint64_t epoch = order.epoch;
   const bool migration = order.kind == QuiesceOrder::migration;
   const std::uint64_t start = m_quiesce_start;
+  m_in_quiesce = true;
   drain();
   PMPI_Barrier(m_comm);
   const double ms = static_cast<double>(monotonic_ns() - start) * 1e-6;

@@ -221,7 +221,7 @@ class Control {
   bool m_requested = false;   // proxy 0: a checkpoint is due (timer, ftmpi-ctl)
   bool m_waited_for = false;  // proxy 0: a rank waits for a checkpoint (ftmpi_checkpoint)
   bool m_in_quiesce = false;
-  bool m_suspended = false;  // a quiesce put aside for a collective (see quiesce())
+  // The quiesce's agreement; still pending between looks: the quiesce was put aside.
   MPI_Request m_agreement = MPI_REQUEST_NULL;
   QuiesceOrder m_order;               // the quiesce joined
   std::uint64_t m_quiesce_start = 0;  // monotonic ns
