@@ -309,10 +309,13 @@ int deliver_drained(const DrainedMessage& message, void* buf, int count, MPI_Dat
     drained_status(message, status);
     return MPI_ERR_TRUNCATE;
   }
-  int position = 0;
-  const int elements = size > 0 ? static_cast<int>(message.packed.size()) / size : 0;
-  const int rc = PMPI_Unpack(message.packed.data(), static_cast<int>(message.packed.size()),
-                             &position, buf, elements, real_type, real_comm);
+  int rc = MPI_SUCCESS;
+  if (!message.packed.empty()) {  // an empty message: MPI_Unpack refuses its null buffer
+    int position = 0;
+    const int elements = static_cast<int>(message.packed.size()) / size;
+    rc = PMPI_Unpack(message.packed.data(), static_cast<int>(message.packed.size()), &position, buf,
+                     elements, real_type, real_comm);
+  }
   drained_status(message, status);
   return rc;
 }
@@ -908,7 +911,9 @@ Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
       m.tag = status.MPI_TAG;
       m.packed.resize(static_cast<std::size_t>(size));
       int position = 0;
-      PMPI_Pack(progress.buf, elements, type, m.packed.data(), size, &position, comm);
+      if (size > 0) {  // MPI_Pack refuses an empty message's null buffer
+        PMPI_Pack(progress.buf, elements, type, m.packed.data(), size, &position, comm);
+      }
       m.packed.resize(static_cast<std::size_t>(position));
       state.drained.push_back(std::move(m));
     }

@@ -31,19 +31,21 @@ static void settle(void) {
   usleep(100 * 1000);
 }
 
-/* 1. Messages in flight in both directions while the others wait in a collective. */
+/* 1. Messages in flight in both directions while the others wait in a collective, one of
+ * them empty (a zero-byte message, as a worker's "ready" in a task farm). */
 static void in_flight(void) {
   const int next = (rank + 1) % size;
   const int prev = (rank + size - 1) % size;
   double out[2][64];
   double in[2][64];
-  MPI_Request sends[2];
+  MPI_Request sends[3];
   for (int i = 0; i < 64; ++i) {
     out[0][i] = rank * 1000 + i;
     out[1][i] = -rank * 1000 - i;
   }
   MPI_Isend(out[0], 64, MPI_DOUBLE, next, 1, MPI_COMM_WORLD, &sends[0]);
   MPI_Isend(out[1], 64, MPI_DOUBLE, prev, 2, MPI_COMM_WORLD, &sends[1]);
+  MPI_Isend(NULL, 0, MPI_BYTE, next, 3, MPI_COMM_WORLD, &sends[2]);
   if (rank == 0) {
     settle();
     checkpoint();
@@ -51,7 +53,13 @@ static void in_flight(void) {
   MPI_Barrier(MPI_COMM_WORLD);
   MPI_Recv(in[0], 64, MPI_DOUBLE, prev, 1, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
   MPI_Recv(in[1], 64, MPI_DOUBLE, next, 2, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
-  MPI_Waitall(2, sends, MPI_STATUSES_IGNORE);
+  MPI_Status empty;
+  MPI_Probe(MPI_ANY_SOURCE, 3, MPI_COMM_WORLD, &empty);
+  int empty_count = -1;
+  MPI_Get_count(&empty, MPI_BYTE, &empty_count);
+  CHECK(empty.MPI_SOURCE == prev && empty_count == 0, "in flight: the empty message's status");
+  MPI_Recv(NULL, 0, MPI_BYTE, prev, 3, MPI_COMM_WORLD, MPI_STATUS_IGNORE);
+  MPI_Waitall(3, sends, MPI_STATUSES_IGNORE);
   CHECK(in[0][0] == prev * 1000 && in[0][63] == prev * 1000 + 63, "in flight: forward data");
   CHECK(in[1][0] == -next * 1000 && in[1][63] == -next * 1000 - 63, "in flight: backward data");
 }
