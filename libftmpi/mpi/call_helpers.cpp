@@ -1,5 +1,6 @@
 #include "mpi/call_helpers.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -90,6 +91,19 @@ std::uint64_t type_bytes(long count, MPI_Datatype real) noexcept {
     return 0;
   }
   return static_cast<std::uint64_t>(count) * static_cast<std::uint64_t>(size);
+}
+
+namespace {
+std::atomic<BlockingHook> g_blocking_hook{nullptr};
+}  // namespace
+
+void set_blocking_hook(BlockingHook hook) noexcept {
+  g_blocking_hook.store(hook, std::memory_order_release);
+}
+
+int run_blocking(int (*call)(void*), void* context) noexcept {
+  const BlockingHook hook = g_blocking_hook.load(std::memory_order_acquire);
+  return hook != nullptr ? hook(call, context) : call(context);
 }
 
 int wrapper_failed(const char* call) noexcept {

@@ -29,6 +29,17 @@ namespace ftmpi {
 // count elements of a real datatype, in bytes; 0 for invalid types.
 [[nodiscard]] std::uint64_t type_bytes(long count, MPI_Datatype real) noexcept;
 
+// A call that waits for other ranks and has no non-blocking twin (the communicator
+// constructors): `call(context)` is carried out by the hook when one is set (a rank proxy
+// sets one that keeps answering checkpoint orders meanwhile), else directly.
+using BlockingHook = int (*)(int (*call)(void*), void* context) noexcept;
+void set_blocking_hook(BlockingHook hook) noexcept;
+int run_blocking(int (*call)(void*), void* context) noexcept;
+template <typename F>
+int blocking_call(F& call) noexcept {
+  return run_blocking([](void* f) noexcept { return (*static_cast<F*>(f))(); }, &call);
+}
+
 // Called when an exception escaped the inside of a wrapper (a bug in ftmpi, or memory
 // exhausted): reports it on stderr and returns MPI_ERR_INTERN.
 int wrapper_failed(const char* call) noexcept;

@@ -65,6 +65,12 @@ COLLECTIVE_ENTRY = {
     'MPI_Cart_sub': 'comm', 'MPI_Graph_create': 'comm_old', 'MPI_Dist_graph_create': 'comm_old',
     'MPI_Dist_graph_create_adjacent': 'comm_old', 'MPI_Intercomm_merge': 'intercomm',
 }
+# Calls that wait for other ranks and have no non-blocking twin: carried out through
+# ftmpi::blocking_call, so that a rank proxy keeps answering checkpoint orders meanwhile.
+BLOCKING = set(COLLECTIVE_ENTRY) | {'MPI_Comm_create_group', 'MPI_Intercomm_create'}
+# Calls with a generated wrapper whose rank-proxy executor is hand-written
+# (proxy/custom_exec.cpp: exec_custom_NAME).
+CUSTOM_EXECUTORS = {'MPI_Query_thread'}
 # The calls that complete requests (a persistent request keeps its handle).
 WAITS = {'MPI_Wait', 'MPI_Test', 'MPI_Waitall', 'MPI_Testall', 'MPI_Waitany', 'MPI_Testany',
          'MPI_Waitsome', 'MPI_Testsome'}
@@ -288,7 +294,11 @@ def wrapper(fn):
         add('  }')
         add('}')
         return '\n'.join(out)
-    add(f'    const int rc_ = {call};')
+    if fn.name in BLOCKING:
+        add(f'    auto call_ = [&]() noexcept {{ return {call}; }};')
+        add('    const int rc_ = ftmpi::blocking_call(call_);')
+    else:
+        add(f'    const int rc_ = {call};')
     # Handles a call may free are updated even when it fails: a failed MPI_Waitall
     # has still completed (and freed) some of its requests.
     out.extend(always)
@@ -664,7 +674,8 @@ def main():
     executors = {}
     for fn in functions:
         fn.executor_error = None
-        if 'custom' in fn.flags or 'local' in fn.flags or 'appside' in fn.flags:
+        if 'custom' in fn.flags or 'local' in fn.flags or 'appside' in fn.flags \
+                or fn.name in CUSTOM_EXECUTORS:
             continue
         try:
             executors[fn.name] = executor(fn)
@@ -693,7 +704,7 @@ def main():
     for fn in functions:
         if fn.name in executors:
             ex.append(f'      {{&exec_{fn.name}, {str(fn.is_int_return).lower()}}},')
-        elif 'custom' in fn.flags and 'appside' not in fn.flags:
+        elif ('custom' in fn.flags and 'appside' not in fn.flags) or fn.name in CUSTOM_EXECUTORS:
             ex.append(f'      {{&exec_custom_{fn.name}, true}},')
         else:
             ex.append('      {nullptr, true},')

@@ -25,10 +25,22 @@ int exec_custom_MPI_Init(Exec& /*x*/, const std::uint64_t* /*w*/, std::uint64_t&
 int exec_custom_MPI_Init_thread(Exec& x, const std::uint64_t* w, std::uint64_t& /*result*/) {
   const auto required = static_cast<int>(static_cast<std::int64_t>(w[0]));
   int* provided = x.out<int>(w[1], 1);
+  const int level = std::min(required, static_cast<int>(MPI_THREAD_SERIALIZED));
   if (provided != nullptr) {
-    *provided = std::min(required, static_cast<int>(MPI_THREAD_SERIALIZED));
+    *provided = level;
   }
   app_mpi_state().initialized = true;
+  app_mpi_state().thread_level = level;
+  return x.finish(true) ? MPI_SUCCESS : MPI_ERR_ARG;
+}
+
+// The level the application was given, not the proxy's own (MPI_THREAD_MULTIPLE where
+// it runs communicator constructors beside its polling).
+int exec_custom_MPI_Query_thread(Exec& x, const std::uint64_t* w, std::uint64_t& /*result*/) {
+  int* provided = x.out<int>(w[0], 1);
+  if (provided != nullptr) {
+    *provided = app_mpi_state().thread_level;
+  }
   return x.finish(true) ? MPI_SUCCESS : MPI_ERR_ARG;
 }
 

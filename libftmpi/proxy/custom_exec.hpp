@@ -15,6 +15,7 @@ namespace ftmpi {
 
 int exec_custom_MPI_Init(Exec& x, const std::uint64_t* w, std::uint64_t& result);
 int exec_custom_MPI_Init_thread(Exec& x, const std::uint64_t* w, std::uint64_t& result);
+int exec_custom_MPI_Query_thread(Exec& x, const std::uint64_t* w, std::uint64_t& result);
 int exec_custom_MPI_Finalize(Exec& x, const std::uint64_t* w, std::uint64_t& result);
 int exec_custom_MPI_Comm_get_attr(Exec& x, const std::uint64_t* w, std::uint64_t& result);
 int exec_custom_MPI_Attr_get(Exec& x, const std::uint64_t* w, std::uint64_t& result);
@@ -33,8 +34,9 @@ inline const MPI_Datatype* real_types(Exec& x, const MPI_Datatype* types, long c
 
 // What the proxy knows of its application's MPI life.
 struct AppMpiState {
-  bool initialized = false;  // the application called MPI_Init
-  bool finalized = false;    // ... and MPI_Finalize
+  bool initialized = false;              // the application called MPI_Init
+  bool finalized = false;                // ... and MPI_Finalize
+  int thread_level = MPI_THREAD_SINGLE;  // what its MPI_Init or MPI_Init_thread gave it
 };
 AppMpiState& app_mpi_state() noexcept;
 

@@ -79,6 +79,16 @@ bool has_children(pid_t pid) {
   return false;
 }
 
+// The bytes of `ranges` below `limit`: rewritten, where `limit` is the end of the data
+// already copied (above it the application wrote new data, as when it grows).
+std::uint64_t below(const std::vector<ByteRange>& ranges, std::uint64_t limit) {
+  std::uint64_t n = 0;
+  for (const ByteRange& r : ranges) {
+    n += r.first < limit ? std::min(r.second, limit) - r.first : 0;
+  }
+  return n;
+}
+
 std::uint64_t total(const std::vector<ByteRange>& ranges) {
   std::uint64_t sum = 0;
   for (const ByteRange& r : ranges) {
@@ -179,6 +189,7 @@ void Precopy::run(const std::string& image, const std::string& marker) noexcept 
     try {
       const std::vector<ByteRange> data = file_extents(m_memfd, m_bytes, false);
       const std::uint64_t end = data.empty() ? 0 : data.back().second;
+      m_data_end = end;
       m_tracked = std::min(
           m_bytes, (end + k_track_slack + k_track_align - 1) / k_track_align * k_track_align);
     } catch (...) {
@@ -217,11 +228,11 @@ void Precopy::run(const std::string& image, const std::string& marker) noexcept 
         break;
       }
       // Rewritten about as fast as it is copied: the final dump would copy it all again.
-      if (last_round * 2 > first_pass) {
+      if (const std::uint64_t rewritten = below(written, m_data_end); rewritten * 2 > first_pass) {
         return unsupported(fmt::format(
             "the application rewrote {:.0f} of its {:.0f} MiB during the last copy: a pre-copy "
             "would not shorten the downtime",
-            static_cast<double>(last_round) / 1048576.0,
+            static_cast<double>(rewritten) / 1048576.0,
             static_cast<double>(first_pass) / 1048576.0));
       }
     }
@@ -247,7 +258,10 @@ void Precopy::run(const std::string& image, const std::string& marker) noexcept 
 }
 
 void Precopy::follow(const std::string& marker) noexcept {
-  const std::uint64_t first_pass = m_writer.data_bytes();
+  // What the image holds, and where that data ends: writes above it are new data (the
+  // application grew), copied too but not counted as rewrites.
+  std::uint64_t held = m_writer.data_bytes();
+  std::uint64_t end = m_data_end;
   std::vector<ByteRange> written;
   for (;;) {
     for (int ms = 0; ms < k_follow_ms; ms += 10) {
@@ -259,16 +273,21 @@ void Precopy::follow(const std::string& marker) noexcept {
     written.clear();
     Status s = scan(written);
     const std::uint64_t bytes = total(written);
+    const std::uint64_t rewritten = below(written, end);
     if (s.ok()) {
       s = copy_cancellable(written);  // all of it: the scan forgot these writes
     }
     m_followed += bytes;
-    if (s.ok() && bytes * 2 > first_pass) {
+    if (s.ok() && rewritten * 2 > held) {
       s = unsupported(fmt::format(
           "the application rewrote {:.0f} of its {:.0f} MiB in {:.2f} s: a pre-copy would "
           "not shorten the downtime",
-          static_cast<double>(bytes) / 1048576.0, static_cast<double>(first_pass) / 1048576.0,
+          static_cast<double>(rewritten) / 1048576.0, static_cast<double>(held) / 1048576.0,
           k_follow_ms * 1e-3));
+    }
+    held += bytes - rewritten;
+    if (!written.empty()) {
+      end = std::max(end, written.back().second);
     }
     if (!s.ok()) {
       m_ready.store(false);

@@ -81,9 +81,10 @@ class Precopy {
   std::uint64_t m_app_base = 0;
   std::byte* m_mapped = nullptr;
   std::uint64_t m_bytes = 0;
-  std::uint64_t m_tracked = 0;  // the part of the arena whose writes are tracked
-  int m_app_uffd = -1;          // the application's tracker, taken over
-  int m_own_uffd = -1;          // this proxy's
+  std::uint64_t m_tracked = 0;   // the part of the arena whose writes are tracked
+  std::uint64_t m_data_end = 0;  // where the arena's data ended when the copy began
+  int m_app_uffd = -1;           // the application's tracker, taken over
+  int m_own_uffd = -1;           // this proxy's
   int m_app_pagemap = -1;
   int m_own_pagemap = -1;
   double m_last_look = 0;

@@ -2,8 +2,11 @@
 
 #include <sched.h>
 
+#include <atomic>
 #include <cstring>
 #include <optional>
+#include <system_error>
+#include <thread>
 #include <vector>
 
 #include "mpi/handles.hpp"
@@ -126,6 +129,30 @@ int enter_collective(MPI_Comm comm) {
   const int done = wait_one(&request, MPI_STATUS_IGNORE);
   call_progress().barrier = MPI_REQUEST_NULL;
   return done;
+}
+
+int run_beside_polling(int (*call)(void*), void* context) noexcept {
+  CallProgress& progress = call_progress();
+  const bool was_in_collective = progress.in_collective;
+  progress.in_collective = true;  // no checkpoint while a member may be inside
+  int rc = MPI_ERR_INTERN;
+  std::atomic<bool> done{false};
+  try {
+    std::thread worker([&rc, &done, call, context] {
+      rc = call(context);
+      done.store(true, std::memory_order_release);
+    });
+    Poller poll;
+    while (!done.load(std::memory_order_acquire)) {
+      poll();
+      std::this_thread::yield();
+    }
+    worker.join();
+  } catch (const std::system_error&) {  // no thread to be had: blocking, as it is
+    rc = call(context);
+  }
+  progress.in_collective = was_in_collective;
+  return rc;
 }
 
 namespace {

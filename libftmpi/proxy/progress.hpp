@@ -48,6 +48,13 @@ bool& skip_sends_once() noexcept;
 // The first phase of a blocking collective on `comm`.
 int enter_collective(MPI_Comm comm);
 
+// The rank proxy's ftmpi::blocking_call hook (set when MPI runs with
+// MPI_THREAD_MULTIPLE): the call runs on a thread of its own while this one keeps
+// polling, so a proxy inside a communicator constructor still answers a quiesce (which
+// defers the checkpoint: a collective is under way) instead of making the others wait
+// for it in the drain while it waits for them.
+int run_beside_polling(int (*call)(void*), void* context) noexcept;
+
 int progressive_MPI_Send(const void* buf, int count, MPI_Datatype type, int dest, int tag,
                          MPI_Comm comm);
 int progressive_MPI_Ssend(const void* buf, int count, MPI_Datatype type, int dest, int tag,

@@ -33,6 +33,7 @@
 #include "ckpt/criu.hpp"
 #include "ckpt/manifest.hpp"
 #include "ftmpi/version.h"
+#include "mpi/call_helpers.hpp"
 #include "mpi/call_stats.hpp"
 #include "mpi/mpi_calls.hpp"
 #include "mpi/mpi_library.hpp"
@@ -880,14 +881,29 @@ Result<Restore> read_restore(const std::string& dir) {
   return restore;
 }
 
+// MPI for the proxy: MPI_THREAD_MULTIPLE where the library gives it, so that the
+// communicator constructors run beside the polling (progress.hpp: run_beside_polling).
+int start_mpi() {
+  int argc = 0;
+  int provided = MPI_THREAD_SINGLE;
+  const int rc = MPI_Init_thread(&argc, nullptr, MPI_THREAD_MULTIPLE, &provided);
+  if (rc == MPI_SUCCESS && provided == MPI_THREAD_MULTIPLE) {
+    set_blocking_hook(&run_beside_polling);
+  } else if (rc == MPI_SUCCESS) {
+    logger("proxy")->debug(
+        "MPI gives no MPI_THREAD_MULTIPLE: communicator constructors run "
+        "blocking");
+  }
+  return rc;
+}
+
 // --await-migration STATE: MPI_Init, "ready" (ROOT/prelaunch/RANK beside STATE), then
 // the migration's state as soon as the old MPI layer has written it (ftmpi-launch stops
 // this layer if the migration is abandoned).
 Result<Restore> await_migration(const std::string& state) {
   namespace fs = std::filesystem;
   const std::string root = fs::path(state).parent_path().string();
-  int mpi_argc = 0;
-  if (MPI_Init(&mpi_argc, nullptr) != MPI_SUCCESS) {
+  if (start_mpi() != MPI_SUCCESS) {
     return internal_error("MPI_Init failed");
   }
   const std::string rank = env_or("OMPI_COMM_WORLD_RANK", "0");
@@ -1001,8 +1017,7 @@ int run(int argc, char** argv) {
   Proxy proxy(std::move(channel.value()), started.value());
   set_sampled_process(child);
 
-  int mpi_argc = 0;
-  if (!in_mpi && MPI_Init(&mpi_argc, nullptr) != MPI_SUCCESS) {
+  if (!in_mpi && start_mpi() != MPI_SUCCESS) {
     ::kill(child, SIGKILL);
     proxy.remove_channel();
     std::fprintf(stderr, "ftmpi-proxy: MPI_Init failed\n");
@@ -1048,6 +1063,7 @@ int run(int argc, char** argv) {
     }
     app_mpi_state().initialized = restore->state.app_initialized;
     app_mpi_state().finalized = restore->state.app_finalized;
+    app_mpi_state().thread_level = restore->state.app_thread_level;
     control().restored(restore->state.epoch);
     skip_sends_once() = restore->state.call_sent;
     CheckpointRecord record;

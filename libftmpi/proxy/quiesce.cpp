@@ -514,11 +514,28 @@ int Control::checkpoint_and_wait() {
   return m_last_written ? MPI_SUCCESS : MPI_ERR_PENDING;
 }
 
+bool Control::collective_under_way() {
+  const CallProgress& progress = call_progress();
+  int barrier_done = 0;
+  if (progress.barrier != MPI_REQUEST_NULL) {
+    PMPI_Request_get_status(to_real(progress.barrier), &barrier_done, MPI_STATUS_IGNORE);
+  }
+  return progress.in_collective || barrier_done != 0;
+}
+
 void Control::drain() {
   // How many messages each rank sent me, against how many I have taken out of MPI.
   std::vector<std::int64_t> expected(static_cast<std::size_t>(m_size), 0);
   PMPI_Alltoall(traffic().sent_to().data(), 1, MPI_INT64_T, expected.data(), 1, MPI_INT64_T,
                 m_comm);
+  m_drained = 0;
+  if (collective_under_way()) {
+    // No checkpoint now (write_checkpoint defers it), and a communicator this proxy is
+    // still making (its constructor runs beside the polling) may already carry messages
+    // to it from members that returned: it cannot probe for those, so it does not wait
+    // for any.  Whatever was sent stays in MPI for the application's receives.
+    return;
+  }
   // The communicators the application can receive on: its own, MPI_COMM_WORLD and
   // MPI_COMM_SELF, as it names them.
   std::vector<MPI_Comm> comms{MPI_COMM_WORLD, MPI_COMM_SELF};
@@ -682,13 +699,8 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
   // Only a state a restart can bring back: no request of the application pending in
   // MPI, no message taken by a receive the application has not seen, no call half done.
   std::string busy;
-  const CallProgress& progress = call_progress();
-  int barrier_done = 0;
-  if (progress.barrier != MPI_REQUEST_NULL) {
-    PMPI_Request_get_status(to_real(progress.barrier), &barrier_done, MPI_STATUS_IGNORE);
-  }
   m_saved_requests.clear();
-  if (progress.in_collective || barrier_done != 0) {
+  if (collective_under_way()) {
     busy = "a collective is under way";
   } else if (m_save_requests) {
     auto saved = m_save_requests();
@@ -927,6 +939,7 @@ Status Control::save_state(std::uint64_t epoch, const std::string& path) const {
   state.stdio = m_stdio_keys;
   state.app_initialized = app_mpi_state().initialized;
   state.app_finalized = app_mpi_state().finalized;
+  state.app_thread_level = app_mpi_state().thread_level;
   state.requests = m_saved_requests;
   state.app_pid = m_app;
   state.keeper_pid = m_keeper;

@@ -200,6 +200,8 @@ class Control {
   // True once every proxy joined the quiesce; false if this proxy must first go on
   // with a collective that its entry barrier let it into.
   bool agree();
+  // Inside a collective, or every member passed its entry barrier: no checkpoint now.
+  static bool collective_under_way();
   void complete_quiesce(const QuiesceOrder& order);
   void drain();
   // After the drain: every application process dumped (left running), the manifest

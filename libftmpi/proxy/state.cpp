@@ -92,7 +92,7 @@ Status save_proxy_state(const std::string& path, const ProxyState& state) {
     archive << magic << state.version << state.epoch << state.rank << state.predefined << records
             << messages << state.stdio << state.call_sent << state.file_paths << state.file_sizes
             << initialized << finalized << requests << state.app_pid << state.keeper_pid
-            << state.node << matched << matched_handles;
+            << state.node << matched << matched_handles << state.app_thread_level;
     out.flush();
     if (!out) {
       return io_error("cannot write " + path);
@@ -141,6 +141,9 @@ Result<ProxyState> load_proxy_state(const std::string& path) {
         return corrupt(fmt::format("{}: {} probed messages but {} handles", path, matched.size(),
                                    matched_handles.size()));
       }
+    }
+    if (state.version >= 5) {
+      archive >> state.app_thread_level;
     }
     for (std::size_t i = 0; i < matched.size(); ++i) {
       state.matched.push_back({matched[i].comm, matched[i].source, matched[i].tag,

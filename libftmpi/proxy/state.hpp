@@ -17,8 +17,9 @@ namespace ftmpi {
 
 // Version 2 added the requests (version 1 states are read as holding none); version 3
 // the application's process, its keeper and its node (for a migration's re-attach);
-// version 4 the messages a matched probe took for the application.
-inline constexpr std::uint32_t k_proxy_state_version = 4;
+// version 4 the messages a matched probe took for the application; version 5 the thread
+// level the application was given (older states: MPI_THREAD_SINGLE).
+inline constexpr std::uint32_t k_proxy_state_version = 5;
 inline constexpr const char* k_proxy_state_file = "proxy.state";
 
 struct SavedMessage {
@@ -61,6 +62,7 @@ struct ProxyState {
   std::vector<std::uint64_t> file_sizes;
   bool app_initialized = false;
   bool app_finalized = false;
+  std::int32_t app_thread_level = 0;   // MPI_THREAD_SINGLE, or what MPI_Init_thread gave
   std::vector<SavedRequest> requests;  // in the order the application made them
   // Where the application process lives (a migration leaves it running there for the
   // next proxy): its PID, its keeper's, the node's name.

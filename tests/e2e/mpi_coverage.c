@@ -492,6 +492,10 @@ int main(int argc, char** argv) {
   MPI_Comm_rank(MPI_COMM_WORLD, &rank);
   MPI_Comm_size(MPI_COMM_WORLD, &size);
   CHECK(provided >= MPI_THREAD_SINGLE && provided <= MPI_THREAD_MULTIPLE, "provided %d", provided);
+  int queried = -1;
+  MPI_Query_thread(&queried);
+  CHECK(queried == provided, "MPI_Query_thread says %d, MPI_Init_thread gave %d", queried,
+        provided);
   point_to_point();
   datatypes();
   collectives();
