@@ -205,8 +205,9 @@ int exec_in(const std::string& host, const std::vector<std::string>& argv, bool 
   if (!found.ok()) {
     return fail(found.status());
   }
-  // A node that is down runs nothing (like ssh to a dead host).
-  if (!ftmpi::node_usage(found.value().first, found.value().second).alive()) {
+  // A node that is down runs nothing (like ssh to a dead host); a node that is only
+  // slow to answer runs it late (like ssh to a loaded one).
+  if (!ftmpi::node_answers(found.value().first, found.value().second)) {
     std::fprintf(stderr, "ftmpi-cluster: node %s is down\n", host.c_str());
     return 255;
   }

@@ -606,4 +606,18 @@ NodeUsage node_usage(const SimCluster& cluster, const SimNode& node) {
   return usage;
 }
 
+bool node_answers(const SimCluster& cluster, const SimNode& node, double grace_s) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(grace_s);
+  for (;;) {
+    const NodeUsage usage = node_usage(cluster, node);
+    if (usage.alive()) {
+      return true;
+    }
+    if (usage.daemon == 0 || std::chrono::steady_clock::now() >= deadline) {
+      return false;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 }  // namespace ftmpi

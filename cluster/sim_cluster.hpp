@@ -109,6 +109,11 @@ struct NodeUsage {
   }
 };
 NodeUsage node_usage(const SimCluster& cluster, const SimNode& node);
+// The node answers: it is alive(), or its daemon still runs and beats within `grace_s`
+// seconds.  A stalled machine (every process waiting for seconds) leaves each daemon's
+// last beat older than 5 s until it is scheduled again; a daemon that is gone, or that
+// stays silent, is a node down.
+bool node_answers(const SimCluster& cluster, const SimNode& node, double grace_s = 3);
 
 // The node daemon's files in the node directory.
 inline constexpr const char* k_noded_pid_file = "noded.pid";

@@ -37,7 +37,9 @@ class ClusterPool final : public NodePool {
   }
   [[nodiscard]] bool alive(const PoolNode& node) const override {
     const SimNode* n = m_cluster.find(node.name);
-    return n != nullptr && node_usage(m_cluster, *n).alive();
+    // A stalled machine leaves every heartbeat old for a moment: a node whose daemon
+    // still runs has a few seconds to beat again before it counts as lost.
+    return n != nullptr && node_answers(m_cluster, *n);
   }
   [[nodiscard]] int processes(const PoolNode& node) const override {
     const SimNode* n = m_cluster.find(node.name);

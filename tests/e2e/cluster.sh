@@ -2,7 +2,8 @@
 # ftmpi-cluster: a simulated cluster of 2 nodes and a spare on this machine.  Each node
 # is its own host (name, address, cgroups, environment); a job across the active nodes
 # (ftmpi-launch --cluster, native and transparent mode with checkpoints) ends with the
-# reference checksum and its trace names both nodes with two ranks each; `kill` loses a
+# reference checksum and its trace names both nodes with two ranks each; a node slow to
+# answer still runs what Open MPI's agent brings, a silent one is down; `kill` loses a
 # node with everything on it; `down` leaves no process, cgroup, /etc/hosts line or file
 # behind; bad names are refused.  Needs root.
 source "$(dirname "$0")/lib.sh"
@@ -51,6 +52,21 @@ PY
 done
 taken=$(grep -c "checkpoint [0-9]* written" transparent.err || true)
 [[ $taken -ge 1 ]] || { cat transparent.err; fail "no checkpoint of the job on the cluster"; }
+
+# A node slow to answer (its daemon stopped for 6 s, as on a stalled machine) runs what
+# the agent brings once its daemon beats again; a node whose daemon stays silent is down.
+noded=$(cat "$FTMPI_CLUSTER_ROOT/$name/nodes/$name-n1/noded.pid")
+kill -STOP "$noded"
+sleep 6
+(sleep 1 && kill -CONT "$noded") &
+expect_exit 0 "$C" agent -x "$name-n1" echo answered late
+expect_in cmd.out "answered late"
+wait
+kill -STOP "$noded"
+sleep 6
+expect_exit 255 "$C" agent "$name-n1" echo answered
+expect_in cmd.err "node $name-n1 is down"
+kill -CONT "$noded"
 
 # A node lost: everything on it dies, its daemon too.
 "$C" exec "$name-n2" -- sleep 300 &
