@@ -11,7 +11,8 @@
 # beforehand, the whole arena copied at the dump) and with --no-prelaunch (the MPI
 # layer relaunched after the dump, its start inside the downtime).  Then, on the
 # migrated application process, `criu dump` and `criu restore` of the same images,
-# timed and added.  Prints the four and the ratios to raw CRIU.
+# timed and added.  Prints the four and the ratios to raw CRIU, then each downtime's
+# phases as ftmpi-launch reports them.
 # Target (migration issue): downtime with pre-copy below 1 s for 512 MiB.  Needs root
 # and cgroup v1 (ftmpi-cluster).
 set -euo pipefail
@@ -93,6 +94,7 @@ migrate() {
   done
   line=$(grep "resumed on" job.err) || { cat job.err; exit 1; }
   downtime=$(sed -n 's/.*after \([0-9.]*\) s of downtime.*/\1/p' <<<"$line" | awk '{print $1 * 1000}')
+  phases=$(sed -n 's/.*s of downtime (\(.*\))$/\1/p' <<<"$line")
   # Why a pre-copy was not used, if it was not.
   sed -n 's/.*not pre-copied (\(.*\)); .*/  (no pre-copy: \1)/p' job.err
 }
@@ -111,12 +113,15 @@ printf '%-10s %12s %12s %7s %14s %7s %12s %7s\n' "MiB/rank" "raw criu ms" "pre-c
 for size in $sizes; do
   migrate "$size" --no-prelaunch
   relaunched=$downtime
+  relaunched_phases=$phases
   stop
   migrate "$size"
   prelaunched=$downtime
+  prelaunched_phases=$phases
   stop
   migrate "$size" --precopy
   precopied=$downtime
+  precopied_phases=$phases
   # Raw CRIU on the migrated process: its dump (left running, so that the job can be
   # ended first: it would abort when its rank's application went), then, with the job
   # gone, its restore with its stdio pipes.
@@ -145,4 +150,7 @@ for size in $sizes; do
   printf '%-10s %12.1f %12.1f %7s %14.1f %7s %12.1f %7s\n' "$size" "$raw_ms" "$precopied" \
     "$(ratio "$precopied" "$raw_ms")" "$prelaunched" "$(ratio "$prelaunched" "$raw_ms")" \
     "$relaunched" "$(ratio "$relaunched" "$raw_ms")"
+  printf '  raw criu: dump %s ms, restore %s ms\n' "$dump_ms" "$restore_ms"
+  printf '  pre-copy: %s\n  prelaunch: %s\n  relaunch: %s\n' "$precopied_phases" \
+    "$prelaunched_phases" "$relaunched_phases"
 done

@@ -78,7 +78,7 @@ migrate() {
 declare -A args=(
   [jacobi2d]="-n 64 -i 560 --sleep-ms 25"
   [cg]="-n 56 -i 280 --sleep-ms 50"
-  [farm]="-t 37 -n 3000 -i 28 --sleep-ms 500"
+  [farm]="-t 37 -n 3000 -i 40 --sleep-ms 500"
   [memhog]="-m 8 -i 230 --sleep-ms 60"
 )
 for app in jacobi2d cg farm memhog; do
