@@ -13,7 +13,10 @@ The trace holds the ground truth (the injections are its `fault` events, a failu
 `node_failed`); a plan file beside it says what was drawn.
 
     scripts/record_corpus.py --out predictor/corpus [--scenarios 12] [--seed 1]
-        [--nodes 8] [--duration 360] [--parallel 2] [--bin build/bin]
+        [--nodes 8] [--duration 360] [--parallel 2] [--healthy-only] [--bin build/bin]
+
+With --healthy-only a node gets healthy stress only, never a fault: recordings for
+measuring the false alarms per node-hour (ftmpi-eval on them).
 
 Needs root and cgroup v1 (simulated nodes), and h5repack (traces are stored compressed).
 """
@@ -34,13 +37,13 @@ FAULTS = ["mem-leak", "disk-fill", "ecc-errors", "thermal", "nic-errors"]
 HEALTHY = ["mem-burst", "mem-slow", "io-burst", "cpu-phase"]
 
 
-def plan_node(rng, duration):
+def plan_node(rng, duration, healthy_only=False):
     """The injections of one node: (start, kind, ftmpi-inject arguments, what it is)."""
     events = []
     t = 5.0
     while True:
         t += rng.weibullvariate(duration * 0.25, 1.5)
-        fault = rng.random() < 0.55
+        fault = rng.random() < 0.55 and not healthy_only
         if fault:
             kind = rng.choice(FAULTS)
             # Ramps from start to failure: mostly 30 s to 4 min, some shorter.
@@ -93,7 +96,7 @@ def run_scenario(index, opts):
     name = f"corpus{index}x{os.getpid() % 1000}"
     stem = opts.out / f"scenario-{index:03d}"
     nodes = [f"{name}-n{i}" for i in range(1, opts.nodes + 1)]
-    plan = {node: plan_node(rng, opts.duration) for node in nodes}
+    plan = {node: plan_node(rng, opts.duration, opts.healthy_only) for node in nodes}
     bin_dir = opts.bin
     subprocess.run([bin_dir / "ftmpi-cluster", "up", "--name", name, "--nodes", str(opts.nodes),
                     "--cpus", "1", "--memory", str(MEMORY_MB), "--disk", str(DISK_MB)],
@@ -146,6 +149,8 @@ def main():
     p.add_argument("--nodes", type=int, default=8)
     p.add_argument("--duration", type=float, default=360, help="seconds per job")
     p.add_argument("--parallel", type=int, default=2, help="scenarios at once")
+    p.add_argument("--healthy-only", action="store_true",
+                   help="healthy stress only, no faults (to measure false alarms)")
     p.add_argument("--bin", type=Path, default=Path(__file__).resolve().parent.parent / "build/bin")
     opts = p.parse_args()
     if os.geteuid() != 0:
