@@ -578,17 +578,28 @@ int launch(const std::vector<std::string>& args) {
   options.spec.hidden_rank = {layout.value().predictor};
 
   // The spares that are up, for the predictor: with none, its decisions ask for nothing.
+  // Written at each MPI layer's start and again whenever the count changes (a spare's
+  // daemon may beat for the first time after the job started, or stop).
+  int spares_noted = -1;
+  auto spares_looked_at = std::chrono::steady_clock::now();
   const auto note_spares = [&] {
     if (pool == nullptr || options.dry_run || job_ckpt_dir.empty()) {
       return;
     }
+    spares_looked_at = std::chrono::steady_clock::now();
     int up = 0;
     for (const ftmpi::PoolNode& n : pool->nodes()) {
       up += n.role == ftmpi::NodeRole::spare && pool->alive(n) ? 1 : 0;
     }
-    (void)ftmpi::write_file_atomically(
-        (std::filesystem::path(job_ckpt_dir) / ftmpi::k_spares_file).string(),
-        fmt::format("{}\n", up));
+    if (up == spares_noted) {
+      return;
+    }
+    if (ftmpi::write_file_atomically(
+            (std::filesystem::path(job_ckpt_dir) / ftmpi::k_spares_file).string(),
+            fmt::format("{}\n", up))
+            .ok()) {
+      spares_noted = up;
+    }
   };
   note_spares();
   const auto launcher = ftmpi::make_mpirun_launcher(mpirun.value());
@@ -901,6 +912,9 @@ int launch(const std::vector<std::string>& args) {
         return *ended;
       }
       look_after_migrations();
+      if (std::chrono::steady_clock::now() - spares_looked_at > std::chrono::seconds(1)) {
+        note_spares();
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   };

@@ -6,7 +6,9 @@
 # status shows the job's nodes; `ftmpi-ctl migrate` moves n2's ranks to n3; n1 is then
 # lost without warning (its daemon with it) and the job goes back to its last
 # checkpoint on n4; it ends with the serial reference's checksum and leaves no node
-# daemon running.  Refused: --spares without --hostfile, as many spares as hosts, a
+# daemon running.  n4's daemon starts 3 s late (its agent is slow to connect): the count
+# of spares up, which the predictor reads before it asks for a migration, grows to 2
+# once n4 beats.  Refused: --spares without --hostfile, as many spares as hosts, a
 # node whose daemon does not answer.  Needs root.
 source "$(dirname "$0")/lib.sh"
 name=h$$
@@ -15,13 +17,21 @@ expect_exit 0 "$C" up --name "$name" --nodes 4
 for n in 1 2 3 4; do echo "$name-n$n slots=2"; done >hosts
 net=(--mpirun-arg=--mca --mpirun-arg=btl_tcp_if_include --mpirun-arg=lo
   --mpirun-arg=--mca --mpirun-arg=oob_tcp_if_include --mpirun-arg=lo)
-L=("$BIN/ftmpi-launch" --allow-run-as-root --hostfile hosts --agent "$C agent" "${net[@]}")
+printf '#!/usr/bin/env bash\n[[ $1 == %s ]] && sleep 3\nexec %s agent "$@"\n' \
+  "$name-n4" "$C" >agent
+chmod +x agent
+L=("$BIN/ftmpi-launch" --allow-run-as-root --hostfile hosts --agent "$PWD/agent" "${net[@]}")
 args=(-n 64 -i 240 --sleep-ms 25)
 
 FTMPI_LOG_LEVEL=info "${L[@]}" --spares 2 --ckpt-dir ck --ckpt-interval 0.5 --trace run.h5 \
   -np 4 "$BIN/jacobi2d" "${args[@]}" >run.out 2>run.err &
 job=$!
 wait_for_checkpoint ck 0 >/dev/null || { cat run.err; fail "no checkpoint"; }
+for _ in $(seq 100); do
+  [[ $(cat ck/spares) == 2 ]] && break
+  sleep 0.1
+done
+[[ $(cat ck/spares) == 2 ]] || fail "spares up for the predictor: $(cat ck/spares), want 2"
 expect_exit 0 "$BIN/ftmpi-ctl" status --job ck
 expect_in cmd.out "nodes of hostfile"
 for n in 1 2; do
