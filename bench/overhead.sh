@@ -3,8 +3,9 @@
 # Each example application natively (mpirun) and under ftmpi-launch in each of MODES
 # (default "native transparent"; libftmpi interposed, hidden predictor rank, sampling
 # every second, trace written; transparent: each rank beside its rank proxy),
-# alternately, REPEATS times; prints the median wall time of each and its ratio to
-# mpirun's.  Sizes are compute-bound runs of about 15 s on two cores.  The checksums of
+# alternately, REPEATS times; prints the median wall time of each, its ratio to
+# mpirun's, and the median of the ratios of each run to the mpirun run just before it
+# ("paired": steadier on a shared machine whose speed drifts from one minute to the next).  Sizes are compute-bound runs of about 15 s on two cores.  The checksums of
 # all runs must agree.  Targets: native <= 1.01 (telemetry issue), transparent <= 1.03
 # (checkpoint issue).
 set -euo pipefail
@@ -52,19 +53,22 @@ median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1
 read -r -a mode_list <<<"$modes"
 header=$(printf '%-10s %-24s %10s' app arguments "mpirun s")
 for m in "${mode_list[@]}"; do
-  header+=$(printf ' %12s %7s' "$m s" ratio)
+  header+=$(printf ' %12s %7s %7s' "$m s" ratio paired)
 done
 echo "$header"
 for app in "${apps[@]}"; do
   read -r -a a <<<"${args[$app]}"
-  declare -A times=()
+  declare -A times=() pairs=()
   for ((i = 0; i < repeats; i++)); do
-    times[mpirun]+=" $(seconds mpirun "${root[@]}" --oversubscribe -np "$ranks" "$bin/${program[$app]}" "${a[@]}")"
+    base=$(seconds mpirun "${root[@]}" --oversubscribe -np "$ranks" "$bin/${program[$app]}" "${a[@]}")
+    times[mpirun]+=" $base"
     want=$(tail -n 1 "$work/out")
     for m in "${mode_list[@]}"; do
-      times[$m]+=" $(seconds "$bin/ftmpi-launch" "${root[@]}" --oversubscribe --mode "$m" \
+      t=$(seconds "$bin/ftmpi-launch" "${root[@]}" --oversubscribe --mode "$m" \
         --sample-interval 1 --trace "$work/t.h5" --ckpt-dir "$work/ck" -np "$ranks" \
-        "$bin/${program[$app]}" "${a[@]}")"
+        "$bin/${program[$app]}" "${a[@]}")
+      times[$m]+=" $t"
+      pairs[$m]+=" $(awk -v a="$t" -v b="$base" 'BEGIN { print a / b }')"
       got=$(tail -n 1 "$work/out")
       [[ $got == "$want" ]] || { echo "overhead.sh: $app checksums differ ($m): $got vs $want" >&2; exit 1; }
     done
@@ -75,8 +79,10 @@ for app in "${apps[@]}"; do
   for m in "${mode_list[@]}"; do
     # shellcheck disable=SC2086
     f=$(median ${times[$m]})
-    line+=$(printf ' %12.3f %7.3f' "$f" "$(awk -v a="$f" -v b="$n" 'BEGIN { print a / b }')")
+    # shellcheck disable=SC2086
+    line+=$(printf ' %12.3f %7.3f %7.3f' "$f" "$(awk -v a="$f" -v b="$n" 'BEGIN { print a / b }')" \
+      "$(median ${pairs[$m]})")
   done
   echo "$line"
-  unset times
+  unset times pairs
 done

@@ -13,10 +13,13 @@ The trace holds the ground truth (the injections are its `fault` events, a failu
 `node_failed`); a plan file beside it says what was drawn.
 
     scripts/record_corpus.py --out predictor/corpus [--scenarios 12] [--seed 1]
-        [--nodes 8] [--duration 360] [--parallel 2] [--healthy-only] [--bin build/bin]
+        [--nodes 8] [--duration 360] [--gap-scale S] [--parallel 2] [--healthy-only]
+        [--bin build/bin]
 
 With --healthy-only a node gets healthy stress only, never a fault: recordings for
-measuring the false alarms per node-hour (ftmpi-eval on them).
+measuring the false alarms per node-hour (ftmpi-eval on them).  Long healthy recordings
+should keep the corpus's density of stress (--gap-scale 90, as for its 360 s jobs)
+rather than space it out with the duration.
 
 Needs root and cgroup v1 (simulated nodes), and h5repack (traces are stored compressed).
 """
@@ -37,12 +40,12 @@ FAULTS = ["mem-leak", "disk-fill", "ecc-errors", "thermal", "nic-errors"]
 HEALTHY = ["mem-burst", "mem-slow", "io-burst", "cpu-phase"]
 
 
-def plan_node(rng, duration, healthy_only=False):
+def plan_node(rng, duration, healthy_only=False, gap_scale=None):
     """The injections of one node: (start, kind, ftmpi-inject arguments, what it is)."""
     events = []
     t = 5.0
     while True:
-        t += rng.weibullvariate(duration * 0.25, 1.5)
+        t += rng.weibullvariate(gap_scale or duration * 0.25, 1.5)
         fault = rng.random() < 0.55 and not healthy_only
         if fault:
             kind = rng.choice(FAULTS)
@@ -96,7 +99,7 @@ def run_scenario(index, opts):
     name = f"corpus{index}x{os.getpid() % 1000}"
     stem = opts.out / f"scenario-{index:03d}"
     nodes = [f"{name}-n{i}" for i in range(1, opts.nodes + 1)]
-    plan = {node: plan_node(rng, opts.duration, opts.healthy_only) for node in nodes}
+    plan = {node: plan_node(rng, opts.duration, opts.healthy_only, opts.gap_scale) for node in nodes}
     bin_dir = opts.bin
     subprocess.run([bin_dir / "ftmpi-cluster", "up", "--name", name, "--nodes", str(opts.nodes),
                     "--cpus", "1", "--memory", str(MEMORY_MB), "--disk", str(DISK_MB)],
@@ -135,7 +138,7 @@ def run_scenario(index, opts):
     subprocess.run(["h5repack", "-f", "GZIP=9", raw, stem.with_suffix(".h5")], check=True)
     raw.unlink()
     with open(stem.with_suffix(".plan.json"), "w") as out:
-        json.dump({"seed": seed, "duration": opts.duration, "memory_mb": MEMORY_MB,
+        json.dump({"seed": seed, "duration": opts.duration, "gap_scale": opts.gap_scale, "memory_mb": MEMORY_MB,
                    "disk_mb": DISK_MB, "nodes": plan}, out, indent=1)
     return index
 
@@ -149,6 +152,9 @@ def main():
     p.add_argument("--nodes", type=int, default=8)
     p.add_argument("--duration", type=float, default=360, help="seconds per job")
     p.add_argument("--parallel", type=int, default=2, help="scenarios at once")
+    p.add_argument("--gap-scale", type=float,
+                   help="scale of the Weibull gaps between a node's events in seconds "
+                        "(default a quarter of --duration)")
     p.add_argument("--healthy-only", action="store_true",
                    help="healthy stress only, no faults (to measure false alarms)")
     p.add_argument("--bin", type=Path, default=Path(__file__).resolve().parent.parent / "build/bin")
