@@ -48,6 +48,12 @@ bool& skip_sends_once() noexcept;
 // The first phase of a blocking collective on `comm`.
 int enter_collective(MPI_Comm comm);
 
+// A barrier on `comm` (a real communicator: ftmpi's own) that sleeps between its tests
+// instead of busy-waiting as MPI's blocking calls do: for the proxies that wait while
+// others run CRIU (a dump, a restore), which must not share the cores with spinners.
+// Answers no control request meanwhile.
+void barrier_without_spinning(MPI_Comm comm) noexcept;
+
 // The rank proxy's ftmpi::blocking_call hook (set when MPI runs with
 // MPI_THREAD_MULTIPLE): the call runs on a thread of its own while this one keeps
 // polling, so a proxy inside a communicator constructor still answers a quiesce (which

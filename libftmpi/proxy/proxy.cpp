@@ -1028,14 +1028,7 @@ int run(int argc, char** argv) {
     // rebuild), waited for without spinning: a rank whose application is still being
     // restored (a migration's moved ones: their arenas loaded) must not share the
     // cores with ranks that busy-wait in MPI.
-    MPI_Request all_back = MPI_REQUEST_NULL;
-    PMPI_Ibarrier(app_world(), &all_back);
-    for (int done = 0; done == 0;) {
-      PMPI_Test(&all_back, &done, MPI_STATUS_IGNORE);
-      if (done == 0) {
-        std::this_thread::sleep_for(std::chrono::microseconds(200));
-      }
-    }
+    barrier_without_spinning(app_world());
   }
   control().start(child, started.value().keeper, path);
   control().set_migration_leaver(

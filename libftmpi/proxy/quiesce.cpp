@@ -791,7 +791,10 @@ bool Control::write_checkpoint(std::uint64_t epoch, double quiesce_ms, std::uint
       mine = "ERROR: " + files.status().message();
     }
   }
-  // Everything to proxy 0.
+  // Everything to proxy 0, once every proxy has dumped: those done (or with nothing to
+  // dump, in a migration) wait without spinning, so that the CRIU runs still going on
+  // have the cores.
+  barrier_without_spinning(m_comm);
   const int length = static_cast<int>(mine.size());
   std::vector<int> lengths(static_cast<std::size_t>(m_size));
   PMPI_Gather(&length, 1, MPI_INT, lengths.data(), 1, MPI_INT, 0, m_comm);
