@@ -376,9 +376,6 @@ int launch(const std::vector<std::string>& args) {
                             restart_command.empty() ? shell_join(program_words) : restart_command));
   env.push_back(fmt::format("{}={}", ftmpi::k_env_mode,
                             options.mode == LaunchMode::transparent ? "transparent" : "native"));
-  if (options.precopy) {
-    env.push_back(fmt::format("{}=1", ftmpi::k_env_precopy));
-  }
   // Settings of the whole job go to every rank.  What says where this node's sensors
   // are goes only when they all run on this node: elsewhere each node's own environment
   // says it (a simulated node's agent, a Slurm TaskProlog).
@@ -574,6 +571,10 @@ int launch(const std::vector<std::string>& args) {
   });
   if (pool != nullptr && options.mode == LaunchMode::transparent) {
     env.push_back(fmt::format("{}=1", ftmpi::k_env_spares));  // migrations can be asked for
+    if (options.precopy) {
+      // The proxies track the arenas' writes from the start, for a migration's pre-copy.
+      env.push_back(fmt::format("{}=1", ftmpi::k_env_precopy));
+    }
   }
   options.spec.hidden_rank = {layout.value().predictor};
 

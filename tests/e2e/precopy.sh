@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A migration's pre-copy (docs/migration.md, "Pre-copy"; ftmpi-launch --precopy).  memhog on 4 ranks over 2
+# A migration's pre-copy (docs/migration.md, "Pre-copy"; ftmpi-launch's default).  memhog on 4 ranks over 2
 # simulated nodes (2 spares), node n2 moved to a spare while it runs:
 #  1. rewriting 8 of its 96 MiB per rank each iteration: both ranks of n2 have their
 #     arenas copied while the job runs, the final dump adds what was written since, the
@@ -7,7 +7,7 @@
 #  2. rewriting all of its 32 MiB without a pause (2 ranks, one per node): the
 #     pre-copy gives up (it would copy everything again), in its rounds or while it
 #     follows the writes until the dump, and says so; the arena goes with the dump;
-#  3. without --precopy: nothing copied beforehand;
+#  3. with --no-precopy: nothing copied beforehand;
 #  4. the final dump fails once (a criu that refuses it): the arena, emptied for the
 #     dump, is put back, the application goes on, and the migration, tried again,
 #     dumps it whole.
@@ -65,9 +65,9 @@ expect_in all.err "a pre-copy would not shorten the downtime"
 ! grep -q "the pre-copied arena loaded" all.err || fail "all: a pre-copy was used"
 pass "pre-copy: given up for an application that rewrites everything, dumped whole"
 
-run off 4 "$hot"
-! grep -q "pre-copy" off.err || { cat off.err; fail "off: a pre-copy without --precopy"; }
-pass "without --precopy: nothing copied beforehand"
+run off 4 "$hot" --no-precopy
+! grep -q "pre-copy" off.err || { cat off.err; fail "off: a pre-copy with --no-precopy"; }
+pass "with --no-precopy: nothing copied beforehand"
 
 # A criu that refuses every dump of an application whose arena was pre-copied (its
 # image is in the dump's folder); the migration tried again has none.
