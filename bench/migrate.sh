@@ -5,9 +5,9 @@
 # rewritten every iteration, default 8; 1: all of it) runs on 2 ranks over 2 simulated
 # nodes (one rank each) and a spare; `ftmpi-ctl migrate` moves node 2's rank to the
 # spare, and the downtime is the one the job's new rank 0 reports (from the quiesce's
-# start until every rank goes on).  Three times per size: with --precopy, the default
-# (the next MPI layer started and the rank's arena copied while the job runs on, the
-# final dump adding what changed since), with --no-precopy (the layer started
+# start until every rank goes on).  Three times per size: with --precopy (the next MPI
+# layer started and the rank's arena copied while the job runs on, the final dump
+# adding what changed since), with --no-precopy, the default (the layer started
 # beforehand, the whole arena copied at the dump) and with --no-prelaunch (the MPI
 # layer relaunched after the dump, its start inside the downtime).  Then, on the
 # migrated application process, `criu dump` and `criu restore` of the same images,

@@ -133,14 +133,15 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                "Migrations: start the next MPI layer only after the moving ranks were dumped\n"
                "(by default it starts first, while the job runs on, and the ranks move once\n"
                "it is up: a shorter downtime)");
+  app.add_flag("--precopy", options.precopy,
+               "Migrations: copy the moving ranks' memory (their arenas) while the job runs\n"
+               "on, with the next MPI layer started first, so that the dump adds only what\n"
+               "changed since: a shorter downtime for large memory (Linux 6.7 or later;\n"
+               "experimental, docs/migration.md \"Pre-copy\")");
   app.add_flag_callback(
       "--no-precopy", [&options] { options.precopy = false; },
-      "Migrations: no pre-copy; the moving ranks' memory (their arenas) goes with the\n"
-      "final dump.  By default, where the kernel can track writes (Linux 6.7 or later),\n"
-      "it is copied while the job runs on, with the next MPI layer started first, and\n"
-      "the dump adds only what changed since: a shorter downtime for large memory\n"
-      "(docs/migration.md \"Pre-copy\")");
-  app.add_flag("--precopy", options.precopy, "Migrations: pre-copy (the default)");
+      "Migrations: no pre-copy (the default for now): the moving ranks' arenas go with\n"
+      "the final dump");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
       ->check(CLI::Range(0.0, 1e9))

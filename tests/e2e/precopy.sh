@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A migration's pre-copy (docs/migration.md, "Pre-copy"; ftmpi-launch's default).  memhog on 4 ranks over 2
+# A migration's pre-copy (docs/migration.md, "Pre-copy"; ftmpi-launch --precopy).  memhog on 4 ranks over 2
 # simulated nodes (2 spares), node n2 moved to a spare while it runs:
 #  1. rewriting 8 of its 96 MiB per rank each iteration: both ranks of n2 have their
 #     arenas copied while the job runs, the final dump adds what was written since, the
@@ -7,7 +7,7 @@
 #  2. rewriting all of its 32 MiB without a pause (2 ranks, one per node): the
 #     pre-copy gives up (it would copy everything again), in its rounds or while it
 #     follows the writes until the dump, and says so; the arena goes with the dump;
-#  3. with --no-precopy: nothing copied beforehand;
+#  3. with --no-precopy (the default): nothing copied beforehand;
 #  4. the final dump fails once (a criu that refuses it): the arena, emptied for the
 #     dump, is put back, the application goes on, and the migration, tried again,
 #     dumps it whole.
