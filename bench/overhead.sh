@@ -5,7 +5,8 @@
 # every second, trace written; transparent: each rank beside its rank proxy),
 # alternately, REPEATS times; prints the median wall time of each, its ratio to
 # mpirun's, and the median of the ratios of each run to the mpirun run just before it
-# ("paired": steadier on a shared machine whose speed drifts from one minute to the next).  Sizes are compute-bound runs of about 15 s on two cores.  The checksums of
+# ("paired": steadier on a shared machine whose speed drifts from one minute to the
+# next).  Sizes are compute-bound runs of about 15 s on two cores.  The checksums of
 # all runs must agree.  Targets: native <= 1.01 (telemetry issue), transparent <= 1.03
 # (checkpoint issue).
 set -euo pipefail
@@ -15,7 +16,7 @@ while getopts "r:n:m:h" opt; do
     r) repeats=$OPTARG ;;
     n) ranks=$OPTARG ;;
     m) modes=$OPTARG ;;
-    *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 shift $((OPTIND - 1))

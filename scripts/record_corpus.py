@@ -99,7 +99,8 @@ def run_scenario(index, opts):
     name = f"corpus{index}x{os.getpid() % 1000}"
     stem = opts.out / f"scenario-{index:03d}"
     nodes = [f"{name}-n{i}" for i in range(1, opts.nodes + 1)]
-    plan = {node: plan_node(rng, opts.duration, opts.healthy_only, opts.gap_scale) for node in nodes}
+    plan = {node: plan_node(rng, opts.duration, opts.healthy_only, opts.gap_scale)
+            for node in nodes}
     bin_dir = opts.bin
     subprocess.run([bin_dir / "ftmpi-cluster", "up", "--name", name, "--nodes", str(opts.nodes),
                     "--cpus", "1", "--memory", str(MEMORY_MB), "--disk", str(DISK_MB)],
@@ -138,8 +139,8 @@ def run_scenario(index, opts):
     subprocess.run(["h5repack", "-f", "GZIP=9", raw, stem.with_suffix(".h5")], check=True)
     raw.unlink()
     with open(stem.with_suffix(".plan.json"), "w") as out:
-        json.dump({"seed": seed, "duration": opts.duration, "gap_scale": opts.gap_scale, "memory_mb": MEMORY_MB,
-                   "disk_mb": DISK_MB, "nodes": plan}, out, indent=1)
+        json.dump({"seed": seed, "duration": opts.duration, "gap_scale": opts.gap_scale,
+                   "memory_mb": MEMORY_MB, "disk_mb": DISK_MB, "nodes": plan}, out, indent=1)
     return index
 
 
