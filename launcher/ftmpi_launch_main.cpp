@@ -590,7 +590,7 @@ int launch(const std::vector<std::string>& args) {
     spares_looked_at = std::chrono::steady_clock::now();
     int up = 0;
     for (const ftmpi::PoolNode& n : pool->nodes()) {
-      up += n.role == ftmpi::NodeRole::spare && pool->alive(n) ? 1 : 0;
+      up += n.role == ftmpi::NodeRole::spare && pool->looks_up(n) ? 1 : 0;
     }
     if (up == spares_noted) {
       return;

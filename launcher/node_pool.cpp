@@ -41,6 +41,12 @@ class ClusterPool final : public NodePool {
     // still runs has a few seconds to beat again before it counts as lost.
     return n != nullptr && node_answers(m_cluster, *n);
   }
+  // Its daemon runs (beating or not yet): a stopped daemon is found by alive() when a
+  // migration wants the node.
+  [[nodiscard]] bool looks_up(const PoolNode& node) const override {
+    const SimNode* n = m_cluster.find(node.name);
+    return n != nullptr && node_usage(m_cluster, *n).daemon > 0;
+  }
   [[nodiscard]] int processes(const PoolNode& node) const override {
     const SimNode* n = m_cluster.find(node.name);
     return n != nullptr ? node_usage(m_cluster, *n).processes : -1;

@@ -41,7 +41,12 @@ class NodePool {
 
   [[nodiscard]] std::vector<PoolNode>& nodes() noexcept { return m_nodes; }
   [[nodiscard]] const std::vector<PoolNode>& nodes() const noexcept { return m_nodes; }
+  // The node is up: its daemon answers (this may wait a few seconds for a daemon that
+  // runs but has not beaten lately, as on a stalled machine).
   [[nodiscard]] virtual bool alive(const PoolNode& node) const = 0;
+  // The node looks up at a glance, without waiting: for counts taken again and again
+  // (the spares for the predictor), where alive()'s wait would stall the caller.
+  [[nodiscard]] virtual bool looks_up(const PoolNode& node) const { return alive(node); }
   // The node's processes, where they can be counted (-1: not known here).
   [[nodiscard]] virtual int processes(const PoolNode& /*node*/) const { return -1; }
   // Processes the node's OOM killer took so far, where known (else 0).

@@ -3,8 +3,11 @@
 // node's place, the state kept in the job's directory.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -111,6 +114,45 @@ TEST_F(NodePoolTest, LostNodesAndSparesByHeartbeat) {
   auto again = open_hostfile_pool(m_dir);
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again.value()->nodes()[1].name, "d");
+}
+
+// A simulated cluster's spare whose daemon runs but is stopped (SIGSTOP, or a stalled
+// machine): alive() gives it a few seconds to beat before it counts as down; looks_up()
+// answers at once, so that counting the spares again and again stalls nobody.
+TEST_F(NodePoolTest, AClusterSpareLooksUpAtOnceWhileItsDaemonRuns) {
+  ::setenv("FTMPI_CLUSTER_ROOT", m_dir.c_str(), 1);
+  ::setenv("FTMPI_CGROUP_ROOT", (m_dir + "/cgroup").c_str(), 1);
+  SimCluster cluster;
+  cluster.name = "lu";
+  cluster.root = (fs::path(m_dir) / "lu").string();
+  cluster.nodes = {{"lu-n1", "127.77.250.1", NodeRole::active},
+                   {"lu-n2", "127.77.250.2", NodeRole::spare}};
+  ASSERT_TRUE(save_cluster(cluster).ok());
+  const pid_t daemon = ::fork();
+  ASSERT_GE(daemon, 0);
+  if (daemon == 0) {
+    ::pause();
+    ::_exit(0);
+  }
+  ::kill(daemon, SIGSTOP);
+  const fs::path node_dir = cluster.node_dir(cluster.nodes[1]);
+  fs::create_directories(node_dir);
+  std::ofstream(node_dir / k_noded_pid_file) << daemon << '\n';
+  auto pool = open_cluster_pool("lu");
+  ASSERT_TRUE(pool.ok()) << pool.status().message();
+  const PoolNode spare = pool.value()->nodes()[1];
+  auto start = std::chrono::steady_clock::now();
+  EXPECT_TRUE(pool.value()->looks_up(spare));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  start = std::chrono::steady_clock::now();
+  EXPECT_FALSE(pool.value()->alive(spare)) << "it never beat";
+  EXPECT_GE(std::chrono::steady_clock::now() - start, std::chrono::seconds(2)) << "no grace";
+  ::kill(daemon, SIGKILL);
+  ::waitpid(daemon, nullptr, 0);
+  EXPECT_FALSE(pool.value()->looks_up(spare)) << "its daemon is gone";
+  EXPECT_FALSE(pool.value()->looks_up(pool.value()->nodes()[0])) << "n1 never had a daemon";
+  ::unsetenv("FTMPI_CLUSTER_ROOT");
+  ::unsetenv("FTMPI_CGROUP_ROOT");
 }
 
 // A pool whose nodes are all up, with the free memory given; node "a" (active) uses
