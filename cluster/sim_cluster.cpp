@@ -154,7 +154,7 @@ Status make_node_dirs(const SimCluster& cluster, const SimNode& node) {
   const fs::path sysroot = dir / "sysroot";
   std::error_code ec;
   for (const fs::path& d :
-       {dir / "local", sysroot / "sys/fs", sysroot / "sys/class/thermal/thermal_zone0",
+       {dir / "local", dir / "tmp", sysroot / "sys/fs", sysroot / "sys/class/thermal/thermal_zone0",
         sysroot / "sys/class/net/sim0/statistics", sysroot / "sys/devices/system/edac/mc/mc0"}) {
     fs::create_directories(d, ec);
     if (ec) {
@@ -543,6 +543,9 @@ Status enter_node(const SimCluster& cluster, const SimNode& node) {
   ::setenv("FTMPI_SYSROOT", (fs::path(dir) / "sysroot").c_str(), 1);
   ::setenv("FTMPI_NODE_CGROUP", node_cgroup_relative(cluster, node).c_str(), 1);
   ::setenv("FTMPI_NODE_DIR", (fs::path(dir) / "local").c_str(), 1);
+  // The node's /tmp: Open MPI's session directories (ompi.HOST.UID) of the node's
+  // daemons and ranks go with the node, also those a killed job leaves.
+  ::setenv("TMPDIR", (fs::path(dir) / "tmp").c_str(), 1);
   ::setenv("FTMPI_NODE", node.name.c_str(), 1);
   ::setenv("FTMPI_CLUSTER", cluster.name.c_str(), 1);
   return {};

@@ -90,6 +90,20 @@ expect_in cmd.err "is up already"
 expect_exit 66 "$C" exec nosuch-n1 -- true
 expect_exit 66 "$BIN/ftmpi-launch" --allow-run-as-root --cluster nosuch -np 1 /bin/true
 
+# A node lost under a running job leaves nothing of Open MPI's in the machine's /tmp: a
+# node's TMPDIR is its own (STATE/nodes/NODE/tmp), where its Open MPI daemon keeps its
+# session directory, and down removes it.
+"${MPIRUN[@]}" --mca plm_rsh_agent "$C agent" --mca oob_tcp_if_include lo --host "$name-n1" -np 1 sleep 300 >/dev/null 2>&1 &
+job=$!
+for _ in $(seq 100); do
+  compgen -G "$FTMPI_CLUSTER_ROOT/$name/nodes/$name-n1/tmp/ompi.$name-n1.*" >/dev/null && break
+  sleep 0.1
+done
+compgen -G "$FTMPI_CLUSTER_ROOT/$name/nodes/$name-n1/tmp/ompi.$name-n1.*" >/dev/null ||
+  fail "no Open MPI session directory in n1's TMPDIR"
+expect_exit 0 "$C" kill "$name-n1"
+wait "$job" 2>/dev/null && fail "a job on a lost node ended well"
+
 # down leaves nothing behind.
 expect_exit 0 "$C" down --name "$name"
 grep -q "ftmpi-cluster $name\$" /etc/hosts && fail "/etc/hosts still names the cluster"
@@ -97,6 +111,7 @@ for controller in memory cpu pids freezer; do
   [[ -e /sys/fs/cgroup/$controller/ftmpi/$name ]] && fail "cgroup $controller/ftmpi/$name left behind"
 done
 [[ -e $FTMPI_CLUSTER_ROOT/$name ]] && fail "state directory left behind"
+compgen -G "/tmp/ompi.$name-n*" >/dev/null && fail "Open MPI's session directories left behind: $(echo /tmp/ompi."$name"-n*)"
 for e in /proc/[0-9]*/environ; do
   tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CLUSTER=$name" && fail "process ${e//[^0-9]/} left behind"
 done 2>/dev/null
