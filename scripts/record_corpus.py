@@ -124,6 +124,8 @@ def run_scenario(index, opts):
                     [bin_dir / "ftmpi-inject", "--cluster", name, "--node", node, "--fault",
                      e["fault"], "--no-kill", *e["args"]],
                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            # Injections that ended are reaped (a long job would pile up zombies).
+            injectors = [p for p in injectors if p.poll() is None]
             time.sleep(0.2)
         err = job.stderr.read()
         if job.returncode != 0:
