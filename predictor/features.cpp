@@ -49,6 +49,10 @@ namespace {
 
 constexpr double k_mib = 1024.0 * 1024.0;
 constexpr double k_history = 60;  // seconds of counters kept for rates
+// A forecast still holds when its resource rose over the last k_rise_span seconds by at
+// least k_rise_share of what the forecast's slope gives.
+constexpr double k_rise_span = 1;
+constexpr double k_rise_share = 0.25;
 const float k_missing = std::numeric_limits<float>::quiet_NaN();
 
 float value_or_missing(double v) {
@@ -75,16 +79,25 @@ float NodeFeatures::rate(double Counters::*counter, double seconds) const {
 
 // One resource: its used fraction, its slope (fraction per second) and the time until
 // it reaches `limit`; the nearest of those times is the node's lead.
-void NodeFeatures::forecast(HoltForecast& f, double value, double limit, Feature used,
-                            Feature slope, Feature lead, const char* what, const char* unit,
-                            double scale) {
+void NodeFeatures::forecast(HoltForecast& f, Recent& recent, double value, double limit,
+                            Feature used, Feature slope, Feature lead, const char* what,
+                            const char* unit, double scale) {
   f.add(m_time, value);
   const double to = f.time_to(limit);
+  // The rise over the last second or more (the newest level at least 1 s old).
+  recent.emplace_back(m_time, value);
+  while (recent.size() > 2 && recent[1].first <= m_time - k_rise_span + 1e-6) {
+    recent.pop_front();
+  }
+  const double span = m_time - recent.front().first;
+  const bool rising =
+      span < k_rise_span - 1e-6 || value - recent.front().second >= k_rise_share * f.slope() * span;
   m_features[static_cast<std::size_t>(used)] = static_cast<float>(value / limit);
   m_features[static_cast<std::size_t>(slope)] = static_cast<float>(f.slope() / limit);
   m_features[static_cast<std::size_t>(lead)] = static_cast<float>(std::min(to, k_lead_cap));
   if (to < m_lead && to < k_lead_cap) {  // an hour away or more: not heading there
     m_lead = to;
+    m_lead_rising = rising;
     m_lead_reason =
         fmt::format("{} {:.0f}/{:.0f} {}, {:+.1f} {}/s: at its limit in {:.1f} s", what,
                     f.level() / scale, limit / scale, unit, f.slope() / scale, unit, to);
@@ -96,12 +109,13 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   m_features.fill(k_missing);
   m_lead = std::numeric_limits<double>::infinity();
   m_lead_reason.clear();
+  m_lead_rising = true;
   if (s.cgroup_memory_limit > 0 && s.cgroup_memory_usage >= 0) {
-    forecast(m_memory, static_cast<double>(s.cgroup_memory_usage),
+    forecast(m_memory, m_memory_recent, static_cast<double>(s.cgroup_memory_usage),
              static_cast<double>(s.cgroup_memory_limit), Feature::memory_used,
              Feature::memory_slope, Feature::memory_lead, "memory", "MiB", k_mib);
   } else if (s.mem_total > 0 && s.mem_available >= 0) {
-    forecast(m_memory, static_cast<double>(s.mem_total - s.mem_available),
+    forecast(m_memory, m_memory_recent, static_cast<double>(s.mem_total - s.mem_available),
              static_cast<double>(s.mem_total), Feature::memory_used, Feature::memory_slope,
              Feature::memory_lead, "memory", "MiB", k_mib);
   }
@@ -115,12 +129,12 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   m_features[static_cast<std::size_t>(Feature::memory_rising)] =
       m_rising_since < 0 ? 0.0F : static_cast<float>(std::min(s.time - m_rising_since, 600.0));
   if (s.disk_total > 0 && s.disk_free >= 0) {
-    forecast(m_disk, static_cast<double>(s.disk_total - s.disk_free),
+    forecast(m_disk, m_disk_recent, static_cast<double>(s.disk_total - s.disk_free),
              static_cast<double>(s.disk_total), Feature::disk_used, Feature::disk_slope,
              Feature::disk_lead, "disk", "MiB", k_mib);
   }
   if (s.temperature_max > 0) {
-    forecast(m_temperature, s.temperature_max, m_trip, Feature::temperature,
+    forecast(m_temperature, m_temperature_recent, s.temperature_max, m_trip, Feature::temperature,
              Feature::temperature_slope, Feature::temperature_lead, "temperature", "C", 1.0);
     // The temperature itself, not its fraction of the trip point; its slope in C/s.
     m_features[static_cast<std::size_t>(Feature::temperature)] =

@@ -14,6 +14,7 @@
 #include <limits>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "telemetry/samples.hpp"
 
@@ -118,6 +119,11 @@ class NodeFeatures {
   // it is, in words ("memory 431/800 MiB, +38.9 MiB/s: at its limit in 14.2 s").
   [[nodiscard]] double lead() const noexcept { return m_lead; }
   [[nodiscard]] const std::string& lead_reason() const noexcept { return m_lead_reason; }
+  // Whether the resource of the nearest limit still rises as its forecast says: over
+  // the last second or more by at least a quarter of the forecast's slope (true while
+  // that is not yet known).  A burst that stopped leaves a steep forecast behind for a
+  // while, but the level itself no longer moves.
+  [[nodiscard]] bool lead_still_rising() const noexcept { return m_lead_rising; }
   [[nodiscard]] double time() const noexcept { return m_time; }
 
  private:
@@ -131,18 +137,24 @@ class NodeFeatures {
   };
   // Per-second rate of a counter over the last `seconds` of history.
   [[nodiscard]] float rate(double Counters::*counter, double seconds) const;
-  void forecast(HoltForecast& f, double value, double limit, Feature used, Feature slope,
-                Feature lead, const char* what, const char* unit, double scale);
+  // A resource's recent levels (the last few seconds), for lead_still_rising().
+  using Recent = std::deque<std::pair<double, double>>;
+  void forecast(HoltForecast& f, Recent& recent, double value, double limit, Feature used,
+                Feature slope, Feature lead, const char* what, const char* unit, double scale);
 
   double m_trip;
   HoltForecast m_memory{0.6, 0.4};
   HoltForecast m_disk{0.6, 0.4};
   HoltForecast m_temperature{0.6, 0.4};
+  Recent m_memory_recent;
+  Recent m_disk_recent;
+  Recent m_temperature_recent;
   std::deque<Counters> m_history;  // the last 60 s
   double m_time = 0;
   double m_rising_since = -1;
   double m_lead = std::numeric_limits<double>::infinity();
   std::string m_lead_reason;
+  bool m_lead_rising = true;
   FeatureVector m_features{};
 };
 

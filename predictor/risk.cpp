@@ -84,7 +84,11 @@ Assessment RiskModel::observe(const std::string& node, const NodeSample& s) {
   }
   const bool persisted = state.over_since >= 0 &&
                          s.time - state.over_since >= m_policy.windows * m_policy.window - 1e-9;
-  a.decide = !state.settled && persisted && a.lead > m_policy.migration_cost;
+  // A forecast limit decides only while its resource still rises: a burst that stopped
+  // keeps the forecast steep, and the score high, for some seconds after it.
+  const bool forecast_holds =
+      !std::isfinite(a.lead) || s.edac_uncorrected > 0 || state.features.lead_still_rising();
+  a.decide = !state.settled && persisted && a.lead > m_policy.migration_cost && forecast_holds;
   if (a.decide) {
     state.settled = true;
   }

@@ -85,6 +85,30 @@ TEST(RiskModel, ABurstThatStopsIsNoFault) {
   }
 }
 
+// A burst slowed down on a loaded machine: it scores over the threshold for three
+// windows, but by then it has stopped.  The forecast is still steep for a few samples
+// (Holt's trend forgets slowly); the level no longer moves, and that decides nothing.
+TEST(RiskModel, ABurstThatStoppedDecidesNothingWhileItsForecastIsStillSteep) {
+  RiskModel model(RiskPolicy{});
+  int over = 0;
+  for (int i = 0; i < 60; ++i) {
+    const double t = i;  // sampled every second
+    // 30 MiB/s for 6 s (the limit 20 s away at the start), then flat at 380 of 800 MiB.
+    const double used = 200 + 30 * std::clamp(t - 10, 0.0, 6.0);
+    const Assessment a = model.observe("n1", memory_sample(t, used, 800));
+    over += a.score >= 0.5 ? 1 : 0;
+    EXPECT_FALSE(a.decide) << "at " << t << " s: " << a.reason;
+  }
+  EXPECT_GE(over, 7) << "the burst scored over the threshold for three windows";
+  // The same growth going on is a leak, and decides.
+  RiskModel leak(RiskPolicy{});
+  bool decided = false;
+  for (int i = 0; i < 20 && !decided; ++i) {
+    decided = leak.observe("n1", memory_sample(i, 200 + 30 * std::max(i - 10.0, 0.0), 800)).decide;
+  }
+  EXPECT_TRUE(decided);
+}
+
 TEST(RiskModel, NoDecisionWithLessLeadThanAMigrationCosts) {
   RiskPolicy policy;
   policy.migration_cost = 60;  // a migration slower than any warning this leak gives
