@@ -22,6 +22,10 @@ should keep the corpus's density of stress (--gap-scale 90, as for its 360 s job
 rather than space it out with the duration.
 
 Needs root and cgroup v1 (simulated nodes), and h5repack (traces are stored compressed).
+A recording runs for hours: give it an installed copy (cmake --install build --prefix
+DIR, then --bin DIR/bin), as a rebuild of the build tree replaces the binaries it starts.
+The machine must not be overloaded either: a starved injector stretches a short burst
+into a steady ramp, which no longer is the stress that was drawn.
 """
 import argparse
 import json
