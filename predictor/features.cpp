@@ -79,25 +79,31 @@ float NodeFeatures::rate(double Counters::*counter, double seconds) const {
 
 // One resource: its used fraction, its slope (fraction per second) and the time until
 // it reaches `limit`; the nearest of those times is the node's lead.
-void NodeFeatures::forecast(HoltForecast& f, Recent& recent, double value, double limit,
+bool NodeFeatures::rises_as_forecast(double Counters::*counter, double slope) const {
+  const Counters& now = m_history.back();
+  // The newest level at least k_rise_span old.
+  const auto from = std::find_if(m_history.rbegin(), m_history.rend(), [&](const Counters& c) {
+    return c.time <= now.time - k_rise_span + 1e-6;
+  });
+  if (from == m_history.rend()) {
+    return true;
+  }
+  const double span = now.time - from->time;
+  return now.*counter - (*from).*counter >= k_rise_share * slope * span;
+}
+
+void NodeFeatures::forecast(HoltForecast& f, double Counters::*counter, double value, double limit,
                             Feature used, Feature slope, Feature lead, const char* what,
                             const char* unit, double scale) {
   f.add(m_time, value);
   const double to = f.time_to(limit);
-  // The rise over the last second or more (the newest level at least 1 s old).
-  recent.emplace_back(m_time, value);
-  while (recent.size() > 2 && recent[1].first <= m_time - k_rise_span + 1e-6) {
-    recent.pop_front();
-  }
-  const double span = m_time - recent.front().first;
-  const bool rising =
-      span < k_rise_span - 1e-6 || value - recent.front().second >= k_rise_share * f.slope() * span;
   m_features[static_cast<std::size_t>(used)] = static_cast<float>(value / limit);
   m_features[static_cast<std::size_t>(slope)] = static_cast<float>(f.slope() / limit);
   m_features[static_cast<std::size_t>(lead)] = static_cast<float>(std::min(to, k_lead_cap));
   if (to < m_lead && to < k_lead_cap) {  // an hour away or more: not heading there
     m_lead = to;
-    m_lead_rising = rising;
+    m_lead_counter = counter;
+    m_lead_slope = f.slope() / limit;
     m_lead_reason =
         fmt::format("{} {:.0f}/{:.0f} {}, {:+.1f} {}/s: at its limit in {:.1f} s", what,
                     f.level() / scale, limit / scale, unit, f.slope() / scale, unit, to);
@@ -109,13 +115,13 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   m_features.fill(k_missing);
   m_lead = std::numeric_limits<double>::infinity();
   m_lead_reason.clear();
-  m_lead_rising = true;
+  m_lead_counter = nullptr;
   if (s.cgroup_memory_limit > 0 && s.cgroup_memory_usage >= 0) {
-    forecast(m_memory, m_memory_recent, static_cast<double>(s.cgroup_memory_usage),
+    forecast(m_memory, &Counters::memory, static_cast<double>(s.cgroup_memory_usage),
              static_cast<double>(s.cgroup_memory_limit), Feature::memory_used,
              Feature::memory_slope, Feature::memory_lead, "memory", "MiB", k_mib);
   } else if (s.mem_total > 0 && s.mem_available >= 0) {
-    forecast(m_memory, m_memory_recent, static_cast<double>(s.mem_total - s.mem_available),
+    forecast(m_memory, &Counters::memory, static_cast<double>(s.mem_total - s.mem_available),
              static_cast<double>(s.mem_total), Feature::memory_used, Feature::memory_slope,
              Feature::memory_lead, "memory", "MiB", k_mib);
   }
@@ -129,12 +135,12 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   m_features[static_cast<std::size_t>(Feature::memory_rising)] =
       m_rising_since < 0 ? 0.0F : static_cast<float>(std::min(s.time - m_rising_since, 600.0));
   if (s.disk_total > 0 && s.disk_free >= 0) {
-    forecast(m_disk, m_disk_recent, static_cast<double>(s.disk_total - s.disk_free),
+    forecast(m_disk, &Counters::disk, static_cast<double>(s.disk_total - s.disk_free),
              static_cast<double>(s.disk_total), Feature::disk_used, Feature::disk_slope,
              Feature::disk_lead, "disk", "MiB", k_mib);
   }
   if (s.temperature_max > 0) {
-    forecast(m_temperature, m_temperature_recent, s.temperature_max, m_trip, Feature::temperature,
+    forecast(m_temperature, &Counters::temperature, s.temperature_max, m_trip, Feature::temperature,
              Feature::temperature_slope, Feature::temperature_lead, "temperature", "C", 1.0);
     // The temperature itself, not its fraction of the trip point; its slope in C/s.
     m_features[static_cast<std::size_t>(Feature::temperature)] =
@@ -147,10 +153,12 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   m_history.push_back({s.time, static_cast<double>(std::max<std::int64_t>(s.edac_corrected, 0)),
                        static_cast<double>(std::max<std::int64_t>(s.net_errors, 0)),
                        static_cast<double>(std::max<std::int64_t>(s.net_drops, 0)),
-                       std::isnan(memory) ? 0.0 : memory, std::isnan(disk) ? 0.0 : disk});
+                       std::isnan(memory) ? 0.0 : memory, std::isnan(disk) ? 0.0 : disk,
+                       s.temperature_max > 0 ? s.temperature_max / m_trip : 0.0});
   while (m_history.size() > 2 && m_history.front().time < s.time - k_history - 1e-6) {
     m_history.pop_front();
   }
+  m_lead_rising = m_lead_counter == nullptr || rises_as_forecast(m_lead_counter, m_lead_slope);
   auto set = [this](Feature f, float v) { m_features[static_cast<std::size_t>(f)] = v; };
   if (s.edac_corrected >= 0) {
     set(Feature::ecc_rate_10, rate(&Counters::ecc, 10));

@@ -14,7 +14,6 @@
 #include <limits>
 #include <string>
 #include <string_view>
-#include <utility>
 
 #include "telemetry/samples.hpp"
 
@@ -134,26 +133,29 @@ class NodeFeatures {
     double nic_drops = 0;
     double memory = 0;  // used fractions
     double disk = 0;
+    double temperature = 0;  // fraction of the trip point
   };
   // Per-second rate of a counter over the last `seconds` of history.
   [[nodiscard]] float rate(double Counters::*counter, double seconds) const;
-  // A resource's recent levels (the last few seconds), for lead_still_rising().
-  using Recent = std::deque<std::pair<double, double>>;
-  void forecast(HoltForecast& f, Recent& recent, double value, double limit, Feature used,
-                Feature slope, Feature lead, const char* what, const char* unit, double scale);
+  // Whether `counter` rose over the last second or more of history by at least a share
+  // of `slope` (fraction per second); true while the history is shorter.
+  [[nodiscard]] bool rises_as_forecast(double Counters::*counter, double slope) const;
+  // `counter`: the resource's used fraction in the history, for lead_still_rising().
+  void forecast(HoltForecast& f, double Counters::*counter, double value, double limit,
+                Feature used, Feature slope, Feature lead, const char* what, const char* unit,
+                double scale);
 
   double m_trip;
   HoltForecast m_memory{0.6, 0.4};
   HoltForecast m_disk{0.6, 0.4};
   HoltForecast m_temperature{0.6, 0.4};
-  Recent m_memory_recent;
-  Recent m_disk_recent;
-  Recent m_temperature_recent;
   std::deque<Counters> m_history;  // the last 60 s
   double m_time = 0;
   double m_rising_since = -1;
   double m_lead = std::numeric_limits<double>::infinity();
   std::string m_lead_reason;
+  double Counters::*m_lead_counter = nullptr;  // the resource of the nearest limit
+  double m_lead_slope = 0;                     // its forecast's slope, fraction per second
   bool m_lead_rising = true;
   FeatureVector m_features{};
 };
