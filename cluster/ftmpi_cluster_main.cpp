@@ -31,6 +31,7 @@
 #include "ftmpi/version.h"
 #include "sim_cluster.hpp"
 #include "util/exit_codes.hpp"
+#include "util/files.hpp"
 #include "util/shell.hpp"
 #include "util/tool_main.hpp"
 
@@ -90,7 +91,8 @@ int run_noded(const std::string& cluster_name, const std::string& node_name) {
     if (!fs::exists(dir, ec)) {
       break;  // the cluster went down
     }
-    std::ofstream(dir / ftmpi::k_noded_heartbeat_file) << std::time(nullptr) << "\n";
+    (void)ftmpi::beat((dir / ftmpi::k_noded_heartbeat_file).string(),
+                      std::to_string(std::time(nullptr)) + "\n");
     for (int i = 0; i < 10 && !g_stop.load(); ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }

@@ -75,7 +75,7 @@ int main(int argc, char** argv) {
     }
     const double now = ftmpi::wall_seconds();
     if (last_beat < 0 || now - last_beat >= 1) {
-      std::ofstream(dir / "heartbeat", std::ios::trunc) << ::getpid() << '\n';
+      (void)ftmpi::beat((dir / "heartbeat").string(), std::to_string(::getpid()) + "\n");
       last_beat = now;
     }
     if (interval > 0 && (last_sample < 0 || now - last_sample >= interval * 0.999)) {

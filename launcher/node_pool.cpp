@@ -411,14 +411,15 @@ void stop_node_daemons(const std::string& job_dir) {
 }
 
 void beat_for_node_daemons(const std::string& job_dir) {
-  const fs::path beat = fs::path(job_dir) / k_nodes_dir / "launcher";
+  const std::string file = (fs::path(job_dir) / k_nodes_dir / "launcher").string();
   std::error_code ec;
-  fs::create_directories(beat.parent_path(), ec);
-  touch(beat);
-  std::thread([beat] {
+  fs::create_directories(fs::path(file).parent_path(), ec);
+  const std::string pid = std::to_string(::getpid()) + "\n";
+  (void)beat(file, pid);
+  std::thread([file, pid] {
     for (;;) {
       std::this_thread::sleep_for(std::chrono::seconds(1));
-      touch(beat);
+      (void)beat(file, pid);
     }
   }).detach();
 }

@@ -1,5 +1,8 @@
 #include "util/files.hpp"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -22,6 +25,19 @@ Status write_file_atomically(const std::string& path, std::string_view text) {
     return errno_status("cannot rename " + tmp, errno);
   }
   return {};
+}
+
+Status beat(const std::string& path, std::string_view text) {
+  if (::utimensat(AT_FDCWD, path.c_str(), nullptr, 0) == 0) {
+    return {};
+  }
+  if (errno != ENOENT) {
+    return errno_status("cannot touch " + path, errno);
+  }
+  std::ofstream out(path, std::ios::trunc);
+  out << text;
+  out.flush();
+  return out ? Status{} : io_error("cannot write " + path);
 }
 
 double seconds_since_written(const std::string& path) {

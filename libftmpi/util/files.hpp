@@ -12,6 +12,13 @@ namespace ftmpi {
 // the whole new one, never a part.
 Status write_file_atomically(const std::string& path, std::string_view text);
 
+// A heartbeat: `path` created holding `text` if it does not exist, else only its
+// modification time set to now.  Rewriting the file instead would free and allocate a
+// block each time, and on a file system that discards freed blocks at once (ext4's
+// `discard` on a thin virtual disk) every such free waits for the disk
+// (docs/migration.md, "Pre-copy").
+Status beat(const std::string& path, std::string_view text);
+
 // Seconds since `path` was last written (a heartbeat's age); -1 if it does not exist.
 double seconds_since_written(const std::string& path);
 

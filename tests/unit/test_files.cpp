@@ -1,0 +1,57 @@
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "util/files.hpp"
+
+namespace {
+
+std::string contents(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+ino_t inode_of(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 ? st.st_ino : 0;
+}
+
+TEST(Beat, CreatesTheFileWithItsText) {
+  const std::string path = "beat-created";
+  std::filesystem::remove(path);
+  ASSERT_TRUE(ftmpi::beat(path, "42\n").ok());
+  EXPECT_EQ(contents(path), "42\n");
+  const double age = ftmpi::seconds_since_written(path);
+  EXPECT_GE(age, 0);
+  EXPECT_LT(age, 5);
+}
+
+// A beat on an existing file only moves its time: the same file (inode) with the same
+// data, so no block is freed and allocated again.
+TEST(Beat, MovesOnlyTheTimeOfAnExistingFile) {
+  const std::string path = "beat-existing";
+  std::filesystem::remove(path);
+  ASSERT_TRUE(ftmpi::beat(path, "first\n").ok());
+  const ino_t inode = inode_of(path);
+  const timespec old_times[2] = {{1000000000, 0}, {1000000000, 0}};  // 2001
+  ASSERT_EQ(::utimensat(AT_FDCWD, path.c_str(), old_times, 0), 0);
+  ASSERT_GT(ftmpi::seconds_since_written(path), 1e8);
+  ASSERT_TRUE(ftmpi::beat(path, "second\n").ok());
+  EXPECT_LT(ftmpi::seconds_since_written(path), 5);
+  EXPECT_EQ(contents(path), "first\n");
+  EXPECT_EQ(inode_of(path), inode);
+}
+
+TEST(Beat, FailsWhereTheFileCannotBe) {
+  EXPECT_FALSE(ftmpi::beat("no-such-folder/beat", "1\n").ok());
+}
+
+}  // namespace
