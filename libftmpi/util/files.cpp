@@ -34,10 +34,7 @@ Status beat(const std::string& path, std::string_view text) {
   if (errno != ENOENT) {
     return errno_status("cannot touch " + path, errno);
   }
-  std::ofstream out(path, std::ios::trunc);
-  out << text;
-  out.flush();
-  return out ? Status{} : io_error("cannot write " + path);
+  return write_file_atomically(path, text);
 }
 
 double seconds_since_written(const std::string& path) {

@@ -12,7 +12,7 @@ namespace ftmpi {
 // the whole new one, never a part.
 Status write_file_atomically(const std::string& path, std::string_view text);
 
-// A heartbeat: `path` created holding `text` if it does not exist, else only its
+// A heartbeat: `path` made holding `text` (atomically) if it does not exist, else only its
 // modification time set to now.  Rewriting the file instead would free and allocate a
 // block each time, and on a file system that discards freed blocks at once (ext4's
 // `discard` on a thin virtual disk) every such free waits for the disk
