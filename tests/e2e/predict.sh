@@ -38,10 +38,13 @@ run() {
   [[ $(checksum_of "$1.out") == "$want" ]] || { cat "$1.err"; fail "$1: checksum $(checksum_of "$1.out")"; }
 }
 
-run leak 12 120
-expect_in leak.err "ftmpi-predictor: warning: node $name-n2 at risk"
-expect_in leak.err "node $name-n2 -> $name-n3: ranks 2,3 dumped"
-/usr/bin/python3 - "$name-n2" leak.h5 leak.migration1.h5 <<'PY' || fail "the traces do not tell the story in order"
+# leak: the job with a leak on n2; the leak must not be taken for anything but a node
+# about to fail, and the traces must tell the story in order.
+leak() {
+  run leak 12 120
+  expect_in leak.err "ftmpi-predictor: warning: node $name-n2 at risk"
+  expect_in leak.err "node $name-n2 -> $name-n3: ranks 2,3 dumped"
+  /usr/bin/python3 - "$name-n2" leak.h5 leak.migration1.h5 <<'PY' || fail "the traces do not tell the story in order"
 import sys, h5py
 node = sys.argv[1]
 events = []
@@ -75,8 +78,31 @@ assert "model " in first_detail("predictor"), "the shipped model did not decide"
 assert failed - decision >= 20, f"only {failed - decision:.1f} s of lead"
 assert start < risk <= decision < migration < failed, (start, risk, decision, migration, failed)
 PY
-"${CHECK_TRACE[@]}" leak.migration1.h5 --ranks 4 --interval 0.5 --complete --mode transparent \
-  --migrated-in 2 || fail "the trace after the predicted migration"
+  "${CHECK_TRACE[@]}" leak.migration1.h5 --ranks 4 --interval 0.5 --complete --mode transparent \
+    --migrated-in 2 || fail "the trace after the predicted migration"
+}
+
+# A machine that stalls for a minute (seen here: a virtual machine whose kernel threads
+# got no CPU for 30-140 s) holds the migration back while the leak goes on: the node
+# fails first and the race says nothing about ftmpi.  Such a race is run again, once.
+for attempt in 1 2; do
+  stall_watch_start
+  set +e
+  (
+    set -e
+    leak
+  )
+  rc=$?
+  set -e
+  stalled=0
+  seen=$(stall_watch_stop) && stalled=1
+  echo "leak race $attempt: $seen"
+  [[ $rc -eq 0 ]] && break
+  [[ $stalled -eq 1 && $attempt -eq 1 ]] || fail "the leak race (attempt $attempt; $seen)"
+  echo "NOTICE: the machine stalled during the leak race; running it again"
+  "$C" down --name "$name" >/dev/null 2>&1 || true
+  mkdir -p stalled && mv leak.* stalled/
+done
 expect_exit 0 "$C" down --name "$name"
 
 # Legitimate growth: 80 MiB in 4 s, then no more; nothing decided.

@@ -40,18 +40,7 @@ out=$(readlink -f "$out")
 export FTMPI_CLUSTER_ROOT=$out/clusters
 
 # A sleeper that notes how late it wakes: the machine's scheduling stalls.
-python3 -c '
-import time, sys
-worst = 0.0
-last = time.monotonic()
-while True:
-    time.sleep(0.1)
-    now = time.monotonic()
-    if now - last - 0.1 > worst:
-        worst = now - last - 0.1
-        open(sys.argv[1], "w").write(f"{worst:.1f}\n")
-    last = now
-' "$out/worst-wakeup" &
+/usr/bin/python3 "$(dirname "$0")/../tools/stall_watch.py" "$out/worst-wakeup" &
 sleeper=$!
 lockups_before=$(dmesg 2>/dev/null | grep -c "BUG: workqueue lockup")
 
