@@ -136,12 +136,13 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   app.add_flag("--precopy", options.precopy,
                "Migrations: copy the moving ranks' memory (their arenas) while the job runs\n"
                "on, with the next MPI layer started first, so that the dump adds only what\n"
-               "changed since: a shorter downtime for large memory (Linux 6.7 or later;\n"
-               "experimental, docs/migration.md \"Pre-copy\")");
+               "changed since: a shorter downtime for large memory (the default; needs\n"
+               "Linux 6.7 or later, before it the arenas go with the dump; docs/migration.md\n"
+               "\"Pre-copy\")");
   app.add_flag_callback(
       "--no-precopy", [&options] { options.precopy = false; },
-      "Migrations: no pre-copy (the default for now): the moving ranks' arenas go with\n"
-      "the final dump");
+      "Migrations: no pre-copy: the moving ranks' arenas go with the final dump (for an\n"
+      "application that rewrites most of its memory between MPI calls)");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
       ->check(CLI::Range(0.0, 1e9))

@@ -27,7 +27,7 @@ struct LaunchOptions {
   bool no_trace = false;         // write no trace
   bool no_drain = false;         // in Slurm: drain no node the predictor moved ranks off
   bool no_prelaunch = false;     // a migration relaunches the MPI layer after the dump
-  bool precopy = false;          // a migration copies the arenas while the job runs on
+  bool precopy = true;           // a migration copies the arenas while the job runs on
   double sample_interval = 1.0;  // seconds
   std::string predictor_model;   // a model file, "rules", or "" for the installed model
   // Transparent mode's checkpoints.

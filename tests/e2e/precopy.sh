@@ -7,7 +7,7 @@
 #  2. rewriting all of its 32 MiB without a pause (2 ranks, one per node): the
 #     pre-copy gives up (it would copy everything again), in its rounds or while it
 #     follows the writes until the dump, and says so; the arena goes with the dump;
-#  3. with --no-precopy (the default): nothing copied beforehand;
+#  3. with --no-precopy: nothing copied beforehand;
 #  4. the final dump fails once (a criu that refuses it): the arena, emptied for the
 #     dump, is put back, the application goes on, and the migration, tried again,
 #     dumps it whole.

@@ -40,9 +40,11 @@ TEST(TickClock, TheProcessClockCountsTheCounterWhereItIsReliable) {
 TEST(TickClock, ConvertsToNanosecondsOfTheMonotonicClock) {
   ftmpi::TickClock clock(ftmpi::TickClock::tsc_is_reliable());
   const auto [early, early_ns] = time_a_sleep(clock, 20);
-  EXPECT_NEAR(static_cast<double>(early), static_cast<double>(early_ns), 0.02 * static_cast<double>(early_ns));
+  EXPECT_NEAR(static_cast<double>(early), static_cast<double>(early_ns),
+              0.02 * static_cast<double>(early_ns));
   const auto [late, late_ns] = time_a_sleep(clock, 80);
-  EXPECT_NEAR(static_cast<double>(late), static_cast<double>(late_ns), 0.02 * static_cast<double>(late_ns));
+  EXPECT_NEAR(static_cast<double>(late), static_cast<double>(late_ns),
+              0.02 * static_cast<double>(late_ns));
 
   std::uint64_t ticks = 0;
   const std::uint64_t ns0 = ftmpi::monotonic_ns();

@@ -64,11 +64,12 @@ TEST(LaunchOptions, AllOptions) {
   EXPECT_EQ(options.log_level, spdlog::level::debug);
 }
 
-TEST(LaunchOptions, MigrationsPrelaunchUnlessTurnedOff) {
+TEST(LaunchOptions, MigrationsPrelaunchAndPrecopyUnlessTurnedOff) {
   EXPECT_FALSE(options_of(parse({"-np", "1", "prog"})).no_prelaunch);
   EXPECT_TRUE(options_of(parse({"--no-prelaunch", "-np", "1", "prog"})).no_prelaunch);
-  EXPECT_FALSE(options_of(parse({"-np", "1", "prog"})).precopy);
+  EXPECT_TRUE(options_of(parse({"-np", "1", "prog"})).precopy);
   EXPECT_TRUE(options_of(parse({"--precopy", "-np", "1", "prog"})).precopy);
+  EXPECT_FALSE(options_of(parse({"--no-precopy", "-np", "1", "prog"})).precopy);
 }
 
 TEST(LaunchOptions, TransparentModeParses) {
