@@ -30,7 +30,13 @@ expect_in leak.err "migration of node $name-n2: resumed on $name-n4"
 expect_in leak.err "node $name-n2 drained in Slurm: ftmpi: failure predicted (score"
 [[ $(cat leak.sacct) == "COMPLETED|0:0" ]] || fail "sacct: $(cat leak.sacct)"
 [[ $(checksum_of leak.out) == "$want" ]] || fail "checksum $(checksum_of leak.out), want $want"
-sinfo -R -h -o '%n|%T|%E' >reasons
+# n2 stays "draining" while the job holds it; slurmctld makes it "drained" once the job's
+# last step on it is cleaned up, which may come a moment after the job's record.
+for _ in $(seq 60); do
+  sinfo -R -h -o '%n|%T|%E' >reasons
+  grep -q "^$name-n2|drained|" reasons && break
+  sleep 0.5
+done
 grep -q "^$name-n2|drained|ftmpi: failure predicted (score [0-9.]*; model [0-9.]*: memory" reasons ||
   { cat reasons; fail "n2 is not drained with ftmpi's reason"; }
 [[ $(grep -c . reasons) -eq 1 ]] || { cat reasons; fail "another node was drained"; }
