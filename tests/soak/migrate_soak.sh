@@ -39,10 +39,11 @@ mkdir -p "$out"
 out=$(readlink -f "$out")
 export FTMPI_CLUSTER_ROOT=$out/clusters
 
-# A sleeper that notes how late it wakes: the machine's scheduling stalls.
-/usr/bin/python3 "$(dirname "$0")/../tools/stall_watch.py" "$out/worst-wakeup" &
-sleeper=$!
-lockups_before=$(dmesg 2>/dev/null | grep -c "BUG: workqueue lockup")
+# A sleeper that notes how late it wakes, and the kernel's lockup reports: the machine's
+# stalls.
+source "$(dirname "$0")/../tools/stall_watch.sh"
+stall_watch_start "$out/worst-wakeup"
+trap 'kill "$stall_pid" 2>/dev/null || true' EXIT
 
 # diag DIR: what the job writing to DIR/ck and the machine are doing.
 diag() {
@@ -134,10 +135,9 @@ for ((j = 1; j <= jobs; j++)); do
   sleep 5
 done
 wait "${loops[@]}"
-kill "$sleeper" 2>/dev/null
+stalls=$(stall_watch_stop || true)
 failures=$(find "$out" -maxdepth 1 -name "fail-*" | wc -l)
 moved=$(cat "$out"/migrated-* 2>/dev/null | awk '{s += $1} END {print s + 0}')
-lockups=$(($(dmesg 2>/dev/null | grep -c "BUG: workqueue lockup") - lockups_before))
 echo "migrate_soak.sh: $((runs * jobs)) runs, $moved migrations ($precopy), $failures failed;" \
-  "kernel workqueue lockups reported: $lockups; a sleeper woke up to $(cat "$out/worst-wakeup" 2>/dev/null || echo 0) s late; in $out"
+  "$stalls; in $out"
 [[ $failures -eq 0 ]]
