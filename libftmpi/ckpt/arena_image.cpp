@@ -1,6 +1,7 @@
 #include "ckpt/arena_image.hpp"
 
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -39,11 +40,6 @@ bool all_of(Io io, Byte* p, std::size_t length) {
 bool write_all(int fd, const void* data, std::size_t length) {
   return all_of([fd](const char* p, std::size_t n) { return ::write(fd, p, n); },
                 static_cast<const char*>(data), length);
-}
-
-bool read_all(int fd, void* data, std::size_t length) {
-  return all_of([fd](char* p, std::size_t n) { return ::read(fd, p, n); }, static_cast<char*>(data),
-                length);
 }
 
 // `length` bytes of `in` from `offset` to `out` at its file position, in the kernel
@@ -192,55 +188,176 @@ Status ArenaImageWriter::close() {
   return {};
 }
 
+namespace {
+
+constexpr std::uint64_t k_header_bytes = k_magic.size() + sizeof(std::uint64_t);
+
+// The arena's size an image at `path` (open as `fd`) names, after checking its magic.
+Result<std::uint64_t> read_header(int fd, const std::string& path) {
+  std::array<char, 8> magic{};
+  std::uint64_t arena_bytes = 0;
+  if (::pread(fd, magic.data(), magic.size(), 0) != static_cast<ssize_t>(magic.size()) ||
+      magic != k_magic ||
+      ::pread(fd, &arena_bytes, sizeof arena_bytes, static_cast<off_t>(magic.size())) !=
+          static_cast<ssize_t>(sizeof arena_bytes)) {
+    return corrupt(fmt::format("{} is not an arena image", path));
+  }
+  return arena_bytes;
+}
+
+// The records of image `fd` (`path`, of an arena of `arena_bytes`) from `at` (a
+// record's start) up to `size`, applied in order to `memfd`; `at` ends after the last
+// one applied.  With `partial`, a record that is not whole yet (the image is still being
+// written) ends the work there; without, it is an error.
+Status apply_records(int fd, const std::string& path, std::uint64_t arena_bytes, std::uint64_t size,
+                     std::uint64_t& at, int memfd, bool partial) {
+  while (at < size) {
+    std::uint64_t header[2] = {0, 0};
+    if (size - at < sizeof header || ::pread(fd, header, sizeof header, static_cast<off_t>(at)) !=
+                                         static_cast<ssize_t>(sizeof header)) {
+      return partial ? Status{} : corrupt(fmt::format("{} ends inside a record", path));
+    }
+    const bool is_hole = (header[1] & k_hole_bit) != 0;
+    const std::uint64_t offset = header[0];
+    const std::uint64_t length = header[1] & ~k_hole_bit;
+    const std::uint64_t data_at = at + sizeof header;
+    if (offset > arena_bytes || length > arena_bytes - offset) {
+      return corrupt(fmt::format("{} holds a record outside the arena", path));
+    }
+    if (!is_hole && length > size - data_at) {
+      return partial ? Status{} : corrupt(fmt::format("{} ends inside a record", path));
+    }
+    if (is_hole) {
+      if (::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
+                      static_cast<off_t>(length)) != 0) {
+        return errno_status("cannot clear part of the arena", errno);
+      }
+    } else if (::lseek(memfd, static_cast<off_t>(offset), SEEK_SET) < 0 ||
+               !send_all(memfd, fd, data_at, length)) {
+      return errno_status(fmt::format("cannot load {} into the arena", path), errno);
+    }
+    at = data_at + (is_hole ? 0 : length);
+  }
+  return {};
+}
+
+std::uint64_t file_size(int fd) {
+  struct stat st {};
+  return ::fstat(fd, &st) == 0 ? static_cast<std::uint64_t>(st.st_size) : 0;
+}
+
+}  // namespace
+
 Status load_arena_image(const std::string& path, int memfd) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {
     return errno_status("cannot open " + path, errno);
   }
-  struct stat st {};
-  ::fstat(fd, &st);
-  const auto size = static_cast<std::uint64_t>(st.st_size);
-  std::array<char, 8> magic{};
-  std::uint64_t arena_bytes = 0;
+  const std::uint64_t size = file_size(fd);
   struct stat arena {};
   Status result;
-  if (!read_all(fd, magic.data(), magic.size()) || magic != k_magic ||
-      !read_all(fd, &arena_bytes, sizeof arena_bytes)) {
-    result = corrupt(fmt::format("{} is not an arena image", path));
+  auto arena_bytes = read_header(fd, path);
+  if (!arena_bytes.ok()) {
+    result = arena_bytes.status();
   } else if (::fstat(memfd, &arena) != 0 ||
-             static_cast<std::uint64_t>(arena.st_size) != arena_bytes) {
+             static_cast<std::uint64_t>(arena.st_size) != arena_bytes.value()) {
     result =
         corrupt(fmt::format("{} is the image of an arena of {} bytes, the application's has {}",
-                            path, arena_bytes, static_cast<std::uint64_t>(arena.st_size)));
-  }
-  std::uint64_t at = magic.size() + sizeof arena_bytes;
-  while (result.ok() && at < size) {
-    std::uint64_t header[2] = {0, 0};
-    if (!read_all(fd, header, sizeof header)) {
-      result = corrupt(fmt::format("{} ends inside a record", path));
-      break;
-    }
-    at += sizeof header;
-    const bool is_hole = (header[1] & k_hole_bit) != 0;
-    const std::uint64_t offset = header[0];
-    const std::uint64_t length = header[1] & ~k_hole_bit;
-    if (offset > arena_bytes || length > arena_bytes - offset || (!is_hole && length > size - at)) {
-      result = corrupt(fmt::format("{} holds a record outside the arena or the file", path));
-    } else if (is_hole) {
-      if (::fallocate(memfd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, static_cast<off_t>(offset),
-                      static_cast<off_t>(length)) != 0) {
-        result = errno_status("cannot clear part of the arena", errno);
-      }
-    } else if (::lseek(memfd, static_cast<off_t>(offset), SEEK_SET) < 0 ||
-               !send_all(memfd, fd, at, length)) {
-      result = errno_status(fmt::format("cannot load {} into the arena", path), errno);
-    } else {
-      at += length;
-      ::lseek(fd, static_cast<off_t>(at), SEEK_SET);
-    }
+                            path, arena_bytes.value(), static_cast<std::uint64_t>(arena.st_size)));
+  } else {
+    std::uint64_t at = k_header_bytes;
+    result = apply_records(fd, path, arena_bytes.value(), size, at, memfd, false);
   }
   ::close(fd);
   return result;
+}
+
+// --- ArenaImageFollower ---------------------------------------------------------------
+
+ArenaImageFollower::ArenaImageFollower(ArenaImageFollower&& other) noexcept
+    : m_fd(std::exchange(other.m_fd, -1)),
+      m_memfd(std::exchange(other.m_memfd, -1)),
+      m_path(std::move(other.m_path)),
+      m_arena_bytes(other.m_arena_bytes),
+      m_at(other.m_at) {}
+
+ArenaImageFollower& ArenaImageFollower::operator=(ArenaImageFollower&& other) noexcept {
+  if (this != &other) {
+    close_all();
+    m_fd = std::exchange(other.m_fd, -1);
+    m_memfd = std::exchange(other.m_memfd, -1);
+    m_path = std::move(other.m_path);
+    m_arena_bytes = other.m_arena_bytes;
+    m_at = other.m_at;
+  }
+  return *this;
+}
+
+ArenaImageFollower::~ArenaImageFollower() {
+  close_all();
+}
+
+void ArenaImageFollower::close_all() noexcept {
+  for (int* fd : {&m_fd, &m_memfd}) {
+    if (*fd >= 0) {
+      ::close(*fd);
+      *fd = -1;
+    }
+  }
+}
+
+Result<ArenaImageFollower> ArenaImageFollower::open(const std::string& path) {
+  ArenaImageFollower f;
+  f.m_path = path;
+  if (Status s = f.start(); !s.ok()) {
+    return s;
+  }
+  return f;
+}
+
+Status ArenaImageFollower::start() {
+  close_all();
+  m_fd = ::open(m_path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (m_fd < 0) {
+    return errno_status("cannot open " + m_path, errno);
+  }
+  auto arena_bytes = read_header(m_fd, m_path);
+  if (!arena_bytes.ok()) {
+    return arena_bytes.status();
+  }
+  m_arena_bytes = arena_bytes.value();
+  m_at = k_header_bytes;
+  // The name libftmpi-arena gives its memfd: the proxy maps an arena only by it.
+  m_memfd = ::memfd_create("ftmpi-arena", MFD_CLOEXEC);
+  if (m_memfd < 0 || ::ftruncate(m_memfd, static_cast<off_t>(m_arena_bytes)) != 0) {
+    return errno_status("cannot make an arena of " + std::to_string(m_arena_bytes) + " bytes",
+                        errno);
+  }
+  return {};
+}
+
+Status ArenaImageFollower::follow() {
+  struct stat now {};
+  struct stat held {};
+  // Replaced (the copy started over: a new file) or cut short: from the start again.
+  if ((::stat(m_path.c_str(), &now) == 0 && ::fstat(m_fd, &held) == 0 &&
+       (now.st_ino != held.st_ino || now.st_dev != held.st_dev)) ||
+      file_size(m_fd) < m_at) {
+    if (Status s = start(); !s.ok()) {
+      return s;
+    }
+  }
+  return apply_records(m_fd, m_path, m_arena_bytes, file_size(m_fd), m_at, m_memfd, true);
+}
+
+Status ArenaImageFollower::finish(const std::string& path) {
+  struct stat image {};
+  struct stat held {};
+  if (::stat(path.c_str(), &image) != 0 || ::fstat(m_fd, &held) != 0 ||
+      image.st_ino != held.st_ino || image.st_dev != held.st_dev) {
+    return not_found(fmt::format("{} is not the image followed ({})", path, m_path));
+  }
+  return apply_records(m_fd, path, m_arena_bytes, file_size(m_fd), m_at, m_memfd, false);
 }
 
 }  // namespace ftmpi

@@ -60,4 +60,43 @@ std::vector<ByteRange> file_extents(int fd, std::uint64_t size, bool holes);
 // size the image names).  A truncated or foreign image is an error (corrupt).
 Status load_arena_image(const std::string& path, int memfd);
 
+// An image followed while it is written (a migration's pre-copy, read on the node the
+// rank moves to before the downtime): its records applied, as they become whole, to an
+// arena of this process's own (a memfd named as libftmpi-arena names its arena), so that
+// at the restore only the records written last remain to apply.
+class ArenaImageFollower {
+ public:
+  ArenaImageFollower() = default;
+  ArenaImageFollower(const ArenaImageFollower&) = delete;
+  ArenaImageFollower& operator=(const ArenaImageFollower&) = delete;
+  ArenaImageFollower(ArenaImageFollower&& other) noexcept;
+  ArenaImageFollower& operator=(ArenaImageFollower&& other) noexcept;
+  ~ArenaImageFollower();
+
+  // The image being written at `path` (its header there), and an empty arena of the size
+  // it names.
+  static Result<ArenaImageFollower> open(const std::string& path);
+  // The records whole by now applied.  An image replaced at the path (a new copy) or cut
+  // short is followed again from its start.
+  Status follow();
+  // The image, complete, is now at `path` (moved there): the rest applied.  An error if it
+  // is not the file followed or ends inside a record.
+  Status finish(const std::string& path);
+
+  [[nodiscard]] int memfd() const noexcept { return m_memfd; }
+  [[nodiscard]] int image_fd() const noexcept { return m_fd; }
+  [[nodiscard]] std::uint64_t arena_bytes() const noexcept { return m_arena_bytes; }
+  // How far into the image the records are applied.
+  [[nodiscard]] std::uint64_t applied() const noexcept { return m_at; }
+
+ private:
+  Status start();
+  void close_all() noexcept;
+  int m_fd = -1;
+  int m_memfd = -1;
+  std::string m_path;
+  std::uint64_t m_arena_bytes = 0;
+  std::uint64_t m_at = 0;
+};
+
 }  // namespace ftmpi

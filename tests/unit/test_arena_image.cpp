@@ -128,4 +128,89 @@ TEST(ArenaImage, CarriesASparseArenaCopiedWhileItChanged) {
   }
 }
 
+// The destination of a migration follows the image while the source writes it: what it
+// applied before the image was complete, and the rest at the end, give the same arena
+// as loading the complete image; a half-written record waits, a new copy starts over.
+TEST(ArenaImageFollower, AppliesWhatIsWholeThenTheRest) {
+  const std::uint64_t bytes = 64 * k_page;
+  const int source = make_memfd(bytes);
+  std::string page(k_page, 'a');
+  for (std::uint64_t p : {0, 1, 7, 30}) {
+    page.assign(k_page, static_cast<char>('a' + p));
+    ASSERT_EQ(::pwrite(source, page.data(), k_page, static_cast<off_t>(p * k_page)),
+              static_cast<ssize_t>(k_page));
+  }
+  const std::filesystem::path dir = std::filesystem::current_path();
+  const std::string path = (dir / "follow.img").string();
+  auto writer = ftmpi::ArenaImageWriter::create(path, bytes);
+  ASSERT_TRUE(writer.ok()) << writer.status().message();
+  auto follower = ftmpi::ArenaImageFollower::open(path);
+  ASSERT_TRUE(follower.ok()) << follower.status().message();
+  EXPECT_EQ(follower.value().arena_bytes(), bytes);
+  ASSERT_TRUE(writer.value().copy(source, ftmpi::file_extents(source, bytes, false)).ok());
+  ASSERT_TRUE(follower.value().follow().ok());
+  EXPECT_EQ(follower.value().applied(), std::filesystem::file_size(path));
+  EXPECT_EQ(contents(follower.value().memfd(), bytes), contents(source, bytes));
+  // A record whose data is not all there yet is left for later.
+  const std::uint64_t whole = std::filesystem::file_size(path);
+  page.assign(k_page, 'Q');
+  ASSERT_EQ(::pwrite(source, page.data(), k_page, static_cast<off_t>(k_page)),
+            static_cast<ssize_t>(k_page));
+  ASSERT_TRUE(writer.value().copy(source, {{k_page, 2 * k_page}}).ok());
+  const std::uint64_t complete = std::filesystem::file_size(path);
+  {
+    // The same record, cut in half, in a file of its own that is followed.
+    const std::string cut = (dir / "cut.img").string();
+    std::filesystem::copy_file(path, cut, std::filesystem::copy_options::overwrite_existing);
+    std::filesystem::resize_file(cut, whole + 16 + k_page / 2);
+    auto partial = ftmpi::ArenaImageFollower::open(cut);
+    ASSERT_TRUE(partial.ok());
+    ASSERT_TRUE(partial.value().follow().ok());
+    EXPECT_EQ(partial.value().applied(), whole);
+    EXPECT_EQ(partial.value().finish(cut).code(), ftmpi::StatusCode::corrupt)
+        << "a complete image must not end inside a record";
+  }
+  ASSERT_EQ(std::filesystem::file_size(path), complete);
+  // Then a page freed, the holes recorded, the image moved where the restore finds it.
+  ASSERT_EQ(::fallocate(source, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+                        static_cast<off_t>(7 * k_page), static_cast<off_t>(k_page)),
+            0);
+  ASSERT_TRUE(writer.value().copy_holes(source).ok());
+  ASSERT_TRUE(writer.value().close().ok());
+  const std::string final_path = (dir / "arena.img").string();
+  std::filesystem::rename(path, final_path);
+  ASSERT_TRUE(follower.value().follow().ok()) << "the image moved away: what is held still counts";
+  const ftmpi::Status finished = follower.value().finish(final_path);
+  ASSERT_TRUE(finished.ok()) << finished.message();
+  EXPECT_EQ(contents(follower.value().memfd(), bytes), contents(source, bytes));
+  const std::vector<ftmpi::ByteRange> data =
+      ftmpi::file_extents(follower.value().memfd(), bytes, false);
+  const std::vector<ftmpi::ByteRange> expected{{0, 2 * k_page}, {30 * k_page, 31 * k_page}};
+  EXPECT_EQ(data, expected) << "pages 0-1 and 30 hold data; 7, freed, is a hole again";
+  // Another file at the final path is not the one followed.
+  std::filesystem::copy_file(final_path, dir / "other.img",
+                             std::filesystem::copy_options::overwrite_existing);
+  EXPECT_EQ(follower.value().finish((dir / "other.img").string()).code(),
+            ftmpi::StatusCode::not_found);
+  // A new copy at the followed path (the pre-copy started over) is followed from its start.
+  auto again = ftmpi::ArenaImageWriter::create(path, bytes);
+  ASSERT_TRUE(again.ok());
+  auto restarted = ftmpi::ArenaImageFollower::open(path);
+  ASSERT_TRUE(restarted.ok());
+  ASSERT_TRUE(again.value().copy(source, ftmpi::file_extents(source, bytes, false)).ok());
+  ASSERT_TRUE(restarted.value().follow().ok());
+  ::unlink(path.c_str());
+  page.assign(k_page, 'R');
+  ASSERT_EQ(::pwrite(source, page.data(), k_page, 0), static_cast<ssize_t>(k_page));
+  auto third = ftmpi::ArenaImageWriter::create(path, bytes);
+  ASSERT_TRUE(third.ok());
+  ASSERT_TRUE(third.value().copy(source, ftmpi::file_extents(source, bytes, false)).ok());
+  ASSERT_TRUE(third.value().copy_holes(source).ok());
+  ASSERT_TRUE(third.value().close().ok());
+  ASSERT_TRUE(restarted.value().follow().ok());
+  ASSERT_TRUE(restarted.value().finish(path).ok());
+  EXPECT_EQ(contents(restarted.value().memfd(), bytes), contents(source, bytes));
+  ::close(source);
+}
+
 }  // namespace
