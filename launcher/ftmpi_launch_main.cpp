@@ -386,7 +386,7 @@ int launch(const std::vector<std::string>& args) {
   };
   for (const char* name :
        {"FTMPI_LOG_LEVEL", "FTMPI_SPIN_NS", "FTMPI_ARENA", "FTMPI_ARENA_MIN", "FTMPI_ARENA_RESERVE",
-        "FTMPI_MIGRATION_PATIENCE", "FTMPI_CRIU", "FTMPI_CRIU_TIMEOUT"}) {
+        "FTMPI_ARENA_SWAP", "FTMPI_MIGRATION_PATIENCE", "FTMPI_CRIU", "FTMPI_CRIU_TIMEOUT"}) {
     pass_on(name);
   }
   if (!options.spec.hostfile) {

@@ -21,9 +21,15 @@
 // from the C++ runtime: it runs inside malloc.
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <linux/futex.h>
 #include <pthread.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
+
+#include <csignal>
+#include <ctime>
 
 #include <atomic>
 #include <cerrno>
@@ -489,6 +495,128 @@ FTMPI_ARENA_API std::size_t malloc_usable_size(void* p) {
   using UsableSize = std::size_t (*)(void*);
   static const auto next = reinterpret_cast<UsableSize>(::dlsym(RTLD_NEXT, "malloc_usable_size"));
   return next != nullptr ? next(p) : 0;
+}
+
+// --- The swap of a migration's arena made ready beforehand (arena.h) ----------------
+
+namespace {
+
+ftmpi_arena_swap* g_swap = nullptr;
+std::int32_t* g_swap_signal_out = nullptr;
+std::atomic<int> g_swap_signal{0};
+
+std::uint32_t swap_state() noexcept {
+  return __atomic_load_n(&g_swap->state, __ATOMIC_ACQUIRE);
+}
+
+void set_swap_state(std::uint32_t state) noexcept {
+  __atomic_store_n(&g_swap->state, state, __ATOMIC_RELEASE);
+  ::syscall(SYS_futex, &g_swap->state, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+}
+
+// Runs before the restored process goes on (the signal is pending when it is continued):
+// nothing of the application runs until the arena holds its data.  Only system calls.
+void on_swap_signal(int /*signal*/) noexcept {
+  const int saved_errno = errno;
+  if (g_swap != nullptr && swap_state() == FTMPI_ARENA_SWAP_GIVEN) {
+    bool done = false;
+    const int fd = ::open(g_swap->path, O_RDWR | O_CLOEXEC);
+    struct stat st {};
+    if (fd >= 0 && ::fstat(fd, &st) == 0 &&
+        static_cast<std::size_t>(st.st_size) == g_arena.reserve) {
+      done = ::mmap(g_arena.base, g_arena.reserve, PROT_READ | PROT_WRITE,
+                    MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) != MAP_FAILED &&
+             ::dup3(fd, g_arena.fd, O_CLOEXEC) >= 0;
+    }
+    if (fd >= 0) {
+      ::close(fd);
+    }
+    set_swap_state(done ? FTMPI_ARENA_SWAP_DONE : FTMPI_ARENA_SWAP_FAILED);
+    // Failed: the proxy fills the arena as it is; the application waits here for that,
+    // 10 minutes at most (a proxy gone meanwhile: the job is over for this process).
+    const timespec ms{0, 1000000};
+    for (int waited = 0; !done && swap_state() != FTMPI_ARENA_SWAP_GO; ++waited) {
+      if (waited > 600000) {
+        ::_exit(70);
+      }
+      ::nanosleep(&ms, nullptr);
+    }
+  }
+  errno = saved_errno;
+}
+
+// The application sets the swap signal's disposition: ftmpi leaves it alone from then on.
+void give_up_swap_signal(int signal) noexcept {
+  if (signal != 0 && g_swap_signal.load() == signal) {
+    g_swap_signal.store(0);
+    if (g_swap_signal_out != nullptr) {
+      __atomic_store_n(g_swap_signal_out, 0, __ATOMIC_RELEASE);
+    }
+  }
+}
+
+using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
+using SignalFn = sighandler_t (*)(int, sighandler_t);
+
+SigactionFn real_sigaction() noexcept {
+  static const auto next = reinterpret_cast<SigactionFn>(::dlsym(RTLD_NEXT, "sigaction"));
+  return next;
+}
+
+}  // namespace
+
+FTMPI_ARENA_API int sigaction(int signal, const struct sigaction* action, struct sigaction* old) {
+  if (action != nullptr) {
+    give_up_swap_signal(signal);
+  }
+  const SigactionFn next = real_sigaction();
+  if (next == nullptr) {
+    errno = ENOSYS;
+    return -1;
+  }
+  return next(signal, action, old);
+}
+
+FTMPI_ARENA_API sighandler_t signal(int signal, sighandler_t handler) {
+  give_up_swap_signal(signal);
+  static const auto next = reinterpret_cast<SignalFn>(::dlsym(RTLD_NEXT, "signal"));
+  if (next == nullptr) {
+    errno = ENOSYS;
+    return SIG_ERR;
+  }
+  return next(signal, handler);
+}
+
+FTMPI_ARENA_API int ftmpi_arena_swap_on_signal(ftmpi_arena_swap* swap, std::int32_t* signal) {
+  *signal = 0;
+  {
+    const Lock lock;
+    if (!ready()) {
+      return 0;
+    }
+  }
+  const char* wanted = std::getenv("FTMPI_ARENA_SWAP");  // NOLINT(concurrency-mt-unsafe)
+  if (wanted != nullptr && std::strcmp(wanted, "0") == 0) {
+    return 0;
+  }
+  const int chosen = SIGRTMAX - 3;
+  struct sigaction old {};
+  const SigactionFn next = real_sigaction();
+  if (next == nullptr || next(chosen, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) {
+    return 0;  // the application's
+  }
+  g_swap = swap;
+  g_swap_signal_out = signal;
+  struct sigaction action {};
+  action.sa_handler = &on_swap_signal;
+  sigemptyset(&action.sa_mask);
+  action.sa_flags = SA_RESTART;
+  if (next(chosen, &action, nullptr) != 0) {
+    return 0;
+  }
+  g_swap_signal.store(chosen);
+  *signal = chosen;
+  return chosen;
 }
 
 FTMPI_ARENA_API int ftmpi_arena_describe(int* fd, std::uint64_t* base, std::uint64_t* bytes) {

@@ -23,12 +23,13 @@
 #include <cstdint>
 #include <string>
 
+#include "arena/arena.h"
 #include "util/status.hpp"
 
 namespace ftmpi {
 
 inline constexpr std::uint64_t k_channel_magic = 0x4654'4d50'4943'4831ULL;  // "FTMPICH1"
-inline constexpr std::uint32_t k_channel_version = 3;
+inline constexpr std::uint32_t k_channel_version = 4;
 inline constexpr std::size_t k_call_words = 16;
 inline constexpr std::size_t k_channel_bytes = 8192;
 inline constexpr std::size_t k_max_predefined = 384;
@@ -53,6 +54,9 @@ struct AppIdentity {
   std::int32_t arena_fd = -1;
   std::uint64_t arena_base = 0;
   std::uint64_t arena_bytes = 0;
+  // The signal on which it takes a migration's arena made ready beforehand
+  // (`ChannelLayout::arena_swap`); 0: none (no arena, or the application uses it).
+  std::int32_t arena_signal = 0;
 };
 
 // The sequence numbers sit on cache lines of their own on purpose (the two processes
@@ -96,6 +100,11 @@ struct alignas(64) ChannelLayout {  // NOLINT(clang-analyzer-optin.performance.P
   // cannot dump one).  2: the application cannot (an older kernel); it does not try again.
   std::atomic<std::uint32_t> tracker_wanted;
   std::int32_t tracker_fd;
+
+  // A migration's arena made ready on the node the rank moved to, while the job still
+  // ran (docs/migration.md, "Pre-copy"): handed to the restored application through
+  // signal `app.arena_signal` (arena/arena.h).
+  ftmpi_arena_swap arena_swap;
 };
 static_assert(sizeof(ChannelLayout) <= k_channel_bytes);
 static_assert(std::atomic<std::uint32_t>::is_always_lock_free);

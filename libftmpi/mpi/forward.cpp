@@ -76,6 +76,12 @@ void attach() {
     }
   }
   l.app = me;
+  // A migration's arena made ready beforehand is taken on a signal (arena/arena.h).
+  if (auto swap_on_signal = reinterpret_cast<ftmpi_arena_swap_on_signal_fn>(
+          ::dlsym(RTLD_DEFAULT, "ftmpi_arena_swap_on_signal"));
+      swap_on_signal != nullptr && g_arena_bytes > 0) {
+    (void)swap_on_signal(&l.arena_swap, &l.app.arena_signal);
+  }
   // The proxy reads and writes this process's memory (process_vm_readv/writev): allow
   // it where Yama restricts that to ancestors (the proxy is one, but a restored process
   // may not be the child of its new proxy).

@@ -461,11 +461,110 @@ Precopy& precopy() noexcept {
   return p;
 }
 
-Status load_precopied_arena(const std::string& rank_dir, pid_t app) {
+namespace {
+
+// Whether signal `signal` reaches a handler of `pid` at once when it is continued: one
+// thread only (another could touch the arena meanwhile), the signal caught, neither
+// blocked nor ignored.
+bool takes_signal_alone(pid_t pid, int signal) {
+  if (signal <= 0 || signal > 64) {
+    return false;
+  }
+  std::error_code ec;
+  int tasks = 0;
+  for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    (void)task;
+    ++tasks;
+  }
+  if (ec || tasks != 1) {
+    return false;
+  }
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::uint64_t blocked = ~std::uint64_t{0};
+  std::uint64_t ignored = ~std::uint64_t{0};
+  std::uint64_t caught = 0;
+  for (std::string line; std::getline(in, line);) {
+    const auto mask = [&line] { return std::stoull(line.substr(line.find(':') + 1), nullptr, 16); };
+    if (line.rfind("SigBlk:", 0) == 0) {
+      blocked = mask();
+    } else if (line.rfind("SigIgn:", 0) == 0) {
+      ignored = mask();
+    } else if (line.rfind("SigCgt:", 0) == 0) {
+      caught = mask();
+    }
+  }
+  const std::uint64_t bit = std::uint64_t{1} << (signal - 1);
+  return (caught & bit) != 0 && (blocked & bit) == 0 && (ignored & bit) == 0;
+}
+
+// The arena `ready` hands the stopped application `app` (arena/arena.h): its handler
+// runs as it is continued.  The application's answer, or SWAP_GIVEN if none came while
+// it lived (up to 10 minutes: a machine that stalls).
+std::uint32_t hand_over_arena(pid_t app, int signal, ChannelLayout& layout,
+                              const ArenaImageFollower& ready) {
+  ftmpi_arena_swap& swap = layout.arena_swap;
+  std::snprintf(swap.path, sizeof swap.path, "/proc/%d/fd/%d", static_cast<int>(::getpid()),
+                ready.memfd());
+  std::atomic_ref<std::uint32_t> state(swap.state);
+  state.store(FTMPI_ARENA_SWAP_GIVEN, std::memory_order_release);
+  if (::kill(app, signal) != 0 || ::kill(app, SIGCONT) != 0) {
+    return FTMPI_ARENA_SWAP_GIVEN;
+  }
+  const std::uint64_t give_up = monotonic_ns() + 600'000'000'000ULL;
+  for (int waits = 0; monotonic_ns() < give_up; ++waits) {
+    const std::uint32_t now = state.load(std::memory_order_acquire);
+    if (now != FTMPI_ARENA_SWAP_GIVEN) {
+      return now;
+    }
+    const char s = proc_state(fmt::format("/proc/{}/stat", app));
+    if (s == 'Z' || s == 'X' || s == '\0') {
+      break;
+    }
+    ::usleep(waits < 100 ? 100 : 1000);
+  }
+  return FTMPI_ARENA_SWAP_GIVEN;
+}
+
+}  // namespace
+
+Status load_precopied_arena(const std::string& rank_dir, pid_t app, ChannelLayout& layout,
+                            ArenaImageFollower* ready) {
   const fs::path image = fs::path(rank_dir) / k_arena_image_file;
   std::error_code ec;
   if (!fs::exists(image, ec)) {
     return {};
+  }
+  const std::uint64_t t0 = monotonic_ns();
+  const int signal = layout.app.arena_signal;
+  bool fill_old = false;  // the application waits in its handler for the old arena filled
+  if (ready != nullptr) {
+    const std::uint64_t before = ready->applied();
+    Status finished = ready->finish(image.string());
+    if (!finished.ok()) {
+      logger("proxy")->info("the arena made ready beforehand is not used: {}", finished.message());
+    } else if (!takes_signal_alone(app, signal)) {
+      logger("proxy")->info(
+          "the arena made ready beforehand is not used: the application {}",
+          signal == 0 ? "does not take it (FTMPI_ARENA_SWAP=0, or it handles SIGRTMAX-3 itself)"
+                      : "has several threads, or blocks or ignores SIGRTMAX-3");
+    } else {
+      const std::uint32_t answer = hand_over_arena(app, signal, layout, *ready);
+      if (answer == FTMPI_ARENA_SWAP_DONE) {
+        logger("proxy")->info(
+            "the pre-copied arena taken over from this node's copy in {:.1f} ms (of its image's "
+            "{:.1f} MiB, {:.1f} MiB applied at the restore)",
+            static_cast<double>(monotonic_ns() - t0) * 1e-6,
+            static_cast<double>(ready->applied()) / 1048576.0,
+            static_cast<double>(ready->applied() - before) / 1048576.0);
+        return {};
+      }
+      if (answer != FTMPI_ARENA_SWAP_FAILED) {
+        ::kill(app, SIGKILL);
+        return internal_error("the restored application did not take its arena");
+      }
+      logger("proxy")->info("the application could not map this node's copy of its arena");
+      fill_old = true;
+    }
   }
   // Where the arena is in the application: its identity in the saved channel.
   AppIdentity identity;
@@ -479,10 +578,13 @@ Status load_precopied_arena(const std::string& rank_dir, pid_t app) {
   if (memfd < 0) {
     return errno_status("cannot open the restored application's arena", errno);
   }
-  const std::uint64_t t0 = monotonic_ns();
   Status loaded = load_arena_image(image.string(), memfd);
   ::close(memfd);
   if (loaded.ok()) {
+    if (fill_old) {
+      std::atomic_ref<std::uint32_t>(layout.arena_swap.state)
+          .store(FTMPI_ARENA_SWAP_GO, std::memory_order_release);
+    }
     ::kill(app, SIGCONT);
     logger("proxy")->info("the pre-copied arena loaded in {:.1f} ms",
                           static_cast<double>(monotonic_ns() - t0) * 1e-6);

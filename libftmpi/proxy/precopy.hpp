@@ -21,6 +21,7 @@
 #include <string>
 #include <thread>
 
+#include "channel/channel.hpp"
 #include "ckpt/arena_image.hpp"
 #include "ckpt/manifest.hpp"
 #include "util/status.hpp"
@@ -103,8 +104,12 @@ class Precopy {
 Precopy& precopy() noexcept;
 
 // The restore of a migration state whose rank dir `rank_dir` holds an arena image: the
-// image into the arena of the restored (stopped) application `app`, which then
-// continues (the time it took logged).  Nothing to do (ok) without an image.
-Status load_precopied_arena(const std::string& rank_dir, pid_t app);
+// restored (stopped) application `app` (its channel `layout`) continues with its arena
+// filled (the time it took logged).  Nothing to do (ok) without an image.  Where the image
+// was followed into a copy on this node while the job ran on (`ready`, its fds open
+// here), the rest is added to that copy and the application takes it in place of its
+// own arena (arena/arena.h), if it can; else the image is loaded into its arena.
+Status load_precopied_arena(const std::string& rank_dir, pid_t app, ChannelLayout& layout,
+                            ArenaImageFollower* ready);
 
 }  // namespace ftmpi

@@ -21,6 +21,7 @@
 #include <fstream>
 #include <functional>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -558,6 +559,9 @@ struct Restore {
   bool migration = false;    // from a migration's state (else a checkpoint)
   bool prelaunched = false;  // this MPI layer was started before the state was written
   Manifest manifest;
+  // A pre-launched proxy's copy of its rank's pre-copied arena, made while the job ran
+  // on (docs/migration.md, "Pre-copy"); null without one.
+  std::shared_ptr<ArenaImageFollower> arena_ready;
 };
 
 // A migration's new MPI layer is running: every rank waits for the others, and rank 0
@@ -721,7 +725,7 @@ Result<AppProcess> start_with_keeper(ChannelLayout& layout, const std::vector<in
 // channel file recreated first, its stdio pipes put in place of the old ones).  Runs
 // in the application's keeper.
 Result<pid_t> start_application(const std::vector<std::string>& program, const std::string& path,
-                                const Restore* restore, StdioRelay& stdio) {
+                                const Restore* restore, StdioRelay& stdio, ChannelLayout& layout) {
   if (restore == nullptr) {
     SpawnOptions options;
     const char* old_preload = std::getenv("LD_PRELOAD");  // NOLINT(concurrency-mt-unsafe)
@@ -784,7 +788,9 @@ Result<pid_t> start_application(const std::vector<std::string>& program, const s
     std::error_code ec;
     std::filesystem::remove_all(work, ec);
     // A migration's pre-copied arena: in place before the application goes on.
-    if (Status loaded = load_precopied_arena(images, pid.value()); !loaded.ok()) {
+    if (Status loaded =
+            load_precopied_arena(images, pid.value(), layout, restore->arena_ready.get());
+        !loaded.ok()) {
       ::kill(pid.value(), SIGKILL);
       return loaded.with_context("the pre-copied arena");
     }
@@ -897,6 +903,61 @@ int start_mpi() {
   return rc;
 }
 
+// A pre-launched proxy follows its rank's pre-copied arena, if there is one
+// (ROOT/precopy/rank-R.img, ordered for this migration state), into a copy on this node
+// while the job runs on: at the restore only what was written last is left to add.
+class ArenaFollowing {
+ public:
+  ArenaFollowing(const std::string& root, std::string state, const std::string& rank)
+      : m_root(root),
+        m_state(std::move(state)),
+        m_image(
+            (std::filesystem::path(root) / k_precopy_dir / ("rank-" + rank + ".img")).string()) {}
+
+  // Every 20 ms: the records written since applied.
+  void look() noexcept {
+    const std::uint64_t now = monotonic_ns();
+    if (m_failed || now < m_next_ns) {
+      return;
+    }
+    m_next_ns = now + 20'000'000;
+    try {
+      if (!m_follower) {
+        // Only an order for this very migration (a stale image is someone else's).
+        std::ifstream in(std::filesystem::path(m_root) / k_precopy_order_file);
+        std::string from;
+        std::string state;
+        std::error_code ec;
+        if (!(in >> from >> state) || state != m_state || !std::filesystem::exists(m_image, ec)) {
+          return;
+        }
+        auto opened = ArenaImageFollower::open(m_image);
+        if (!opened.ok()) {
+          return;  // not there yet (or its header not yet): the next look
+        }
+        m_follower = std::make_shared<ArenaImageFollower>(std::move(opened.value()));
+      }
+      if (Status followed = m_follower->follow(); !followed.ok()) {
+        logger("proxy")->info("the pre-copied arena is not followed here: {}", followed.message());
+        m_follower.reset();
+        m_failed = true;
+      }
+    } catch (...) {  // out of memory: the image is loaded at the restore instead
+      m_follower.reset();
+      m_failed = true;
+    }
+  }
+  std::shared_ptr<ArenaImageFollower> take() noexcept { return std::move(m_follower); }
+
+ private:
+  std::string m_root;
+  std::string m_state;
+  std::string m_image;
+  std::shared_ptr<ArenaImageFollower> m_follower;
+  std::uint64_t m_next_ns = 0;
+  bool m_failed = false;
+};
+
 // --await-migration STATE: MPI_Init, "ready" (ROOT/prelaunch/RANK beside STATE), then
 // the migration's state as soon as the old MPI layer has written it (ftmpi-launch stops
 // this layer if the migration is abandoned).
@@ -915,6 +976,7 @@ Result<Restore> await_migration(const std::string& state) {
   }
   constexpr double k_longest_wait_s = 3600;  // a launcher that vanished without stopping us
   const std::uint64_t since = monotonic_ns();
+  ArenaFollowing arena(root, fs::path(state).filename().string(), rank);
   for (;;) {
     std::error_code exists;
     if (fs::exists(fs::path(state) / k_manifest_name, exists)) {
@@ -923,9 +985,11 @@ Result<Restore> await_migration(const std::string& state) {
       if (restore.ok()) {
         restore.value().start_ns = start_ns;
         restore.value().prelaunched = true;
+        restore.value().arena_ready = arena.take();
       }
       return restore;
     }
+    arena.look();
     if (static_cast<double>(monotonic_ns() - since) * 1e-9 > k_longest_wait_s) {
       return not_found(fmt::format("no migration's state {} after an hour", state));
     }
@@ -995,10 +1059,18 @@ int run(int argc, char** argv) {
       std::fprintf(stderr, "ftmpi-proxy: %s\n", opened.message().c_str());
       return 70;
     }
-    started = start_with_keeper(
-        channel.value().layout(), stdio.keeper_keeps(),
-        std::vector<int>(stdio.child_fds(), stdio.child_fds() + 3),
-        [&] { return start_application(program, path, restore ? &*restore : nullptr, stdio); });
+    std::vector<int> uses(stdio.child_fds(), stdio.child_fds() + 3);
+    if (restore && restore->arena_ready) {
+      uses.push_back(restore->arena_ready->memfd());
+      uses.push_back(restore->arena_ready->image_fd());
+    }
+    ChannelLayout& layout = channel.value().layout();
+    started = start_with_keeper(layout, stdio.keeper_keeps(), uses, [&] {
+      return start_application(program, path, restore ? &*restore : nullptr, stdio, layout);
+    });
+    if (restore) {
+      restore->arena_ready.reset();  // the keeper's now (the application's, once taken)
+    }
   }
   stdio.start();
   if (!started.ok()) {

@@ -2,8 +2,10 @@
 # A migration's pre-copy (docs/migration.md, "Pre-copy"; ftmpi-launch --precopy).  memhog on 4 ranks over 2
 # simulated nodes (2 spares), node n2 moved to a spare while it runs:
 #  1. rewriting 8 of its 96 MiB per rank each iteration: both ranks of n2 have their
-#     arenas copied while the job runs, the final dump adds what was written since, the
-#     restore loads the image, and the trace's migration has a pre-dump phase;
+#     arenas copied while the job runs, the spare's proxies follow the copies into
+#     arenas of their own, the final dump adds what was written since, the restored
+#     applications take the spare's arenas, and the trace's migration has a pre-dump
+#     phase; again with FTMPI_ARENA_SWAP=0, where the restore loads the image instead;
 #  2. rewriting all of its 32 MiB without a pause (2 ranks, one per node): the
 #     pre-copy gives up (it would copy everything again), in its rounds or while it
 #     follows the writes until the dump, and says so; the arena goes with the dump;
@@ -51,18 +53,29 @@ expect_in hot.err "2 arenas pre-copied"
 # What each moving rank rewrote since the copy is really there: some MiB, not none.
 grep -q "pre-copy: [1-9][0-9.]* MiB written since" hot.err ||
   { cat hot.err; fail "hot: no rank rewrote anything during the migration"; }
-[[ $(grep -c "the pre-copied arena loaded in" hot.err) -eq 2 ]] ||
-  { cat hot.err; fail "hot: the images were not loaded on the spare"; }
+# Followed on the spare while the job ran (what the final dump added too, before the
+# restore or at it): the restored applications take those copies; the checksum says
+# that nothing written since the copy was lost.
+[[ $(grep -c "the pre-copied arena taken over from this node's copy" hot.err) -eq 2 ]] ||
+  { cat hot.err; fail "hot: the spare's copies of the arenas were not taken over"; }
 "${CHECK_TRACE[@]}" hot.migration1.h5 --ranks 4 --interval 0.2 --complete --mode transparent \
   --migrated-in 2 --precopied || fail "hot: the trace after the migration"
 pass "pre-copy: the arenas copied beforehand, only what changed at the dump"
+
+# The applications do not take a copy (FTMPI_ARENA_SWAP=0): the image is loaded into
+# their arenas at the restore.
+FTMPI_ARENA_SWAP=0 run load 4 "$hot" --precopy
+[[ $(grep -c "the pre-copied arena loaded in" load.err) -eq 2 ]] ||
+  { cat load.err; fail "load: the images were not loaded on the spare"; }
+expect_in load.err "the arena made ready beforehand is not used: the application does not take it"
+pass "pre-copy: an application that does not take the spare's copy has the image loaded"
 
 run all 2 "-m 32 -i 2400" --precopy
 # Given up either in the copy's rounds or while it follows the writes until the dump.
 grep -Eq "rank 1 not pre-copied \(the application rewrote|pre-copy given up: the application rewrote" all.err ||
   { cat all.err; fail "all: the pre-copy was not given up"; }
 expect_in all.err "a pre-copy would not shorten the downtime"
-! grep -q "the pre-copied arena loaded" all.err || fail "all: a pre-copy was used"
+! grep -Eq "the pre-copied arena (loaded|taken over)" all.err || fail "all: a pre-copy was used"
 pass "pre-copy: given up for an application that rewrites everything, dumped whole"
 
 run off 4 "$hot" --no-precopy
@@ -90,5 +103,6 @@ chmod +x refusing-criu
 FTMPI_CRIU=$PWD/refusing-criu run undo 4 "$hot" --precopy
 [[ $(wc -l <refused) -eq 2 ]] || { cat refused; fail "undo: not both pre-copied dumps refused"; }
 expect_in undo.err "this dump is refused"
-! grep -q "the pre-copied arena loaded" undo.err || fail "undo: the pre-copy was used after all"
+! grep -Eq "the pre-copied arena (loaded|taken over)" undo.err ||
+  fail "undo: the pre-copy was used after all"
 pass "a dump refused after the pre-copy: the arena put back, the migration dumps it whole"

@@ -4,14 +4,20 @@
 // freed is reused and, when large, given back; a forked child's arena is its own.
 #include <gtest/gtest.h>
 #include <malloc.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <atomic>
+#include <csignal>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <random>
+#include <thread>
 #include <vector>
 
 #include "arena/arena.h"
@@ -204,6 +210,93 @@ TEST(Arena, ADoubleFreeStopsTheProgram) {
         g_free(p);
       },
       "free\\(\\) of a pointer the arena did not hand out");
+}
+
+// A migration's arena made ready elsewhere (arena.h): the handler of the swap signal maps
+// that memfd over the arena and takes its descriptor's place; when it cannot open it, it
+// says so and waits for the proxy's "go"; an application that sets the signal's
+// disposition itself takes the signal back from ftmpi.  One test: the steps change the
+// process's arena in order.
+TEST(Arena, TheSwapSignalReplacesTheArenaUnlessTheApplicationTakesIt) {
+  const Arena a = arena();
+  ftmpi_arena_swap swap{};
+  std::int32_t signal_out = -1;
+  const int signal = ftmpi_arena_swap_on_signal(&swap, &signal_out);
+  ASSERT_EQ(signal, SIGRTMAX - 3);
+  EXPECT_EQ(signal_out, signal);
+  auto* block = static_cast<char*>(g_malloc(1 << 20));
+  ASSERT_TRUE(a.holds(block));
+  std::memset(block, 'o', 1 << 20);
+  // The replacement: the arena's data copied, the block's changed.
+  const int ready = ::memfd_create("ftmpi-arena", MFD_CLOEXEC);
+  ASSERT_EQ(::ftruncate(ready, static_cast<off_t>(a.bytes)), 0);
+  std::vector<char> buffer(1 << 20);
+  for (off_t at = 0;;) {
+    const off_t data = ::lseek(a.fd, at, SEEK_DATA);
+    if (data < 0) {
+      break;
+    }
+    const off_t hole = ::lseek(a.fd, data, SEEK_HOLE);
+    for (off_t p = data; p < hole;) {
+      const auto n = static_cast<std::size_t>(std::min<off_t>(hole - p, 1 << 20));
+      ASSERT_EQ(::pread(a.fd, buffer.data(), n, p), static_cast<ssize_t>(n));
+      ASSERT_EQ(::pwrite(ready, buffer.data(), n, p), static_cast<ssize_t>(n));
+      p += static_cast<off_t>(n);
+    }
+    at = hole;
+  }
+  const auto offset = static_cast<off_t>(reinterpret_cast<std::uintptr_t>(block) - a.base);
+  std::memset(buffer.data(), 'N', 1 << 20);
+  ASSERT_EQ(::pwrite(ready, buffer.data(), 1 << 20, offset), 1 << 20);
+  std::snprintf(swap.path, sizeof swap.path, "/proc/self/fd/%d", ready);
+  __atomic_store_n(&swap.state, FTMPI_ARENA_SWAP_GIVEN, __ATOMIC_RELEASE);
+  ASSERT_EQ(::raise(signal), 0);
+  EXPECT_EQ(__atomic_load_n(&swap.state, __ATOMIC_ACQUIRE), FTMPI_ARENA_SWAP_DONE);
+  EXPECT_EQ(block[0], 'N');
+  EXPECT_EQ(block[(1 << 20) - 1], 'N');
+  struct stat now {};
+  struct stat want {};
+  ASSERT_EQ(::fstat(a.fd, &now), 0);
+  ASSERT_EQ(::fstat(ready, &want), 0);
+  EXPECT_EQ(now.st_ino, want.st_ino) << "the arena's descriptor is the new memfd's";
+  ::close(ready);
+  // Allocations go on in the new arena.
+  std::memset(block, 'x', 1 << 20);
+  g_free(block);
+  void* again = g_malloc(1 << 20);
+  EXPECT_TRUE(a.holds(again));
+  g_free(again);
+
+  // Not there: FAILED, and the handler returns only once told to go.
+  std::snprintf(swap.path, sizeof swap.path, "/proc/self/fd/%d", 999999);
+  __atomic_store_n(&swap.state, FTMPI_ARENA_SWAP_GIVEN, __ATOMIC_RELEASE);
+  std::atomic<bool> saw_failed{false};
+  std::thread proxy([&] {
+    while (__atomic_load_n(&swap.state, __ATOMIC_ACQUIRE) != FTMPI_ARENA_SWAP_FAILED) {
+      ::usleep(1000);
+    }
+    saw_failed = true;
+    ::usleep(50000);
+    __atomic_store_n(&swap.state, FTMPI_ARENA_SWAP_GO, __ATOMIC_RELEASE);
+  });
+  ASSERT_EQ(::raise(signal), 0);
+  proxy.join();
+  EXPECT_TRUE(saw_failed.load());
+  EXPECT_EQ(__atomic_load_n(&swap.state, __ATOMIC_ACQUIRE), FTMPI_ARENA_SWAP_GO);
+
+  // Another signal given, or none: nothing happens.
+  ASSERT_EQ(::raise(signal), 0);
+  EXPECT_EQ(__atomic_load_n(&swap.state, __ATOMIC_ACQUIRE), FTMPI_ARENA_SWAP_GO);
+
+  // The application's own handler for it: ftmpi lets go (signal() or sigaction()).
+  struct sigaction own {};
+  own.sa_handler = SIG_IGN;
+  ASSERT_EQ(::sigaction(SIGRTMAX - 4, &own, nullptr), 0);
+  EXPECT_EQ(signal_out, signal) << "another signal is not ftmpi's";
+  ASSERT_EQ(::sigaction(signal, nullptr, &own), 0);
+  EXPECT_EQ(signal_out, signal) << "only looking is not setting";
+  ASSERT_NE(std::signal(signal, SIG_IGN), SIG_ERR);
+  EXPECT_EQ(signal_out, 0);
 }
 
 }  // namespace
