@@ -74,5 +74,5 @@ for rank in m["ranks"]:
 json.dump(m, open(f"{d}/MANIFEST.json", "w"))
 PY
 ! "${L[@]}" --restart ck-old >old.out 2>old.err || fail "a checkpoint with an older channel layout was restarted"
-expect_in old.err "application channel has version 1; this one has version 3"
+expect_in old.err "application channel has version 1; this one has version 4"
 pass "the arena: buffers used in place, the same checksums with and without it and after a restart"
