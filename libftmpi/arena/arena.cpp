@@ -519,27 +519,33 @@ void set_swap_state(std::uint32_t state) noexcept {
 void on_swap_signal(int /*signal*/) noexcept {
   const int saved_errno = errno;
   if (g_swap != nullptr && swap_state() == FTMPI_ARENA_SWAP_GIVEN) {
-    bool done = false;
     const int fd = ::open(g_swap->path, O_RDWR | O_CLOEXEC);
     struct stat st {};
     if (fd >= 0 && ::fstat(fd, &st) == 0 &&
         static_cast<std::size_t>(st.st_size) == g_arena.reserve) {
-      done = ::mmap(g_arena.base, g_arena.reserve, PROT_READ | PROT_WRITE,
-                    MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) != MAP_FAILED &&
-             ::dup3(fd, g_arena.fd, O_CLOEXEC) >= 0;
-    }
-    if (fd >= 0) {
-      ::close(fd);
-    }
-    set_swap_state(done ? FTMPI_ARENA_SWAP_DONE : FTMPI_ARENA_SWAP_FAILED);
-    // Failed: the proxy fills the arena as it is; the application waits here for that,
-    // 10 minutes at most (a proxy gone meanwhile: the job is over for this process).
-    const timespec ms{0, 1000000};
-    for (int waited = 0; !done && swap_state() != FTMPI_ARENA_SWAP_GO; ++waited) {
-      if (waited > 600000) {
+      // From here the arena is half replaced if anything fails: this process must not
+      // go on (its job goes back to a checkpoint).
+      if (::mmap(g_arena.base, g_arena.reserve, PROT_READ | PROT_WRITE,
+                 MAP_SHARED | MAP_FIXED | MAP_NORESERVE, fd, 0) == MAP_FAILED ||
+          ::dup3(fd, g_arena.fd, O_CLOEXEC) < 0) {
         ::_exit(70);
       }
-      ::nanosleep(&ms, nullptr);
+      ::close(fd);
+      set_swap_state(FTMPI_ARENA_SWAP_DONE);
+    } else {
+      if (fd >= 0) {
+        ::close(fd);
+      }
+      // Nothing changed: the proxy fills the arena as it is while the application waits
+      // here, 10 minutes at most (a proxy gone meanwhile: the job is over for it).
+      set_swap_state(FTMPI_ARENA_SWAP_FAILED);
+      const timespec ms{0, 1000000};
+      for (int waited = 0; swap_state() != FTMPI_ARENA_SWAP_GO; ++waited) {
+        if (waited > 600000) {
+          ::_exit(70);
+        }
+        ::nanosleep(&ms, nullptr);
+      }
     }
   }
   errno = saved_errno;
@@ -558,9 +564,55 @@ void give_up_swap_signal(int signal) noexcept {
 using SigactionFn = int (*)(int, const struct sigaction*, struct sigaction*);
 using SignalFn = sighandler_t (*)(int, sighandler_t);
 
+// The C library's functions, looked up when this library is loaded (not in a signal
+// handler that calls one first); a call before that (another library's constructor)
+// looks them up itself.
+std::atomic<SigactionFn> g_sigaction{nullptr};
+std::atomic<SignalFn> g_signal{nullptr};
+std::atomic<SignalFn> g_sysv_signal{nullptr};
+std::atomic<SignalFn> g_bsd_signal{nullptr};
+std::atomic<SignalFn> g_sigset{nullptr};
+
+SigactionFn next_sigaction() noexcept {
+  SigactionFn fn = g_sigaction.load(std::memory_order_relaxed);
+  if (fn == nullptr) {
+    fn = reinterpret_cast<SigactionFn>(::dlsym(RTLD_NEXT, "sigaction"));
+    g_sigaction.store(fn, std::memory_order_relaxed);
+  }
+  return fn;
+}
+
+SignalFn next_signal_function(std::atomic<SignalFn>& slot, const char* name) noexcept {
+  SignalFn fn = slot.load(std::memory_order_relaxed);
+  if (fn == nullptr) {
+    fn = reinterpret_cast<SignalFn>(::dlsym(RTLD_NEXT, name));
+    slot.store(fn, std::memory_order_relaxed);
+  }
+  return fn;
+}
+
+[[gnu::constructor]] void look_up_signal_functions() noexcept {
+  (void)next_sigaction();
+  (void)next_signal_function(g_signal, "signal");
+  (void)next_signal_function(g_sysv_signal, "sysv_signal");
+  (void)next_signal_function(g_bsd_signal, "bsd_signal");
+  (void)next_signal_function(g_sigset, "sigset");
+}
+
 SigactionFn real_sigaction() noexcept {
-  static const auto next = reinterpret_cast<SigactionFn>(::dlsym(RTLD_NEXT, "sigaction"));
-  return next;
+  return next_sigaction();
+}
+
+// One of the signal() family: ftmpi lets go of the signal, then the C library's.
+sighandler_t set_handler(std::atomic<SignalFn>& slot, const char* name, int signal,
+                         sighandler_t handler) noexcept {
+  give_up_swap_signal(signal);
+  const SignalFn next = next_signal_function(slot, name);
+  if (next == nullptr) {
+    errno = ENOSYS;
+    return SIG_ERR;
+  }
+  return next(signal, handler);
 }
 
 }  // namespace
@@ -578,13 +630,25 @@ FTMPI_ARENA_API int sigaction(int signal, const struct sigaction* action, struct
 }
 
 FTMPI_ARENA_API sighandler_t signal(int signal, sighandler_t handler) {
-  give_up_swap_signal(signal);
-  static const auto next = reinterpret_cast<SignalFn>(::dlsym(RTLD_NEXT, "signal"));
-  if (next == nullptr) {
-    errno = ENOSYS;
-    return SIG_ERR;
-  }
-  return next(signal, handler);
+  return set_handler(g_signal, "signal", signal, handler);
+}
+
+// What strict C (`-std=c11`) programs get for signal(), and its older relatives.
+// NOLINTNEXTLINE(bugprone-reserved-identifier,readability-identifier-naming): glibc's name
+FTMPI_ARENA_API sighandler_t __sysv_signal(int signal, sighandler_t handler) {
+  return set_handler(g_sysv_signal, "__sysv_signal", signal, handler);
+}
+
+FTMPI_ARENA_API sighandler_t sysv_signal(int signal, sighandler_t handler) {
+  return set_handler(g_sysv_signal, "sysv_signal", signal, handler);
+}
+
+FTMPI_ARENA_API sighandler_t bsd_signal(int signal, sighandler_t handler) {
+  return set_handler(g_bsd_signal, "bsd_signal", signal, handler);
+}
+
+FTMPI_ARENA_API sighandler_t sigset(int signal, sighandler_t handler) {
+  return set_handler(g_sigset, "sigset", signal, handler);
 }
 
 FTMPI_ARENA_API int ftmpi_arena_swap_on_signal(ftmpi_arena_swap* swap, std::int32_t* signal) {
@@ -609,7 +673,7 @@ FTMPI_ARENA_API int ftmpi_arena_swap_on_signal(ftmpi_arena_swap* swap, std::int3
   g_swap_signal_out = signal;
   struct sigaction action {};
   action.sa_handler = &on_swap_signal;
-  sigemptyset(&action.sa_mask);
+  sigfillset(&action.sa_mask);  // no handler of the application's runs inside it
   action.sa_flags = SA_RESTART;
   if (next(chosen, &action, nullptr) != 0) {
     return 0;

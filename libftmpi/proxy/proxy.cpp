@@ -7,10 +7,12 @@
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -922,6 +924,10 @@ class ArenaFollowing {
     }
     m_next_ns = now + 20'000'000;
     try {
+      if (!m_follower && !local_file_system()) {
+        m_failed = true;
+        return;
+      }
       if (!m_follower) {
         // Only an order for this very migration (a stale image is someone else's).
         std::ifstream in(std::filesystem::path(m_root) / k_precopy_order_file);
@@ -950,6 +956,33 @@ class ArenaFollowing {
   std::shared_ptr<ArenaImageFollower> take() noexcept { return std::move(m_follower); }
 
  private:
+  // Whether the checkpoint directory is on a file system of this machine's own: on a
+  // shared one (NFS and the like) another node's writes can reach this one late and out
+  // of order, and a size seen here does not say that the data below it is there.
+  bool local_file_system() const {
+    struct statfs fs {};
+    if (::statfs(m_root.c_str(), &fs) != 0) {
+      return false;
+    }
+    constexpr std::array<unsigned long, 6> k_local{
+        0xEF53,      // ext2/3/4
+        0x58465342,  // xfs
+        0x9123683E,  // btrfs
+        0x01021994,  // tmpfs
+        0xF2F52010,  // f2fs
+        0x794C7630,  // overlayfs
+    };
+    if (std::find(k_local.begin(), k_local.end(), static_cast<unsigned long>(fs.f_type)) !=
+        k_local.end()) {
+      return true;
+    }
+    logger("proxy")->info(
+        "the pre-copied arena is not followed here: {} is on a file system (type {:#x}) that "
+        "may be shared between nodes; the image is loaded at the restore",
+        m_root, static_cast<unsigned long>(fs.f_type));
+    return false;
+  }
+
   std::string m_root;
   std::string m_state;
   std::string m_image;
