@@ -599,10 +599,6 @@ SignalFn next_signal_function(std::atomic<SignalFn>& slot, const char* name) noe
   (void)next_signal_function(g_sigset, "sigset");
 }
 
-SigactionFn real_sigaction() noexcept {
-  return next_sigaction();
-}
-
 // One of the signal() family: ftmpi lets go of the signal, then the C library's.
 sighandler_t set_handler(std::atomic<SignalFn>& slot, const char* name, int signal,
                          sighandler_t handler) noexcept {
@@ -621,7 +617,7 @@ FTMPI_ARENA_API int sigaction(int signal, const struct sigaction* action, struct
   if (action != nullptr) {
     give_up_swap_signal(signal);
   }
-  const SigactionFn next = real_sigaction();
+  const SigactionFn next = next_sigaction();
   if (next == nullptr) {
     errno = ENOSYS;
     return -1;
@@ -665,7 +661,7 @@ FTMPI_ARENA_API int ftmpi_arena_swap_on_signal(ftmpi_arena_swap* swap, std::int3
   }
   const int chosen = SIGRTMAX - 3;
   struct sigaction old {};
-  const SigactionFn next = real_sigaction();
+  const SigactionFn next = next_sigaction();
   if (next == nullptr || next(chosen, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) {
     return 0;  // the application's
   }

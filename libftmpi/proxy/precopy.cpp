@@ -601,15 +601,10 @@ Status load_precopied_arena(const std::string& rank_dir, pid_t app, ChannelLayou
       fill_old = true;
     }
   }
-  // Where the arena is in the application: its identity in the saved channel.
-  AppIdentity identity;
-  std::ifstream channel(fs::path(rank_dir) / "channel.bin", std::ios::binary);
-  channel.seekg(static_cast<std::streamoff>(offsetof(ChannelLayout, app)));
-  if (!channel.read(reinterpret_cast<char*>(&identity), sizeof identity)) {
-    return corrupt(fmt::format("{}/channel.bin is too short", rank_dir));
-  }
+  // Where the arena is in the application: its identity, kept in the channel recreated
+  // from the saved one.
   const int memfd =
-      ::open(fmt::format("/proc/{}/fd/{}", app, identity.arena_fd).c_str(), O_RDWR | O_CLOEXEC);
+      ::open(fmt::format("/proc/{}/fd/{}", app, layout.app.arena_fd).c_str(), O_RDWR | O_CLOEXEC);
   if (memfd < 0) {
     return errno_status("cannot open the restored application's arena", errno);
   }

@@ -924,9 +924,12 @@ class ArenaFollowing {
     }
     m_next_ns = now + 20'000'000;
     try {
-      if (!m_follower && !local_file_system()) {
-        m_failed = true;
-        return;
+      if (!m_file_system_checked) {  // once: it does not change under the job
+        m_file_system_checked = true;
+        if (!local_file_system()) {
+          m_failed = true;
+          return;
+        }
       }
       if (!m_follower) {
         // Only an order for this very migration (a stale image is someone else's).
@@ -988,6 +991,7 @@ class ArenaFollowing {
   std::string m_image;
   std::shared_ptr<ArenaImageFollower> m_follower;
   std::uint64_t m_next_ns = 0;
+  bool m_file_system_checked = false;
   bool m_failed = false;
 };
 
