@@ -30,6 +30,8 @@ build=$(cd "${1:-$(dirname "$0")/../build}" && pwd)
 bin=$build/bin
 work=$(mktemp -d)
 export FTMPI_CLUSTER_ROOT=$work/clusters
+# The jobs are ended with SIGKILL: what ftmpi-launch leaves in TMPDIR goes with $work.
+export TMPDIR=$work
 name=bm$$
 job=0
 kill_job_processes() {

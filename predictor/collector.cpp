@@ -326,10 +326,10 @@ class Collector {
     }
     const std::string why = fmt::format("score {:.2f}; {}", a.score, a.reason);
     const bool asked = !m_config.migrate_request.empty() && ask_migration(name, why);
-    Event e = make_event(
-        "decision", fmt::format("move the ranks of {} (score {:.2f} for {:.0f} s; {}){}", name,
-                                a.score, m_config.risk.windows * m_config.risk.window, a.reason,
-                                asked ? "" : ": recorded only, no spare node is up"));
+    Event e =
+        make_event("decision", fmt::format("move the ranks of {} (score {:.2f} for {:.0f} s; {}){}",
+                                           name, a.score, a.held, a.reason,
+                                           asked ? "" : ": recorded only, no spare node is up"));
     e.time = s.time;
     e.node = s.node;
     events.push_back(e);

@@ -55,6 +55,13 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 1000));
   app.add_option("--window", policy.window, "Seconds per window (default 2)")
       ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--patience", policy.patience,
+                 "Share of a forecast's lead (beyond the migration cost) the score must hold "
+                 "before a decision (default 0.33)")
+      ->check(CLI::Range(0.0, 1.0));
+  app.add_option("--patience-max", policy.patience_max,
+                 "Seconds the patience asks for at most (default 20)")
+      ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--migration-cost", policy.migration_cost,
                  "Seconds a migration needs: no decision with less lead (default 5)");
   app.add_option("--horizon", policy.horizon, "Rules: seconds of lead that score 0 (default 120)");
@@ -91,9 +98,11 @@ int run(int argc, char** argv) {
     contents.push_back(std::move(trace).value());
   }
   if (!sweep) {
-    std::printf("predictor: %s, threshold %.2f, %d windows of %.1f s, migration cost %.1f s\n",
-                model ? model_path.c_str() : "rules", policy.threshold, policy.windows,
-                policy.window, policy.migration_cost);
+    std::printf(
+        "predictor: %s, threshold %.2f, %d windows of %.1f s, patience %.2f (at most %.0f s), "
+        "migration cost %.1f s\n",
+        model ? model_path.c_str() : "rules", policy.threshold, policy.windows, policy.window,
+        policy.patience, policy.patience_max, policy.migration_cost);
     const ftmpi::EvalReport report = ftmpi::evaluate(contents, model, policy, min_ramp, decisions);
     std::fputs(ftmpi::format_report(report).c_str(), stdout);
     if (decisions) {

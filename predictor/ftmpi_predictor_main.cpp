@@ -47,6 +47,8 @@ int run(int argc, char** argv) {
   config.risk.threshold = setting("FTMPI_RISK_THRESHOLD", config.risk.threshold);
   config.risk.windows = static_cast<int>(setting("FTMPI_RISK_WINDOWS", config.risk.windows));
   config.risk.window = setting("FTMPI_RISK_WINDOW", config.risk.window);
+  config.risk.patience = setting("FTMPI_RISK_PATIENCE", config.risk.patience);
+  config.risk.patience_max = setting("FTMPI_RISK_PATIENCE_MAX", config.risk.patience_max);
   config.risk.migration_cost = setting("FTMPI_MIGRATION_COST", config.risk.migration_cost);
   config.risk.trip_celsius = setting("FTMPI_TRIP_CELSIUS", config.risk.trip_celsius);
   // The classifier ftmpi-launch checked; should it fail here after all, the rules serve.
@@ -66,8 +68,10 @@ int run(int argc, char** argv) {
     }
   }
   config.predictor += fmt::format(
-      ", threshold {:.2f}, {} windows of {:.1f} s, migration cost {:.1f} s", config.risk.threshold,
-      config.risk.windows, config.risk.window, config.risk.migration_cost);
+      ", threshold {:.2f}, {} windows of {:.1f} s, patience {:.2f} of the lead (at most {:.0f} s), "
+      "migration cost {:.1f} s",
+      config.risk.threshold, config.risk.windows, config.risk.window, config.risk.patience,
+      config.risk.patience_max, config.risk.migration_cost);
   const std::string ckpt_dir = ftmpi::env_or(ftmpi::k_env_ckpt_dir, "");
   if (!ckpt_dir.empty()) {
     config.scores = (std::filesystem::path(ckpt_dir) / ftmpi::k_risk_file).string();

@@ -44,6 +44,15 @@ RiskModel::NodeState& RiskModel::state_of(const std::string& node) {
   return it->second;
 }
 
+double hold_needed(const RiskPolicy& policy, double lead) noexcept {
+  const double windows = policy.windows * policy.window;
+  if (!std::isfinite(lead)) {
+    return windows;
+  }
+  return std::max(windows,
+                  std::min(policy.patience_max, policy.patience * (lead - policy.migration_cost)));
+}
+
 Assessment RiskModel::observe(const std::string& node, const NodeSample& s) {
   NodeState& state = state_of(node);
   const FeatureVector& features = state.features.update(s);
@@ -82,8 +91,12 @@ Assessment RiskModel::observe(const std::string& node, const NodeSample& s) {
   } else if (state.over_since < 0) {
     state.over_since = s.time;
   }
-  const bool persisted = state.over_since >= 0 &&
-                         s.time - state.over_since >= m_policy.windows * m_policy.window - 1e-9;
+  a.held = state.over_since >= 0 ? s.time - state.over_since : 0;
+  // An uncorrected error's lead is no forecast: nothing to wait for.
+  const double forecast_lead =
+      s.edac_uncorrected > 0 ? std::numeric_limits<double>::infinity() : a.lead;
+  const bool persisted =
+      state.over_since >= 0 && a.held >= hold_needed(m_policy, forecast_lead) - 1e-9;
   // A forecast limit decides only while its resource still rises: a burst that stopped
   // keeps the forecast steep, and the score high, for some seconds after it.
   const bool forecast_holds =

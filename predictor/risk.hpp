@@ -4,7 +4,9 @@
 // against a horizon); an uncorrected memory error makes the score 1 either way.  A
 // decision to move the node's ranks is taken when the score stays at or over the
 // threshold for k consecutive windows (of a few seconds each: a burst that stops is no
-// fault) and the forecast still leaves more time than a migration costs.  The hidden
+// fault), and longer where a forecast limit is far away (the patience: a share of the
+// time the forecast leaves, spent telling a leak from growth that stops), and the
+// forecast still leaves more time than a migration costs.  The hidden
 // rank and ftmpi-eval both run this, so what is evaluated offline is what runs in a job.
 #pragma once
 
@@ -26,13 +28,23 @@ struct RiskPolicy {
   double window = 2;          // seconds per window
   double migration_cost = 5;  // seconds a migration needs: less lead than this, no decision
   double trip_celsius = 95;   // the temperature limit
+  // A forecast limit decides once the score has held for this share of the lead it
+  // leaves beyond a migration's cost (and at least the k windows), at most
+  // patience_max seconds: time a far limit can spare to see whether the growth stops.
+  double patience = 1.0 / 3;
+  double patience_max = 20;
 };
+
+// Seconds a node's score must stay at or over the threshold before a decision, with the
+// nearest limit `lead` seconds away (infinite: no limit forecast).
+[[nodiscard]] double hold_needed(const RiskPolicy& policy, double lead) noexcept;
 
 struct Assessment {
   double score = 0;                                       // 0..1
   double lead = std::numeric_limits<double>::infinity();  // seconds to the nearest limit
   std::string reason;                                     // what drives the score
-  bool decide = false;  // this sample completes the k windows: move the node's ranks
+  double held = 0;      // seconds the score has stayed at or over the threshold
+  bool decide = false;  // the score has held long enough: move the node's ranks
 };
 
 // The model scores a node once it has this many seconds of its samples: before, the

@@ -116,7 +116,7 @@ def run_scenario(index, opts):
         job = subprocess.Popen(
             [bin_dir / "ftmpi-launch", "--allow-run-as-root", "--cluster", name, "--mode", "native",
              "--trace", raw, "--sample-interval", "1", "-np", str(opts.nodes),
-             bin_dir / "jacobi2d", "-n", "64", "-s", "250", "-i", str(iterations)],
+             opts.app, "-n", "64", "-s", "250", "-i", str(iterations)],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
         t0 = time.time()
         pending = sorted((e["start"], node, e) for node, events in plan.items() for e in events)
@@ -170,6 +170,12 @@ def main():
         sys.exit("record_corpus.py: simulated nodes need root")
     if shutil.which("h5repack") is None:
         sys.exit("record_corpus.py: h5repack not found (apt install hdf5-tools)")
+    # The example: beside the tools in a build tree, under libexec in an installed copy.
+    opts.app = next((a for a in (opts.bin / "jacobi2d",
+                                 opts.bin.parent / "libexec/ftmpi/examples/jacobi2d")
+                     if a.exists()), None)
+    if opts.app is None:
+        sys.exit(f"record_corpus.py: no jacobi2d in {opts.bin} or its libexec/ftmpi/examples")
     opts.out.mkdir(parents=True, exist_ok=True)
     running = {}
     todo = list(range(opts.first, opts.first + opts.scenarios))

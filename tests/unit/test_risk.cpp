@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "risk.hpp"
 
@@ -41,26 +42,75 @@ NodeSample memory_sample(double time, double used_mib, double limit_mib) {
   return s;
 }
 
-TEST(RiskModel, DecidesOnceWhenALeakWillFillTheNodeInTime) {
-  RiskPolicy policy;  // horizon 120 s, threshold 0.5, 3 windows of 2 s, migration cost 5 s
-  RiskModel model(policy);
+// When the model decides on a leak of `rate` MiB/s from `from` towards `limit` MiB,
+// sampled every `step` seconds (-1: never), and the lead it gave; counts decisions.
+struct Decided {
   int decisions = 0;
-  double decided_at = -1;
+  double at = -1;
   double lead = 0;
-  for (int i = 0; i < 60; ++i) {
-    const double t = 0.5 * i;
-    const Assessment a = model.observe("n2", memory_sample(t, 100 + 20 * t, 1000));  // 20 MiB/s
+};
+Decided watch_growth(const RiskPolicy& policy, double from, double rate, double stop, double limit,
+                     double step, double until) {
+  RiskModel model(policy);
+  Decided d;
+  for (int i = 0; i * step <= until; ++i) {
+    const double t = i * step;
+    const Assessment a =
+        model.observe("n2", memory_sample(t, from + rate * std::min(t, stop), limit));
     if (a.decide) {
-      ++decisions;
-      decided_at = t;
-      lead = a.lead;
+      ++d.decisions;
+      d.at = t;
+      d.lead = a.lead;
       EXPECT_NE(a.reason.find("memory"), std::string::npos) << a.reason;
+      EXPECT_GE(a.held, hold_needed(policy, a.lead) - 1e-9);
     }
   }
-  EXPECT_EQ(decisions, 1);
-  EXPECT_GE(decided_at, 6.0);  // enough samples for a trend, then 3 windows of 2 s
-  EXPECT_LT(decided_at, 9.0);
-  EXPECT_GT(lead, 30);  // long before the limit (45 s at the start)
+  return d;
+}
+
+TEST(RiskModel, DecidesOnceWhenALeakWillFillTheNodeInTime) {
+  RiskPolicy policy;  // horizon 120 s, threshold 0.5, 3 windows of 2 s, migration cost 5 s
+  policy.patience = 0;
+  // 20 MiB/s from 100 of 1000 MiB: the limit 45 s away at the start.
+  Decided d = watch_growth(policy, 100, 20, 1e9, 1000, 0.5, 30);
+  EXPECT_EQ(d.decisions, 1);
+  EXPECT_GE(d.at, 6.0);  // enough samples for a trend, then 3 windows of 2 s
+  EXPECT_LT(d.at, 9.0);
+  EXPECT_GT(d.lead, 30);  // long before the limit
+  // With the patience (a third of the lead beyond the migration's cost): the score
+  // holds for about (40 - 5) / 4 s instead of 6.
+  const Decided patient = watch_growth(RiskPolicy{}, 100, 20, 1e9, 1000, 0.5, 30);
+  EXPECT_EQ(patient.decisions, 1);
+  EXPECT_GE(patient.at, 9.0);
+  EXPECT_LT(patient.at, 13.0);
+  EXPECT_GT(patient.lead, 25);
+}
+
+TEST(RiskModel, ThePatienceGrowsWithTheLeadUpToItsMaximum) {
+  const RiskPolicy policy;  // 3 windows of 2 s, a third of the lead, at most 20 s
+  EXPECT_DOUBLE_EQ(hold_needed(policy, std::numeric_limits<double>::infinity()), 6);
+  EXPECT_DOUBLE_EQ(hold_needed(policy, 15), 6);  // (15 - 5) / 3 is under the windows
+  EXPECT_DOUBLE_EQ(hold_needed(policy, 50), 15);
+  EXPECT_DOUBLE_EQ(hold_needed(policy, 600), 20);
+  RiskPolicy none = policy;
+  none.patience = 0;
+  EXPECT_DOUBLE_EQ(hold_needed(none, 600), 6);
+}
+
+// Memory allocated in one go by a process starved for CPU (a loaded node): 10 MiB/s for
+// 12 s, the limit a minute away.  For those seconds it is the start of a leak; the
+// windows alone take it for one, the patience waits until it has stopped.
+TEST(RiskModel, ThePatienceOutwaitsAStarvedAllocation) {
+  RiskPolicy hasty;
+  hasty.patience = 0;
+  const Decided fooled = watch_growth(hasty, 390, 10, 12, 1000, 1, 90);
+  EXPECT_EQ(fooled.decisions, 1) << "the windows alone decide on the allocation";
+  const Decided patient = watch_growth(RiskPolicy{}, 390, 10, 12, 1000, 1, 90);
+  EXPECT_EQ(patient.decisions, 0) << "decided at " << patient.at << " s";
+  // The same growth going on is a leak, and decides with most of its lead left.
+  const Decided leak = watch_growth(RiskPolicy{}, 390, 10, 1e9, 1000, 1, 90);
+  EXPECT_EQ(leak.decisions, 1);
+  EXPECT_GT(leak.lead, 35);
 }
 
 TEST(RiskModel, GrowthThatStopsOrIsFarFromTheLimitIsNoRisk) {
