@@ -8,7 +8,12 @@
 
 #include <array>
 #include <cerrno>
+#include <csignal>
+#include <cstdint>
 #include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -70,6 +75,66 @@ bool send_all(int out, int in, std::uint64_t offset, std::uint64_t length) {
     length -= static_cast<std::uint64_t>(n);
   }
   return true;
+}
+
+// why_not_handed_over, which catches what this throws (a /proc file not as expected).
+std::string signal_state_refusal(pid_t pid, int signal, std::uint64_t arena_base,
+                                 std::uint64_t arena_bytes) {
+  if (signal <= 0 || signal > 64) {
+    return "the application does not take it (FTMPI_ARENA_SWAP=0, or it handles SIGRTMAX-3 "
+           "itself)";
+  }
+  std::error_code ec;
+  int tasks = 0;
+  for (const auto& task :
+       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    (void)task;
+    ++tasks;
+  }
+  if (ec || tasks != 1) {
+    return "the application has several threads";
+  }
+  std::ifstream in(fmt::format("/proc/{}/status", pid));
+  std::uint64_t blocked = ~std::uint64_t{0};
+  std::uint64_t ignored = ~std::uint64_t{0};
+  std::uint64_t caught = 0;
+  std::uint64_t pending = ~std::uint64_t{0};
+  std::uint64_t shared_pending = ~std::uint64_t{0};
+  for (std::string line; std::getline(in, line);) {
+    const auto mask = [&line] { return std::stoull(line.substr(line.find(':') + 1), nullptr, 16); };
+    if (line.rfind("SigBlk:", 0) == 0) {
+      blocked = mask();
+    } else if (line.rfind("SigIgn:", 0) == 0) {
+      ignored = mask();
+    } else if (line.rfind("SigCgt:", 0) == 0) {
+      caught = mask();
+    } else if (line.rfind("SigPnd:", 0) == 0) {
+      pending = mask();
+    } else if (line.rfind("ShdPnd:", 0) == 0) {
+      shared_pending = mask();
+    }
+  }
+  const auto bit = [](int s) { return std::uint64_t{1} << (s - 1); };
+  if ((caught & bit(signal)) == 0 || (blocked & bit(signal)) != 0 || (ignored & bit(signal)) != 0) {
+    return "the application blocks, ignores or no longer handles SIGRTMAX-3";
+  }
+  if ((pending | shared_pending) != 0 || (caught & bit(SIGCONT)) != 0) {
+    return "a handler of the application's would run first";
+  }
+  // The stopped thread's stack pointer: the second last word of /proc/PID/syscall.
+  std::ifstream syscall(fmt::format("/proc/{}/syscall", pid));
+  std::vector<std::string> words;
+  for (std::string w; syscall >> w;) {
+    words.push_back(w);
+  }
+  if (words.size() < 3) {
+    return "its stack pointer cannot be read";
+  }
+  const std::uint64_t sp = std::stoull(words[words.size() - 2], nullptr, 16);
+  if (sp >= arena_base && sp - arena_base < arena_bytes) {
+    return "the application runs on a stack inside its arena";
+  }
+  return {};
 }
 
 }  // namespace
@@ -358,6 +423,21 @@ Status ArenaImageFollower::finish(const std::string& path) {
     return not_found(fmt::format("{} is not the image followed ({})", path, m_path));
   }
   return apply_records(m_fd, path, m_arena_bytes, file_size(m_fd), m_at, m_memfd, false);
+}
+
+// Why the handler of signal `signal` in the stopped application `pid` (its arena at
+// `arena_base`, `arena_bytes` long) could not be the first of it to run, and on a stack
+// of its own, when it is continued; empty when it can.  Another thread could touch the
+// arena first; a signal pending, or a handler for SIGCONT, runs the application's own
+// handler first; a stack inside the arena (a coroutine's, say) is replaced under the
+// handler.
+std::string why_not_handed_over(pid_t pid, int signal, std::uint64_t arena_base,
+                                std::uint64_t arena_bytes) noexcept {
+  try {
+    return signal_state_refusal(pid, signal, arena_base, arena_bytes);
+  } catch (...) {
+    return "the application's signal state cannot be read";
+  }
 }
 
 }  // namespace ftmpi

@@ -11,6 +11,8 @@
 // Integers are little-endian (the machine's: images move between nodes of one cluster).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -64,6 +66,17 @@ Status load_arena_image(const std::string& path, int memfd);
 // rank moves to before the downtime): its records applied, as they become whole, to an
 // arena of this process's own (a memfd named as libftmpi-arena names its arena), so that
 // at the restore only the records written last remain to apply.
+class ArenaImageFollower;
+
+// Why the handler of signal `signal` (libftmpi-arena's swap, arena.h) in the stopped
+// application `pid`, its arena at `arena_base`, `arena_bytes` long, could not be the
+// first of it to run, and on a stack of its own, when it is continued; empty when it
+// can.  Another thread could touch the arena first; a signal pending, or a handler for
+// SIGCONT, runs the application's own handler first; a stack inside the arena (a
+// coroutine's, say) is replaced under the handler.
+std::string why_not_handed_over(pid_t pid, int signal, std::uint64_t arena_base,
+                                std::uint64_t arena_bytes) noexcept;
+
 class ArenaImageFollower {
  public:
   ArenaImageFollower() = default;

@@ -463,70 +463,6 @@ Precopy& precopy() noexcept {
 
 namespace {
 
-// Why the handler of signal `signal` in the stopped application `pid` (its arena at
-// `arena_base`, `arena_bytes` long) could not be the first of it to run, and on a stack
-// of its own, when it is continued; empty when it can.  Another thread could touch the
-// arena first; a signal pending, or a handler for SIGCONT, runs the application's own
-// handler first; a stack inside the arena (a coroutine's, say) is replaced under the
-// handler.
-std::string why_not_handed_over(pid_t pid, int signal, std::uint64_t arena_base,
-                                std::uint64_t arena_bytes) {
-  if (signal <= 0 || signal > 64) {
-    return "the application does not take it (FTMPI_ARENA_SWAP=0, or it handles SIGRTMAX-3 "
-           "itself)";
-  }
-  std::error_code ec;
-  int tasks = 0;
-  for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
-    (void)task;
-    ++tasks;
-  }
-  if (ec || tasks != 1) {
-    return "the application has several threads";
-  }
-  std::ifstream in(fmt::format("/proc/{}/status", pid));
-  std::uint64_t blocked = ~std::uint64_t{0};
-  std::uint64_t ignored = ~std::uint64_t{0};
-  std::uint64_t caught = 0;
-  std::uint64_t pending = ~std::uint64_t{0};
-  std::uint64_t shared_pending = ~std::uint64_t{0};
-  for (std::string line; std::getline(in, line);) {
-    const auto mask = [&line] { return std::stoull(line.substr(line.find(':') + 1), nullptr, 16); };
-    if (line.rfind("SigBlk:", 0) == 0) {
-      blocked = mask();
-    } else if (line.rfind("SigIgn:", 0) == 0) {
-      ignored = mask();
-    } else if (line.rfind("SigCgt:", 0) == 0) {
-      caught = mask();
-    } else if (line.rfind("SigPnd:", 0) == 0) {
-      pending = mask();
-    } else if (line.rfind("ShdPnd:", 0) == 0) {
-      shared_pending = mask();
-    }
-  }
-  const auto bit = [](int s) { return std::uint64_t{1} << (s - 1); };
-  if ((caught & bit(signal)) == 0 || (blocked & bit(signal)) != 0 || (ignored & bit(signal)) != 0) {
-    return "the application blocks, ignores or no longer handles SIGRTMAX-3";
-  }
-  if ((pending | shared_pending) != 0 || (caught & bit(SIGCONT)) != 0) {
-    return "a handler of the application's would run first";
-  }
-  // The stopped thread's stack pointer: the second last word of /proc/PID/syscall.
-  std::ifstream syscall(fmt::format("/proc/{}/syscall", pid));
-  std::vector<std::string> words;
-  for (std::string w; syscall >> w;) {
-    words.push_back(w);
-  }
-  if (words.size() < 3) {
-    return "its stack pointer cannot be read";
-  }
-  const std::uint64_t sp = std::stoull(words[words.size() - 2], nullptr, 16);
-  if (sp >= arena_base && sp - arena_base < arena_bytes) {
-    return "the application runs on a stack inside its arena";
-  }
-  return {};
-}
-
 // The arena `ready` hands the stopped application `app` (arena/arena.h): its handler
 // runs as it is continued.  The application's answer, or SWAP_GIVEN if none came while
 // it lived (up to 10 minutes: a machine that stalls).
@@ -573,12 +509,8 @@ Status load_precopied_arena(const std::string& rank_dir, pid_t app, ChannelLayou
     if (!finished.ok()) {
       logger("proxy")->info("the arena made ready beforehand is not used: {}", finished.message());
     } else if (const std::string why = [&]() -> std::string {
-                 try {
-                   return why_not_handed_over(app, signal, layout.app.arena_base,
-                                              layout.app.arena_bytes);
-                 } catch (...) {
-                   return "the application's signal state cannot be read";
-                 }
+                 return why_not_handed_over(app, signal, layout.app.arena_base,
+                                            layout.app.arena_bytes);
                }();
                !why.empty()) {
       logger("proxy")->info("the arena made ready beforehand is not used: {}", why);

@@ -3,15 +3,20 @@
 // sparse memfd's contents, copied while it changes, to a fresh one.
 #include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "ckpt/arena_image.hpp"
@@ -214,3 +219,108 @@ TEST(ArenaImageFollower, AppliesWhatIsWholeThenTheRest) {
 }
 
 }  // namespace
+
+// The hand-over of a migration's arena (arena.h's swap) asks a stopped, restored
+// application whether its handler would run first and on a stack of its own.
+namespace handover {
+
+const int k_signal = SIGRTMAX - 3;  // libftmpi-arena's
+
+void ignore_signal(int /*signal*/) {}
+
+void handle(int signal) {
+  struct sigaction sa {};
+  sa.sa_handler = ignore_signal;
+  ::sigaction(signal, &sa, nullptr);
+}
+
+// What why_not_handed_over says of a child that ran `setup`, then stopped as a restored
+// application is stopped before its hand-over; `before` runs on the stopped child.
+std::string refusal_of(const std::function<void()>& setup, std::uint64_t base = 0,
+                       std::uint64_t bytes = 0, const std::function<void(pid_t)>& before = {}) {
+  const pid_t child = ::fork();
+  if (child == 0) {
+    setup();
+    ::raise(SIGSTOP);
+    ::_exit(0);
+  }
+  int status = 0;
+  EXPECT_EQ(::waitpid(child, &status, WUNTRACED), child);
+  EXPECT_TRUE(WIFSTOPPED(status));
+  if (before) {
+    before(child);
+  }
+  std::string why = ftmpi::why_not_handed_over(child, k_signal, base, bytes);
+  ::kill(child, SIGKILL);
+  ::waitpid(child, &status, 0);
+  return why;
+}
+
+ucontext_t g_main;
+ucontext_t g_coroutine;
+
+}  // namespace handover
+
+TEST(ArenaHandOver, OnlyWhenTheSwapHandlerRunsFirstOnAStackOfItsOwn) {
+  using handover::g_coroutine;
+  using handover::g_main;
+  using handover::handle;
+  using handover::k_signal;
+  using handover::refusal_of;
+  EXPECT_EQ(refusal_of([] { handle(k_signal); }), "");
+  EXPECT_NE(refusal_of([] {}).find("no longer handles"), std::string::npos);
+  EXPECT_NE(refusal_of([] {
+              handle(k_signal);
+              sigset_t set;
+              sigemptyset(&set);
+              sigaddset(&set, k_signal);
+              ::sigprocmask(SIG_BLOCK, &set, nullptr);
+            }).find("blocks"),
+            std::string::npos);
+  EXPECT_NE(refusal_of([] {
+              handle(k_signal);
+              handle(SIGCONT);
+            }).find("would run first"),
+            std::string::npos);
+  // A signal that came while it was stopped waits for the continue, and its handler
+  // would run before the swap's.
+  EXPECT_NE(refusal_of(
+                [] {
+                  handle(k_signal);
+                  handle(SIGUSR1);
+                },
+                0, 0, [](pid_t child) { ::kill(child, SIGUSR1); })
+                .find("would run first"),
+            std::string::npos);
+  EXPECT_NE(refusal_of([] {
+              handle(k_signal);
+              std::thread([] {
+                for (;;) {
+                  ::pause();
+                }
+              }).detach();
+            }).find("several threads"),
+            std::string::npos);
+  // A coroutine's stack inside the arena: here a mapping the child stops on.
+  constexpr std::size_t k_stack = std::size_t{256} * 1024;
+  void* stack =
+      ::mmap(nullptr, k_stack, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ASSERT_NE(stack, MAP_FAILED);
+  const auto base = reinterpret_cast<std::uint64_t>(stack);
+  const auto on_the_stack = [stack] {
+    handle(k_signal);
+    ::getcontext(&g_coroutine);
+    g_coroutine.uc_stack.ss_sp = stack;
+    g_coroutine.uc_stack.ss_size = k_stack;
+    g_coroutine.uc_link = &g_main;
+    ::makecontext(
+        &g_coroutine, [] { ::raise(SIGSTOP); }, 0);
+    ::swapcontext(&g_main, &g_coroutine);
+  };
+  EXPECT_NE(refusal_of(on_the_stack, base, k_stack).find("stack inside its arena"),
+            std::string::npos);
+  EXPECT_EQ(refusal_of(on_the_stack, base + k_stack, k_stack), "") << "an arena elsewhere";
+  ::munmap(stack, k_stack);
+  EXPECT_NE(ftmpi::why_not_handed_over(::getpid(), 0, 0, 0).find("does not take it"),
+            std::string::npos);
+}
