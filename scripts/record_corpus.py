@@ -14,12 +14,14 @@ The trace holds the ground truth (the injections are its `fault` events, a failu
 
     scripts/record_corpus.py --out predictor/corpus [--scenarios 12] [--seed 1]
         [--nodes 8] [--duration 360] [--gap-scale S] [--parallel 2] [--healthy-only]
-        [--bin build/bin]
+        [--plan-for SECONDS] [--bin build/bin]
 
 With --healthy-only a node gets healthy stress only, never a fault: recordings for
 measuring the false alarms per node-hour (ftmpi-eval on them).  Long healthy recordings
 should keep the corpus's density of stress (--gap-scale 90, as for its 360 s jobs)
-rather than space it out with the duration.
+rather than space it out with the duration.  jacobi2d's iterations are counted for
+--duration at 4 per second; 16 nodes on 2 cores run them at about half that pace, so
+draw events for longer than that (--plan-for) to keep the stress going until the end.
 
 Needs root and cgroup v1 (simulated nodes), and h5repack (traces are stored compressed).
 A recording runs for hours: give it an installed copy (cmake --install build --prefix
@@ -103,7 +105,7 @@ def run_scenario(index, opts):
     name = f"corpus{index}x{os.getpid() % 1000}"
     stem = opts.out / f"scenario-{index:03d}"
     nodes = [f"{name}-n{i}" for i in range(1, opts.nodes + 1)]
-    plan = {node: plan_node(rng, opts.duration, opts.healthy_only, opts.gap_scale)
+    plan = {node: plan_node(rng, opts.plan_for or opts.duration, opts.healthy_only, opts.gap_scale)
             for node in nodes}
     bin_dir = opts.bin
     subprocess.run([bin_dir / "ftmpi-cluster", "up", "--name", name, "--nodes", str(opts.nodes),
@@ -145,7 +147,8 @@ def run_scenario(index, opts):
     subprocess.run(["h5repack", "-f", "GZIP=9", raw, stem.with_suffix(".h5")], check=True)
     raw.unlink()
     with open(stem.with_suffix(".plan.json"), "w") as out:
-        json.dump({"seed": seed, "duration": opts.duration, "gap_scale": opts.gap_scale,
+        json.dump({"seed": seed, "duration": opts.duration, "plan_for": opts.plan_for,
+                   "gap_scale": opts.gap_scale,
                    "memory_mb": MEMORY_MB, "disk_mb": DISK_MB, "nodes": plan}, out, indent=1)
     return index
 
@@ -162,6 +165,10 @@ def main():
     p.add_argument("--gap-scale", type=float,
                    help="scale of the Weibull gaps between a node's events in seconds "
                         "(default a quarter of --duration)")
+    p.add_argument("--plan-for", type=float,
+                   help="seconds of events drawn per node (default --duration); on a loaded "
+                        "machine the job runs longer than --duration, and events drawn past "
+                        "its end are not injected")
     p.add_argument("--healthy-only", action="store_true",
                    help="healthy stress only, no faults (to measure false alarms)")
     p.add_argument("--bin", type=Path, default=Path(__file__).resolve().parent.parent / "build/bin")
