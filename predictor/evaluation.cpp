@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include <fmt/format.h>
+#include <boost/math/special_functions/gamma.hpp>
 
 namespace ftmpi {
 namespace {
@@ -127,6 +128,20 @@ double EvalReport::false_alarms_per_node_hour() const noexcept {
   return healthy_node_hours > 0 ? (decisions - true_decisions) / healthy_node_hours : 0;
 }
 
+double EvalReport::false_alarms_upper_bound(double confidence) const noexcept {
+  if (healthy_node_hours <= 0 || !(confidence > 0 && confidence < 1)) {
+    return std::numeric_limits<double>::infinity();
+  }
+  // P(at most k events | mean m) = Q(k + 1, m), the regularised upper incomplete gamma
+  // function: the limit is the mean m at which k or fewer has probability 1 - confidence.
+  const int k = decisions - true_decisions;
+  try {
+    return boost::math::gamma_q_inv(k + 1.0, 1.0 - confidence) / healthy_node_hours;
+  } catch (...) {  // Boost.Math's errors: none for these arguments
+    return std::numeric_limits<double>::infinity();
+  }
+}
+
 EvalReport evaluate(const std::vector<TraceContents>& traces,
                     const std::shared_ptr<const Classifier>& model, const RiskPolicy& policy,
                     double min_ramp, bool log_decisions) {
@@ -205,9 +220,14 @@ EvalReport evaluate(const std::vector<TraceContents>& traces,
   return report;
 }
 
+std::string format_seconds(double seconds) {
+  return std::isnan(seconds) ? "-" : fmt::format("{:.1f} s", seconds);
+}
+
 std::string format_report(const EvalReport& r) {
   std::string out;
-  out += fmt::format("failures (ramp >= {:.0f} s)  {}\n", r.min_ramp, r.failures);
+  out +=
+      fmt::format("{:<26}{}\n", fmt::format("failures (ramp >= {:.0f} s)", r.min_ramp), r.failures);
   out += fmt::format("detected                  {}\n", r.detected);
   out += fmt::format("decisions                 {} ({} true, {} false)\n", r.decisions,
                      r.true_decisions, r.decisions - r.true_decisions);
@@ -216,19 +236,21 @@ std::string format_report(const EvalReport& r) {
   out += fmt::format("F1                        {:.3f}\n", r.f1());
   out += fmt::format("false alarms / node-hour  {:.4f} ({:.2f} healthy node-hours)\n",
                      r.false_alarms_per_node_hour(), r.healthy_node_hours);
-  out += fmt::format("lead time median          {:.1f} s\n", quantile(r.leads, 0.5));
-  out += fmt::format("lead time 10th percentile {:.1f} s\n", quantile(r.leads, 0.1));
-  out += fmt::format("short ramps (< {:.0f} s)     {} failures, {} detected\n", r.min_ramp,
-                     r.short_failures, r.short_detected);
+  out += fmt::format("  95 % upper limit        {:.4f}\n", r.false_alarms_upper_bound());
+  out += fmt::format("lead time median          {}\n", format_seconds(quantile(r.leads, 0.5)));
+  out += fmt::format("lead time 10th percentile {}\n", format_seconds(quantile(r.leads, 0.1)));
+  out += fmt::format("{:<26}{} failures, {} detected\n",
+                     fmt::format("short ramps (< {:.0f} s)", r.min_ramp), r.short_failures,
+                     r.short_detected);
   out += fmt::format("healthy stress            {} episodes, {} false alarms in them\n",
                      r.healthy_episodes, r.healthy_alarms);
   out += fmt::format("\n{:<12} {:>8} {:>8} {:>7} {:>11} {:>9}\n", "kind", "failures", "detected",
                      "recall", "lead median", "lead p10");
   for (const auto& [kind, k] : r.kinds) {
     out +=
-        fmt::format("{:<12} {:>8} {:>8} {:>7.3f} {:>9.1f} s {:>7.1f} s\n", kind, k.failures,
-                    k.detected, k.failures > 0 ? static_cast<double>(k.detected) / k.failures : 0,
-                    quantile(k.leads, 0.5), quantile(k.leads, 0.1));
+        fmt::format("{:<12} {:>8} {:>8} {:>7.3f} {:>11} {:>9}\n", kind, k.failures, k.detected,
+                    k.failures > 0 ? static_cast<double>(k.detected) / k.failures : 0,
+                    format_seconds(quantile(k.leads, 0.5)), format_seconds(quantile(k.leads, 0.1)));
   }
   return out;
 }

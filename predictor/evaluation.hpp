@@ -80,6 +80,9 @@ struct EvalReport {
   [[nodiscard]] double precision() const noexcept;
   [[nodiscard]] double f1() const noexcept;
   [[nodiscard]] double false_alarms_per_node_hour() const noexcept;
+  // The rate's one-sided upper confidence limit (exact, from the Poisson distribution):
+  // with 0 false alarms in H node-hours, 3.0/H at 0.95.  Infinite without healthy time.
+  [[nodiscard]] double false_alarms_upper_bound(double confidence = 0.95) const noexcept;
 };
 
 // Replays every trace's node samples through a fresh RiskModel (`model`, or the rules
@@ -93,5 +96,8 @@ std::string format_report(const EvalReport& report);
 
 // The q-quantile (0..1) of values (linear interpolation); NaN when empty.
 double quantile(std::vector<double> values, double q);
+
+// A lead time as the reports print it: "12.3 s", "-" when there is none (NaN).
+std::string format_seconds(double seconds);
 
 }  // namespace ftmpi

@@ -118,9 +118,10 @@ int run(int argc, char** argv) {
   for (int i = 1; i <= 9; ++i) {
     policy.threshold = i / 10.0;
     const ftmpi::EvalReport r = ftmpi::evaluate(contents, model, policy, min_ramp);
-    std::printf("%-9.1f %9.3f %7.3f %7.3f %16.4f %10.1f s %7.1f s\n", policy.threshold,
-                r.precision(), r.recall(), r.f1(), r.false_alarms_per_node_hour(),
-                ftmpi::quantile(r.leads, 0.5), ftmpi::quantile(r.leads, 0.1));
+    std::printf("%-9.1f %9.3f %7.3f %7.3f %16.4f %12s %9s\n", policy.threshold, r.precision(),
+                r.recall(), r.f1(), r.false_alarms_per_node_hour(),
+                ftmpi::format_seconds(ftmpi::quantile(r.leads, 0.5)).c_str(),
+                ftmpi::format_seconds(ftmpi::quantile(r.leads, 0.1)).c_str());
   }
   return 0;
 }

@@ -158,6 +158,23 @@ TEST(Evaluation, TheRulesMissACorrectedErrorRampThatAModelLearns) {
   EXPECT_NE(text.find("recall                    1.000"), std::string::npos) << text;
 }
 
+TEST(Evaluation, TheFalseAlarmRateHasAnExactPoissonUpperLimit) {
+  EvalReport r;
+  EXPECT_TRUE(std::isinf(r.false_alarms_upper_bound())) << "no healthy time, no limit";
+  r.healthy_node_hours = 100;
+  // The classical one-sided limits on a Poisson mean for k observed events.
+  EXPECT_NEAR(r.false_alarms_upper_bound(), 2.996 / 100, 1e-5);  // k = 0: -ln(0.05)
+  EXPECT_NEAR(r.false_alarms_upper_bound(0.99), 4.605 / 100, 1e-5);
+  r.decisions = 3;
+  r.true_decisions = 2;
+  EXPECT_NEAR(r.false_alarms_upper_bound(), 4.744 / 100, 1e-5);  // k = 1
+  r.decisions = 7;
+  EXPECT_NEAR(r.false_alarms_upper_bound(), 10.513 / 100, 1e-5);  // k = 5
+  EXPECT_DOUBLE_EQ(r.false_alarms_per_node_hour(), 0.05);
+  EXPECT_NE(format_report(r).find("95 % upper limit        0.1051"), std::string::npos)
+      << format_report(r);
+}
+
 TEST(Classifier, SavesLoadsAndScoresTheSame) {
   std::mt19937 rng(7);
   std::normal_distribution<float> noise(0, 0.1F);
