@@ -37,6 +37,7 @@
 #include "trace_path.hpp"
 #include "util/clock.hpp"
 #include "util/files.hpp"
+#include "util/job_dir.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/scope_guard.hpp"
@@ -429,25 +430,28 @@ int launch(const std::vector<std::string>& args) {
       ftmpi::stop_node_daemons(pool_dir);
     }
   });
-  std::string channel_dir;
-  ftmpi::ScopeGuard remove_channel_dir([&] {
-    if (!channel_dir.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(channel_dir, ec);
-    }
-  });
+  ftmpi::JobDirHold channel_dir;
+  ftmpi::ScopeGuard remove_channel_dir([&] { channel_dir.release_and_remove_if_unheld(); });
   if (options.mode == LaunchMode::transparent) {
     // Each rank is a proxy that runs the real MPI and starts the program beside it; their
-    // shared-memory channels live in a directory of this job's, removed at the end.
+    // shared-memory channels live in a directory of this job's, held while the job runs
+    // and removed at the end (or by a later job's sweep, if this one is killed).
     if (!options.dry_run) {
-      char dir_template[] = "/dev/shm/ftmpi-job-XXXXXX";
-      if (::mkdtemp(dir_template) == nullptr) {
+      const int stale = ftmpi::sweep_stale_job_dirs("/dev/shm");
+      if (stale > 0) {
+        log->debug("removed {} stale job directories from /dev/shm", stale);
+      }
+      std::string dir_template = std::string("/dev/shm/") + ftmpi::k_job_dir_prefix + "XXXXXX";
+      auto held = ::mkdtemp(dir_template.data()) == nullptr
+                      ? ftmpi::Result<ftmpi::JobDirHold>(ftmpi::errno_status("mkdtemp", errno))
+                      : ftmpi::hold_job_dir(dir_template);
+      if (!held.ok()) {
         log->error("cannot create a directory in /dev/shm for the rank proxies' channels: {}",
-                   std::strerror(errno));
+                   held.status().message());
         return ftmpi::k_exit_cannot_create;
       }
-      channel_dir = dir_template;
-      env.push_back(fmt::format("{}={}", ftmpi::k_env_channel_dir, channel_dir));
+      channel_dir = std::move(held).value();
+      env.push_back(fmt::format("{}={}", ftmpi::k_env_channel_dir, channel_dir.dir()));
     }
     options.spec.rank_wrapper = {layout.value().proxy, "--"};
     if (!restart_from.empty()) {

@@ -51,6 +51,7 @@
 #include "util/clock.hpp"
 #include "util/env.hpp"
 #include "util/files.hpp"
+#include "util/job_dir.hpp"
 #include "util/job_env.hpp"
 #include "util/log.hpp"
 #include "util/spawn.hpp"
@@ -81,25 +82,49 @@ void on_terminate(int sig) {
   ::raise(sig);
 }
 
-// The channel's directory (ftmpi-launch makes one per job and removes it afterwards; on
-// another node it may not exist yet) and the file in it.
+JobDirHold g_job_dir;  // the job's directory of channels on this node, while it is used
+
+// Makes and holds the directory a channel goes in (ftmpi-launch makes one per job; on
+// another node, or for a restored channel, it may not exist yet), after removing the
+// stale job directories beside it that jobs killed with SIGKILL left.
+void hold_channel_dir(const std::string& channel) {
+  const auto slash = channel.rfind('/');
+  if (slash == std::string::npos || slash == 0) {
+    return;
+  }
+  const std::string dir = channel.substr(0, slash);
+  const auto parent_end = dir.rfind('/');
+  if (parent_end == std::string::npos ||
+      dir.compare(parent_end + 1, std::strlen(k_job_dir_prefix), k_job_dir_prefix) != 0) {
+    ::mkdir(dir.c_str(), 0700);  // a directory of the user's (FTMPI_CHANNEL_DIR)
+    return;
+  }
+  sweep_stale_job_dirs(parent_end == 0 ? "/" : dir.substr(0, parent_end));
+  auto held = hold_job_dir(dir);
+  if (held.ok()) {
+    g_job_dir = std::move(held).value();
+  } else {
+    logger("proxy")->warn("{}", held.status().message());
+  }
+}
+
+// The channel's path, its directory made and held.
 std::string channel_path() {
   const std::string dir = env_or(k_env_channel_dir, "/dev/shm");
-  ::mkdir(dir.c_str(), 0700);
   const std::string pid = std::to_string(::getpid());
   const std::string job = env_or("OMPI_MCA_ess_base_jobid", ("p" + pid).c_str());
   const std::string rank = env_or("OMPI_COMM_WORLD_RANK", pid.c_str());
-  return fmt::format("{}/ftmpi-{}-{}.channel", dir, job, rank);
+  std::string path = fmt::format("{}/ftmpi-{}-{}.channel", dir, job, rank);
+  hold_channel_dir(path);
+  return path;
 }
 
-// Removes the channel file and, if it was the last, the job's channel directory.
+// Removes the channel file and, if this was the last proxy using it, the job's
+// directory of channels.
 void remove_channel_file(const std::string& path) {
   ::unlink(path.c_str());
   g_channel_file[0] = '\0';
-  const auto slash = path.rfind('/');
-  if (slash != std::string::npos && std::getenv(k_env_channel_dir) != nullptr) {  // NOLINT
-    ::rmdir(path.substr(0, slash).c_str());
-  }
+  g_job_dir.release_and_remove_if_unheld();
 }
 
 // This library's own file: what the application preloads.
@@ -879,6 +904,7 @@ Result<Restore> read_restore(const std::string& dir) {
           rank, version, k_channel_version));
     }
   }
+  hold_channel_dir(restore.channel);
   fs::create_directories(fs::path(restore.channel).parent_path(), ec);
   fs::remove(restore.channel, ec);
   fs::copy_file(saved_channel, restore.channel, fs::copy_options::overwrite_existing, ec);

@@ -75,6 +75,23 @@ kill_job() {
   true
 }
 
+# job_channel_dir DIR: the /dev/shm directory ftmpi-launch made for the job whose
+# checkpoints go to DIR (its rank proxies have it in their environment).
+job_channel_dir() {
+  local dir e pid
+  dir=$(readlink -f "$1")
+  for e in /proc/[0-9]*/environ; do
+    pid=${e#/proc/}
+    pid=${pid%/environ}
+    [[ $(cat "/proc/$pid/comm" 2>/dev/null) == ftmpi-proxy ]] || continue
+    if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir"; then
+      tr '\0' '\n' <"$e" | sed -n 's/^FTMPI_CHANNEL_DIR=//p'
+      return 0
+    fi
+  done 2>/dev/null
+  return 1
+}
+
 # wait_for_checkpoint DIR BEYOND: until a complete checkpoint newer than BEYOND exists.
 wait_for_checkpoint() {
   local newest

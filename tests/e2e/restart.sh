@@ -3,7 +3,8 @@
 # application, checkpointed every 0.3 s on 3 ranks, is killed (launcher, mpirun, rank
 # proxies, application processes) once a checkpoint exists, restarted with
 # ftmpi-launch --restart, killed again after a checkpoint of the restarted job, restarted
-# again, and ends with the serial reference's checksum.  Also: a damaged newest
+# again, and ends with the serial reference's checksum; the directory a killed job left
+# in /dev/shm is gone once the next one has started.  Also: a damaged newest
 # checkpoint is skipped for the one before; a directory without a valid one is refused.
 # Needs root (CRIU).
 source "$(dirname "$0")/lib.sh"
@@ -28,9 +29,12 @@ for app in jacobi2d cg farm memhog; do
   setsid "${L[@]}" --restart "$dir" --ckpt-interval 0.3 >"$app.2.out" 2>"$app.2.err" &
   wait_for_checkpoint "$dir" "$first" >/dev/null ||
     { cat "$app.2.out" "$app.2.err"; fail "$app: the restarted job took no checkpoint"; }
+  stale=$(job_channel_dir "$dir") || fail "$app: no rank proxy of the restarted job"
   kill_job "$dir" $!
   "${L[@]}" --restart "$dir" --trace "$app.3.h5" --sample-interval 0.5 >"$app.3.out" \
     2>"$app.3.err" || { cat "$app.3.out" "$app.3.err"; fail "$app: the second restart failed"; }
+  # What the killed job left in /dev/shm went with the next job's start.
+  [[ ! -e $stale ]] || fail "$app: the killed job's $stale outlived the next job"
   # The restart in the restarted job's trace: each rank's restore and rebuild, and bytes.
   "${CHECK_TRACE[@]}" "$app.3.h5" --ranks 3 --interval 0.5 --complete --mode transparent \
     --restarts 1 --min-rows 1 || fail "$app: the trace of a restarted job"
