@@ -24,6 +24,9 @@ rather than space it out with the duration.  jacobi2d's iterations are counted f
 draw events for longer than that (--plan-for) to keep the stress going until the end.
 
 Needs root and cgroup v1 (simulated nodes), and h5repack (traces are stored compressed).
+A recording stopped midway keeps what it had: each running scenario's plan and its raw
+trace (scenario-NNN.raw.h5), which opens after `h5clear -s` with everything up to its
+last flush (stop the scenario's cluster with `ftmpi-cluster down --name corpusNNNxPID`).
 A recording runs for hours: give it an installed copy (cmake --install build --prefix
 DIR, then --bin DIR/bin), as a rebuild of the build tree replaces the binaries it starts.
 The machine must not be overloaded either: a starved injector stretches a short burst
@@ -107,6 +110,12 @@ def run_scenario(index, opts):
     nodes = [f"{name}-n{i}" for i in range(1, opts.nodes + 1)]
     plan = {node: plan_node(rng, opts.plan_for or opts.duration, opts.healthy_only, opts.gap_scale)
             for node in nodes}
+    # The plan first: a recording stopped midway leaves it beside the raw trace, which
+    # `h5clear -s` opens up to its last flush.
+    with open(stem.with_suffix(".plan.json"), "w") as out:
+        json.dump({"seed": seed, "duration": opts.duration, "plan_for": opts.plan_for,
+                   "gap_scale": opts.gap_scale,
+                   "memory_mb": MEMORY_MB, "disk_mb": DISK_MB, "nodes": plan}, out, indent=1)
     bin_dir = opts.bin
     subprocess.run([bin_dir / "ftmpi-cluster", "up", "--name", name, "--nodes", str(opts.nodes),
                     "--cpus", "1", "--memory", str(MEMORY_MB), "--disk", str(DISK_MB)],
@@ -146,10 +155,6 @@ def run_scenario(index, opts):
                        stdout=subprocess.DEVNULL)
     subprocess.run(["h5repack", "-f", "GZIP=9", raw, stem.with_suffix(".h5")], check=True)
     raw.unlink()
-    with open(stem.with_suffix(".plan.json"), "w") as out:
-        json.dump({"seed": seed, "duration": opts.duration, "plan_for": opts.plan_for,
-                   "gap_scale": opts.gap_scale,
-                   "memory_mb": MEMORY_MB, "disk_mb": DISK_MB, "nodes": plan}, out, indent=1)
     return index
 
 
