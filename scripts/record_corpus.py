@@ -14,7 +14,7 @@ The trace holds the ground truth (the injections are its `fault` events, a failu
 
     scripts/record_corpus.py --out predictor/corpus [--scenarios 12] [--seed 1]
         [--nodes 8] [--duration 360] [--gap-scale S] [--parallel 2] [--healthy-only]
-        [--plan-for SECONDS] [--bin build/bin]
+        [--plan-for SECONDS] [--minutes M] [--bin build/bin]
 
 With --healthy-only a node gets healthy stress only, never a fault: recordings for
 measuring the false alarms per node-hour (ftmpi-eval on them).  Long healthy recordings
@@ -176,6 +176,9 @@ def main():
                         "its end are not injected")
     p.add_argument("--healthy-only", action="store_true",
                    help="healthy stress only, no faults (to measure false alarms)")
+    p.add_argument("--minutes", type=float,
+                   help="start no scenario after this many minutes (those running finish): "
+                        "a recording of a set length that ends cleanly")
     p.add_argument("--bin", type=Path, default=Path(__file__).resolve().parent.parent / "build/bin")
     opts = p.parse_args()
     if os.geteuid() != 0:
@@ -191,8 +194,15 @@ def main():
     opts.out.mkdir(parents=True, exist_ok=True)
     running = {}
     todo = list(range(opts.first, opts.first + opts.scenarios))
+    deadline = time.time() + opts.minutes * 60 if opts.minutes is not None else None
     # Scenarios in child processes, `--parallel` at a time.
     while todo or running:
+        if deadline is not None and time.time() >= deadline and todo:
+            print(f"record_corpus.py: {opts.minutes:g} minutes are up: scenarios {todo[0]} "
+                  f"to {todo[-1]} not started", flush=True)
+            todo = []
+            if not running:
+                break
         while todo and len(running) < opts.parallel:
             index = todo.pop(0)
             pid = os.fork()
