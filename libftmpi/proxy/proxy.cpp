@@ -85,38 +85,39 @@ void on_terminate(int sig) {
 JobDirHold g_job_dir;  // the job's directory of channels on this node, while it is used
 
 // Makes and holds the directory a channel goes in (ftmpi-launch makes one per job; on
-// another node, or for a restored channel, it may not exist yet), after removing the
-// stale job directories beside it that jobs killed with SIGKILL left.
-void hold_channel_dir(const std::string& channel) {
+// another node, or for a restored channel, it may not exist yet), then removes the stale
+// job directories beside it that jobs killed with SIGKILL left (never the one held).
+Status hold_channel_dir(const std::string& channel) {
   const auto slash = channel.rfind('/');
   if (slash == std::string::npos || slash == 0) {
-    return;
+    return {};
   }
   const std::string dir = channel.substr(0, slash);
   const auto parent_end = dir.rfind('/');
   if (parent_end == std::string::npos ||
       dir.compare(parent_end + 1, std::strlen(k_job_dir_prefix), k_job_dir_prefix) != 0) {
     ::mkdir(dir.c_str(), 0700);  // a directory of the user's (FTMPI_CHANNEL_DIR)
-    return;
+    return {};
   }
-  sweep_stale_job_dirs(parent_end == 0 ? "/" : dir.substr(0, parent_end));
+  if (g_job_dir.held() && g_job_dir.dir() == dir) {
+    return {};
+  }
   auto held = hold_job_dir(dir);
-  if (held.ok()) {
-    g_job_dir = std::move(held).value();
-  } else {
-    logger("proxy")->warn("{}", held.status().message());
+  if (!held.ok()) {
+    return held.status();
   }
+  g_job_dir = std::move(held).value();
+  sweep_stale_job_dirs(parent_end == 0 ? "/" : dir.substr(0, parent_end));
+  return {};
 }
 
-// The channel's path, its directory made and held.
+// The channel's path (its directory is held by hold_channel_dir).
 std::string channel_path() {
   const std::string dir = env_or(k_env_channel_dir, "/dev/shm");
   const std::string pid = std::to_string(::getpid());
   const std::string job = env_or("OMPI_MCA_ess_base_jobid", ("p" + pid).c_str());
   const std::string rank = env_or("OMPI_COMM_WORLD_RANK", pid.c_str());
-  std::string path = fmt::format("{}/ftmpi-{}-{}.channel", dir, job, rank);
-  hold_channel_dir(path);
-  return path;
+  return fmt::format("{}/ftmpi-{}-{}.channel", dir, job, rank);
 }
 
 // Removes the channel file and, if this was the last proxy using it, the job's
@@ -850,6 +851,11 @@ Result<Restore> read_restore(const std::string& dir) {
   for (const CheckpointFile& f : mine->files) {
     restore.bytes += f.size;
   }
+  // The channel's directory, held before anything is put in it (a rank not moved
+  // re-attaches to the channel there).
+  if (Status held = hold_channel_dir(restore.channel); !held.ok()) {
+    return held;
+  }
   auto state = load_proxy_state(
       (fs::path(dir) / fmt::format("rank-{}", rank) / k_proxy_state_file).string());
   if (!state.ok()) {
@@ -904,7 +910,6 @@ Result<Restore> read_restore(const std::string& dir) {
           rank, version, k_channel_version));
     }
   }
-  hold_channel_dir(restore.channel);
   fs::create_directories(fs::path(restore.channel).parent_path(), ec);
   fs::remove(restore.channel, ec);
   fs::copy_file(saved_channel, restore.channel, fs::copy_options::overwrite_existing, ec);
@@ -1105,6 +1110,10 @@ int run(int argc, char** argv) {
                                                : std::vector<std::string>{"restored program"};
 
   const std::string path = restore ? restore->channel : channel_path();
+  if (Status held = hold_channel_dir(path); !held.ok()) {
+    std::fprintf(stderr, "ftmpi-proxy: %s\n", held.message().c_str());
+    return 70;
+  }
   // After a migration's state, the old layer's proxy may still be leaving the channel.
   auto channel = Channel::create(path, in_mpi ? 60.0 : 0.0);
   std::snprintf(g_channel_file, sizeof g_channel_file, "%s", path.c_str());
@@ -1128,7 +1137,14 @@ int run(int argc, char** argv) {
       uses.push_back(restore->arena_ready->image_fd());
     }
     ChannelLayout& layout = channel.value().layout();
-    started = start_with_keeper(layout, stdio.keeper_keeps(), uses, [&] {
+    // The keeper holds the job's directory too, for as long as the application lives:
+    // between a migration's old proxy leaving and the new one taking over, no sweep
+    // takes it for stale.
+    std::vector<int> keeps = stdio.keeper_keeps();
+    if (g_job_dir.held()) {
+      keeps.push_back(g_job_dir.fd());
+    }
+    started = start_with_keeper(layout, keeps, uses, [&] {
       return start_application(program, path, restore ? &*restore : nullptr, stdio, layout);
     });
     if (restore) {

@@ -25,7 +25,14 @@ bool remove_renamed(const std::string& dir) noexcept {
   const std::string gone =
       dir.substr(0, slash + 1) + std::string(k_half_gone_prefix) + dir.substr(slash + 1);
   if (::rename(dir.c_str(), gone.c_str()) != 0) {
-    return false;
+    if (errno != EEXIST && errno != ENOTEMPTY) {
+      return false;
+    }
+    std::error_code ec;  // what an earlier removal, cut short, left under that name
+    std::filesystem::remove_all(gone, ec);
+    if (::rename(dir.c_str(), gone.c_str()) != 0) {
+      return false;
+    }
   }
   std::error_code ec;
   std::filesystem::remove_all(gone, ec);

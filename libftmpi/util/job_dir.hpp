@@ -32,6 +32,9 @@ class JobDirHold {
 
   [[nodiscard]] bool held() const noexcept { return m_fd >= 0; }
   [[nodiscard]] const std::string& dir() const noexcept { return m_dir; }
+  // The descriptor that holds it: a child process that keeps it open (fork shares the
+  // lock) holds the directory as long as it does, whatever this one does.
+  [[nodiscard]] int fd() const noexcept { return m_fd; }
   // Releases the hold and removes the directory if nobody else holds it (the last user
   // of a job's directory on a node cleans it up).  Returns whether it was removed.
   bool release_and_remove_if_unheld() noexcept;

@@ -29,7 +29,8 @@ for app in jacobi2d cg farm memhog; do
   setsid "${L[@]}" --restart "$dir" --ckpt-interval 0.3 >"$app.2.out" 2>"$app.2.err" &
   wait_for_checkpoint "$dir" "$first" >/dev/null ||
     { cat "$app.2.out" "$app.2.err"; fail "$app: the restarted job took no checkpoint"; }
-  stale=$(job_channel_dir "$dir") || fail "$app: no rank proxy of the restarted job"
+  stale=$(job_channel_dir "$dir")
+  [[ -n $stale ]] || fail "$app: no rank proxy of the restarted job with FTMPI_CHANNEL_DIR"
   kill_job "$dir" $!
   "${L[@]}" --restart "$dir" --trace "$app.3.h5" --sample-interval 0.5 >"$app.3.out" \
     2>"$app.3.err" || { cat "$app.3.out" "$app.3.err"; fail "$app: the second restart failed"; }

@@ -23,7 +23,9 @@ std::string fresh_parent(const std::string& name) {
   return parent;
 }
 
-void touch(const std::string& path) { std::ofstream(path) << "x"; }
+void touch(const std::string& path) {
+  std::ofstream(path) << "x";
+}
 
 TEST(JobDir, TheLastHolderToLeaveRemovesIt) {
   const std::string parent = fresh_parent("job-dir-last");
