@@ -1,11 +1,15 @@
 #include "ckpt/criu.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -222,6 +226,33 @@ Result<CriuInfo> find_criu() {
       reasons));
 }
 
+bool remove_stale_parasite_dir(pid_t pid, double min_age_s) {
+  const std::string dir = fmt::format("/proc/{}/cwd/proc.crtools", pid);
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return false;
+  }
+  const auto now = std::chrono::system_clock::now().time_since_epoch();
+  const double age =
+      std::chrono::duration<double>(now).count() -
+      (static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9);
+  if (age < min_age_s) {
+    return false;
+  }
+  struct statfs fs_info {};
+  if (::statfs(dir.c_str(), &fs_info) == 0 && fs_info.f_type == PROC_SUPER_MAGIC) {
+    ::umount2(dir.c_str(), MNT_DETACH);  // mounted by a parasite that got no further
+  }
+  if (::rmdir(dir.c_str()) != 0) {
+    return false;
+  }
+  logger("criu")->warn(
+      "removed proc.crtools, left in the working directory of pid {} by a CRIU dump that was "
+      "cut short {:.0f} s ago (it would make every dump there fail)",
+      pid, age);
+  return true;
+}
+
 Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) const {
   std::error_code ec;
   if (!fs::is_directory(images_dir, ec)) {
@@ -241,6 +272,7 @@ Status Criu::dump(pid_t pid, const std::string& images_dir, bool leave_running) 
   if (lock >= 0) {
     while (::flock(lock, LOCK_EX) != 0 && errno == EINTR) {}
   }
+  remove_stale_parasite_dir(pid);
   const double timeout = criu_timeout();
   auto run = capture(argv, {}, timeout);
   if (lock >= 0) {

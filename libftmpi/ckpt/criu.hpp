@@ -53,6 +53,15 @@ class Criu {
   CriuInfo m_info;
 };
 
+// CRIU's parasite mounts a procfs at `proc.crtools` in the dumped process's working
+// directory (its /proc is not its PID namespace's) and removes it again within
+// milliseconds; a dump killed in between (its node lost, criu killed) leaves the
+// directory behind, and every later dump of a process there fails ("Can't create a
+// directory (-17)").  Removes such a leftover in `pid`'s working directory: empty (or a
+// procfs still mounted there) and older than `min_age_s`, so never one a dump on
+// another node sharing the directory is using.  Returns whether one was removed.
+bool remove_stale_parasite_dir(pid_t pid, double min_age_s = 10);
+
 // Starts `argv` as PID 1 of a new PID namespace and session leader, the way ftmpi runs
 // application processes (CRIU restores it into a namespace of its own).  stdin is
 // /dev/null, stdout and stderr go to `output` (appended).  Returns the PID of that

@@ -7,7 +7,9 @@
 #  - ftmpi-ctl checkpoint --wait asks a running job for one;
 #  - a truncated image, a flipped byte, a missing manifest are refused;
 #  - a full disk during a checkpoint leaves the previous one intact and the job going;
-#  - the trace holds each checkpoint: per rank, its phase timings and bytes.
+#  - the trace holds each checkpoint: per rank, its phase timings and bytes;
+#  - what a CRIU dump cut short leaves in the applications' working directory
+#    (proc.crtools, which makes every later dump there fail) is cleared.
 # Needs root (CRIU, and a small tmpfs for the full disk).
 source "$(dirname "$0")/lib.sh"
 L=("$BIN/ftmpi-launch" --oversubscribe --mode transparent --sample-interval 0.5)
@@ -41,6 +43,9 @@ declare -A args=(
   [farm]="-t 37 -n 3000 -i 8 --sleep-ms 400"
   [memhog]="-m 8 -i 60 --sleep-ms 50"
 )
+# As a dump killed midway (its node lost) leaves it: an empty directory, a minute old.
+mkdir -p proc.crtools
+touch -d "1 minute ago" proc.crtools
 for app in jacobi2d cg farm memhog; do
   read -r -a a <<<"${args[$app]}"
   rm -rf "ck-$app"
@@ -66,6 +71,8 @@ for app in jacobi2d cg farm memhog; do
   grep -qx "state finished" "ck-$app/job.txt" && grep -qx "exit_code 0" "ck-$app/job.txt" ||
     { cat "ck-$app/job.txt"; fail "$app: job.txt does not say the job finished"; }
 done
+[[ ! -e proc.crtools ]] || fail "the leftover proc.crtools is still there"
+expect_in jacobi2d.err "removed proc.crtools"
 
 # On request, from outside.
 rm -rf ck-ctl
