@@ -23,6 +23,7 @@
 #include <fmt/format.h>
 
 #include "util/env.hpp"
+#include "util/files.hpp"
 #include "util/log.hpp"
 #include "util/spawn.hpp"
 
@@ -232,10 +233,7 @@ bool remove_stale_parasite_dir(pid_t pid, double min_age_s) {
   if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
     return false;
   }
-  const auto now = std::chrono::system_clock::now().time_since_epoch();
-  const double age =
-      std::chrono::duration<double>(now).count() -
-      (static_cast<double>(st.st_mtim.tv_sec) + static_cast<double>(st.st_mtim.tv_nsec) * 1e-9);
+  const double age = seconds_since_written(dir);
   if (age < min_age_s) {
     return false;
   }

@@ -95,7 +95,7 @@ Status hold_channel_dir(const std::string& channel) {
   const std::string dir = channel.substr(0, slash);
   const auto parent_end = dir.rfind('/');
   if (parent_end == std::string::npos ||
-      dir.compare(parent_end + 1, std::strlen(k_job_dir_prefix), k_job_dir_prefix) != 0) {
+      !is_job_dir_name(std::string_view(dir).substr(parent_end + 1))) {
     ::mkdir(dir.c_str(), 0700);  // a directory of the user's (FTMPI_CHANNEL_DIR)
     return {};
   }

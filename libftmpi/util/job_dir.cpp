@@ -116,7 +116,7 @@ int sweep_stale_job_dirs(const std::string& parent) noexcept {
   const uid_t me = ::geteuid();
   while (const dirent* e = ::readdir(d)) {  // NOLINT(concurrency-mt-unsafe): own stream
     const std::string_view name = e->d_name;
-    const bool job = name.rfind(k_job_dir_prefix, 0) == 0;
+    const bool job = is_job_dir_name(name);
     const bool half_gone = name.rfind(k_half_gone_prefix, 0) == 0;
     if (!job && !half_gone) {
       continue;

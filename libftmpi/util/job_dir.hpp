@@ -12,6 +12,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "util/status.hpp"
 
@@ -19,6 +20,11 @@ namespace ftmpi {
 
 // The name every job directory starts with.
 inline constexpr const char* k_job_dir_prefix = "ftmpi-job-";
+
+// Whether `name` (a file name, not a path) is a job directory's.
+inline bool is_job_dir_name(std::string_view name) noexcept {
+  return name.substr(0, std::char_traits<char>::length(k_job_dir_prefix)) == k_job_dir_prefix;
+}
 
 // A shared hold on a job directory; released when destroyed (or when the process ends).
 class JobDirHold {

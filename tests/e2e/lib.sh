@@ -52,23 +52,30 @@ expect_in() {
   grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 does not contain '$2'"; }
 }
 
-# kill_job DIR PID: SIGKILL the launcher PID (its session) and every process of the job (the
-# application processes live in sessions of their own; they carry DIR in their
-# environment).  Scanned until a round finds none: an application CRIU was dumping
-# when its criu was killed cannot be read until CRIU lets it go.
-kill_job() {
-  local dir pid found
+# job_pids DIR: the processes of the job whose checkpoints go to DIR (they carry DIR in
+# their environment; application processes live in sessions of their own).
+job_pids() {
+  local dir e pid
   dir=$(readlink -f "$1")
+  for e in /proc/[0-9]*/environ; do
+    pid=${e#/proc/}
+    pid=${pid%/environ}
+    tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir" && echo "$pid"
+  done 2>/dev/null
+  true
+}
+
+# kill_job DIR PID: SIGKILL the launcher PID (its session) and every process of the job
+# (job_pids).  Scanned until a round finds none: an application CRIU was dumping when
+# its criu was killed cannot be read until CRIU lets it go.
+kill_job() {
+  local pid found
   kill -9 -- "-$2" 2>/dev/null || true
   for _ in $(seq 20); do
     found=0
-    for e in /proc/[0-9]*/environ; do
-      pid=${e#/proc/}
-      pid=${pid%/environ}
-      if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir"; then
-        kill -9 "$pid" 2>/dev/null && found=1
-      fi
-    done 2>/dev/null
+    for pid in $(job_pids "$1"); do
+      kill -9 "$pid" 2>/dev/null && found=1
+    done
     sleep 0.25
     [[ $found -eq 1 ]] || break
   done
@@ -78,17 +85,12 @@ kill_job() {
 # job_channel_dir DIR: the /dev/shm directory ftmpi-launch made for the job whose
 # checkpoints go to DIR (its rank proxies have it in their environment).
 job_channel_dir() {
-  local dir e pid
-  dir=$(readlink -f "$1")
-  for e in /proc/[0-9]*/environ; do
-    pid=${e#/proc/}
-    pid=${pid%/environ}
+  local pid
+  for pid in $(job_pids "$1"); do
     [[ $(cat "/proc/$pid/comm" 2>/dev/null) == ftmpi-proxy ]] || continue
-    if tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir"; then
-      tr '\0' '\n' <"$e" | sed -n 's/^FTMPI_CHANNEL_DIR=//p'
-      return 0
-    fi
-  done 2>/dev/null
+    tr '\0' '\n' <"/proc/$pid/environ" 2>/dev/null | sed -n 's/^FTMPI_CHANNEL_DIR=//p'
+    return 0
+  done
   return 1
 }
 
