@@ -76,11 +76,13 @@ bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
       });
 }
 
-// `text` in a temporary file.
-ftmpi::Result<std::string> write_temporary_hostfile(const std::string& out) {
-  const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): single thread
-  std::string name =
-      std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/ftmpi-hostfile-XXXXXX";
+// `text` in a temporary file in `dir`.
+ftmpi::Result<std::string> write_temporary_hostfile(const ftmpi::Result<std::string>& dir,
+                                                    const std::string& out) {
+  if (!dir.ok()) {
+    return dir.status();
+  }
+  std::string name = dir.value() + "/hostfile-XXXXXX";
   const int fd = ::mkstemp(name.data());
   if (fd < 0) {
     return ftmpi::errno_status("cannot create a temporary hostfile", errno);
@@ -96,7 +98,8 @@ ftmpi::Result<std::string> write_temporary_hostfile(const std::string& out) {
 
 // `text` with room for the predictor (hostfile_with_hidden_slot) in a temporary file;
 // `sequential`: a line per slot, for Open MPI's sequential mapper.
-ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& text,
+ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const ftmpi::Result<std::string>& dir,
+                                                           const std::string& text,
                                                            bool sequential) {
   auto derived = ftmpi::hostfile_with_hidden_slot(text);
   if (derived.ok() && sequential) {
@@ -105,7 +108,7 @@ ftmpi::Result<std::string> write_hostfile_with_hidden_slot(const std::string& te
   if (!derived.ok()) {
     return derived.status();
   }
-  return write_temporary_hostfile(derived.value());
+  return write_temporary_hostfile(dir, derived.value());
 }
 
 // A node whose ranks moved off it on the predictor's decision (its predictions file
@@ -283,6 +286,33 @@ int launch(const std::vector<std::string>& args) {
   std::string rerun_hint;  // how to restart the job on the same nodes
   // Inside a Slurm allocation, with no --hostfile or --cluster: the allocation's nodes
   // are the hostfile, and node daemons are job steps (docs/slurm.md).
+  // The launcher's temporary files (the hostfiles it gives mpirun) go in a directory of
+  // its own under $TMPDIR, made when first needed, held while it runs and removed at its
+  // end; what a launcher killed with SIGKILL left there goes in the next one's sweep.  A
+  // dry run's is not held and stays: the command it prints names its hostfile.
+  ftmpi::JobDirHold temp_hold;
+  std::string temp_dir_made;
+  ftmpi::ScopeGuard remove_temp_dir([&] { temp_hold.release_and_remove_if_unheld(); });
+  const auto temp_dir = [&]() -> ftmpi::Result<std::string> {
+    if (!temp_dir_made.empty()) {
+      return temp_dir_made;
+    }
+    const char* tmp = std::getenv("TMPDIR");  // NOLINT(concurrency-mt-unsafe): single thread
+    const std::string parent = tmp != nullptr && *tmp != '\0' ? tmp : "/tmp";
+    if (options.dry_run) {
+      std::string dir = parent + "/" + ftmpi::k_job_dir_prefix + "XXXXXX";
+      if (::mkdtemp(dir.data()) == nullptr) {
+        return ftmpi::errno_status("cannot create a directory in " + parent, errno);
+      }
+      return temp_dir_made = dir;
+    }
+    auto held = ftmpi::make_job_dir(parent);
+    if (!held.ok()) {
+      return held.status();
+    }
+    temp_hold = std::move(held).value();
+    return temp_dir_made = temp_hold.dir();
+  };
   std::string slurm_hostfile;
   ftmpi::ScopeGuard remove_slurm_hostfile([&] {
     if (!slurm_hostfile.empty()) {
@@ -310,7 +340,7 @@ int launch(const std::vector<std::string>& args) {
             options.spares, a->job_id, nodes, nodes == 1 ? "" : "s", options.spares + 1);
         return k_exit_usage;
       }
-      auto written = write_temporary_hostfile(ftmpi::slurm_hostfile_text(*a));
+      auto written = write_temporary_hostfile(temp_dir(), ftmpi::slurm_hostfile_text(*a));
       if (!written.ok()) {
         log->error("{}", written.status().message());
         return ftmpi::k_exit_cannot_create;
@@ -437,14 +467,7 @@ int launch(const std::vector<std::string>& args) {
     // shared-memory channels live in a directory of this job's, held while the job runs
     // and removed at the end (or by a later job's sweep, if this one is killed).
     if (!options.dry_run) {
-      const int stale = ftmpi::sweep_stale_job_dirs("/dev/shm");
-      if (stale > 0) {
-        log->debug("removed {} stale job directories from /dev/shm", stale);
-      }
-      std::string dir_template = std::string("/dev/shm/") + ftmpi::k_job_dir_prefix + "XXXXXX";
-      auto held = ::mkdtemp(dir_template.data()) == nullptr
-                      ? ftmpi::Result<ftmpi::JobDirHold>(ftmpi::errno_status("mkdtemp", errno))
-                      : ftmpi::hold_job_dir(dir_template);
+      auto held = ftmpi::make_job_dir("/dev/shm");
       if (!held.ok()) {
         log->error("cannot create a directory in /dev/shm for the rank proxies' channels: {}",
                    held.status().message());
@@ -559,7 +582,7 @@ int launch(const std::vector<std::string>& args) {
       }
     }
     auto derived = write_hostfile_with_hidden_slot(
-        cluster_hosts.empty() ? text.str() : cluster_hosts, !slurm_hostfile.empty());
+        temp_dir(), cluster_hosts.empty() ? text.str() : cluster_hosts, !slurm_hostfile.empty());
     if (!derived.ok()) {
       log->error("{}: {}", options.spec.hostfile.value_or("cluster " + options.cluster),
                  derived.status().message());
@@ -633,8 +656,8 @@ int launch(const std::vector<std::string>& args) {
   };
   const auto plan_layer = [&](std::vector<std::string> wrapper,
                               const std::string& label) -> ftmpi::Result<Layer> {
-    auto hostfile =
-        write_hostfile_with_hidden_slot(ftmpi::pool_hostfile(*pool), !slurm_hostfile.empty());
+    auto hostfile = write_hostfile_with_hidden_slot(temp_dir(), ftmpi::pool_hostfile(*pool),
+                                                    !slurm_hostfile.empty());
     if (!hostfile.ok()) {
       return hostfile.status();
     }

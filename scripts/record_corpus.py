@@ -30,7 +30,8 @@ last flush (stop the scenario's cluster with `ftmpi-cluster down --name corpusNN
 A recording runs for hours: give it an installed copy (cmake --install build --prefix
 DIR, then --bin DIR/bin), as a rebuild of the build tree replaces the binaries it starts.
 The machine must not be overloaded either: a starved injector stretches a short burst
-into a steady ramp, which no longer is the stress that was drawn.
+into a steady ramp, which no longer is the stress that was drawn.  The injections run
+at a higher priority than the jobs (nice -5) for that reason.
 """
 import argparse
 import json
@@ -47,6 +48,7 @@ MEMORY_MB = 640
 DISK_MB = 512
 FAULTS = ["mem-leak", "disk-fill", "ecc-errors", "thermal", "nic-errors"]
 HEALTHY = ["mem-burst", "mem-slow", "io-burst", "cpu-phase"]
+INJECTOR_NICE = -5  # the injections' priority over the jobs' (root only)
 
 
 def plan_node(rng, duration, healthy_only=False, gap_scale=None):
@@ -135,10 +137,13 @@ def run_scenario(index, opts):
             now = time.time() - t0
             while pending and pending[0][0] <= now:
                 _, node, e = pending.pop(0)
+                # Above the job's priority: on a loaded machine a starved injection
+                # would stretch a short burst into a ramp, no longer what was drawn.
                 injectors.append(subprocess.Popen(
                     [bin_dir / "ftmpi-inject", "--cluster", name, "--node", node, "--fault",
                      e["fault"], "--no-kill", *e["args"]],
-                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    preexec_fn=lambda: os.nice(INJECTOR_NICE)))
             # Injections that ended are reaped (a long job would pile up zombies).
             injectors = [p for p in injectors if p.poll() is None]
             time.sleep(0.2)

@@ -97,6 +97,15 @@ Result<JobDirHold> hold_job_dir(const std::string& dir) {
   return io_error("cannot hold " + dir + ": it keeps being removed");
 }
 
+Result<JobDirHold> make_job_dir(const std::string& parent) {
+  (void)sweep_stale_job_dirs(parent);
+  std::string dir = parent + "/" + k_job_dir_prefix + "XXXXXX";
+  if (::mkdtemp(dir.data()) == nullptr) {
+    return errno_status("cannot create a directory in " + parent, errno);
+  }
+  return hold_job_dir(dir);
+}
+
 bool remove_job_dir_if_unheld(const std::string& dir) noexcept {
   const int fd = ::open((dir + k_holders).c_str(), O_RDWR | O_CLOEXEC);
   if (fd < 0) {

@@ -55,6 +55,10 @@ class JobDirHold {
 // Makes `dir` (mode 0700) if it does not exist and holds it.
 Result<JobDirHold> hold_job_dir(const std::string& dir);
 
+// Removes the stale job directories in `parent` (sweep_stale_job_dirs), then makes a
+// fresh one there (k_job_dir_prefix and a random suffix) and holds it.
+Result<JobDirHold> make_job_dir(const std::string& parent);
+
 // Removes `dir` if it has a `.holders` file that nobody holds, or if it is empty.
 // Returns whether it was removed.
 bool remove_job_dir_if_unheld(const std::string& dir) noexcept;

@@ -78,6 +78,25 @@ TMPDIR=$PWD/tmp expect_exit 0 "$L" "${root[@]}" --no-trace --hostfile hosts -np 
   fail "hostfile run: wrong checksum"
 [[ -z $(ls tmp) ]] || fail "temporary hostfile left behind: $(ls tmp)"
 
+# A launcher killed with SIGKILL leaves its directory of temporary files in $TMPDIR; the
+# next launch removes it.
+tag=FTMPI_TEST_KILLED_LAUNCH=$$
+env "$tag" TMPDIR="$PWD/tmp" setsid "$L" "${root[@]}" --mode native --no-trace --hostfile hosts \
+  -np 2 "$BIN/jacobi2d" -n 32 -i 1000000 --sleep-ms 10 >killed.out 2>&1 &
+killed=$!
+for ((i = 0; i < 300; ++i)); do
+  compgen -G "tmp/ftmpi-job-*/hostfile-*" >/dev/null && break
+  sleep 0.1
+done
+compgen -G "tmp/ftmpi-job-*/hostfile-*" >/dev/null || fail "no temporary hostfile while a job runs"
+kill -9 -- "-$killed" 2>/dev/null || true
+for pid in $(env_pids "$tag"); do kill -9 "$pid" 2>/dev/null || true; done
+wait "$killed" 2>/dev/null || true
+compgen -G "tmp/ftmpi-job-*" >/dev/null || fail "the killed launcher's directory is not there to sweep"
+TMPDIR=$PWD/tmp expect_exit 0 "$L" "${root[@]}" --mode native --no-trace --hostfile hosts -np 2 \
+  "$BIN/jacobi2d" -n 32 -i 5
+! compgen -G "tmp/ftmpi-job-*" >/dev/null || fail "the killed launcher's directory stayed: $(ls tmp)"
+
 # Transparent mode is the default: each rank is a rank proxy; without a working CRIU it
 # stops before anything starts, naming the fixes and --mode native.
 expect_exit 0 "$L" --dry-run -np 1 /bin/true

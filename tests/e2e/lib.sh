@@ -52,17 +52,21 @@ expect_in() {
   grep -qF -- "$2" "$1" || { cat "$1"; fail "$1 does not contain '$2'"; }
 }
 
-# job_pids DIR: the processes of the job whose checkpoints go to DIR (they carry DIR in
-# their environment; application processes live in sessions of their own).
-job_pids() {
-  local dir e pid
-  dir=$(readlink -f "$1")
+# env_pids NAME=VALUE: the processes that carry NAME=VALUE in their environment.
+env_pids() {
+  local e pid
   for e in /proc/[0-9]*/environ; do
     pid=${e#/proc/}
     pid=${pid%/environ}
-    tr '\0' '\n' <"$e" 2>/dev/null | grep -qx "FTMPI_CKPT_DIR=$dir" && echo "$pid"
+    tr '\0' '\n' <"$e" 2>/dev/null | grep -qxF "$1" && echo "$pid"
   done 2>/dev/null
   true
+}
+
+# job_pids DIR: the processes of the job whose checkpoints go to DIR (they carry DIR in
+# their environment; application processes live in sessions of their own).
+job_pids() {
+  env_pids "FTMPI_CKPT_DIR=$(readlink -f "$1")"
 }
 
 # kill_job DIR PID: SIGKILL the launcher PID (its session) and every process of the job

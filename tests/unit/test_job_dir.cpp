@@ -104,6 +104,29 @@ TEST(JobDir, TheSweepRemovesWhatNobodyHolds) {
   ::close(ready[1]);
 }
 
+TEST(JobDir, AFreshOneIsMadeAfterTheSweep) {
+  const std::string parent = fresh_parent("job-dir-make");
+  const std::string stale = parent + "/" + ftmpi::k_job_dir_prefix + "stale";
+  fs::create_directory(stale);  // made, never held
+  auto made = ftmpi::make_job_dir(parent);
+  ASSERT_TRUE(made.ok()) << made.status().message();
+  EXPECT_FALSE(fs::exists(stale));
+  const std::string name = fs::path(made.value().dir()).filename().string();
+  EXPECT_TRUE(ftmpi::is_job_dir_name(name)) << name;
+  EXPECT_EQ(fs::path(made.value().dir()).parent_path().string(), parent);
+  EXPECT_EQ(ftmpi::sweep_stale_job_dirs(parent), 0) << "the fresh one is held";
+  auto second = ftmpi::make_job_dir(parent);
+  ASSERT_TRUE(second.ok());
+  EXPECT_NE(second.value().dir(), made.value().dir());
+  EXPECT_TRUE(made.value().release_and_remove_if_unheld());
+  EXPECT_FALSE(fs::exists(fs::path(parent) / name));
+
+  auto nowhere = ftmpi::make_job_dir("/nonexistent-parent");
+  ASSERT_FALSE(nowhere.ok());
+  EXPECT_NE(nowhere.status().message().find("/nonexistent-parent"), std::string::npos)
+      << nowhere.status().message();
+}
+
 TEST(JobDir, ACleanErrorWhereItCannotBeMade) {
   auto held = ftmpi::hold_job_dir("/nonexistent-parent/ftmpi-job-x");
   ASSERT_FALSE(held.ok());
