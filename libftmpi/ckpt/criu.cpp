@@ -321,8 +321,9 @@ Result<pid_t> Criu::restore(const std::string& images_dir, const std::string& wo
                                       fs::path(work_dir) / "restore.log"));
   }
   if (run.value().exit_code != 0) {
-    return io_error(fmt::format("criu restore from {} failed: {}", images_dir,
-                                last_error(fs::path(work_dir) / "restore.log")));
+    const fs::path log = fs::path(work_dir) / "restore.log";
+    return io_error(fmt::format("criu restore from {} failed: {} (the whole log: {})", images_dir,
+                                last_error(log), log.string()));
   }
   std::ifstream in(pidfile);
   long pid = 0;

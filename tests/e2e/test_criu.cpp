@@ -137,6 +137,11 @@ TEST_F(CriuTest, BadImageFoldersGiveClearErrors) {
   }
   EXPECT_NE(damaged.status().message().find("criu restore"), std::string::npos)
       << damaged.status().message();
+  // Where the whole log is, for what the one line quoted does not say.
+  const std::string log = (m_dir / "damaged" / "restore.log").string();
+  EXPECT_NE(damaged.status().message().find("the whole log: " + log), std::string::npos)
+      << damaged.status().message();
+  EXPECT_TRUE(fs::exists(log));
 }
 
 // A CRIU that hangs (as CRIU 4.1.1 does in every dump on Linux 6.18) is killed after
