@@ -444,7 +444,10 @@ int run(int argc, char** argv) {
   auto done = fault->run(target, spec);
   if (!done.ok()) {
     record(target, spec, "failed", done.status().message());
-    return fail(done.status(), ftmpi::k_exit_software);
+    // Nothing to inject into (rank-kill on a node without the rank) is missing input.
+    return fail(done.status(), done.status().code() == ftmpi::StatusCode::not_found
+                                   ? ftmpi::k_exit_no_input
+                                   : ftmpi::k_exit_software);
   }
   const Outcome& out = done.value();
   std::string said = out.done;

@@ -121,6 +121,10 @@ int checkpoint(const std::string& dir, double wait) {
 // ftmpi-ctl migrate: checked against the job and its cluster here, carried out by the
 // job's proxies and its launcher (docs/migration.md).
 int migrate(const std::string& dir, const std::string& node, const std::string& to, double wait) {
+  if (!fs::is_directory(dir)) {
+    std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
+    return k_exit_no_input;
+  }
   auto job = ftmpi::read_job_info(dir);
   if (!job.ok() || !job_running(dir)) {
     std::fprintf(stderr, "ftmpi-ctl: no running job writes checkpoints to %s\n", dir.c_str());

@@ -586,7 +586,10 @@ int launch(const std::vector<std::string>& args) {
     if (!derived.ok()) {
       log->error("{}: {}", options.spec.hostfile.value_or("cluster " + options.cluster),
                  derived.status().message());
-      return k_exit_usage;
+      // A hostfile that says nothing usable is bad usage; one that cannot be written, not.
+      return derived.status().code() == ftmpi::StatusCode::invalid_argument
+                 ? k_exit_usage
+                 : ftmpi::k_exit_cannot_create;
     }
     derived_hostfile = derived.value();
     options.spec.hostfile = derived_hostfile;

@@ -24,8 +24,10 @@ constexpr const char* k_description =
     "\n"
     "ftmpi-launch starts PROGRAM on N ranks through mpirun and passes its standard\n"
     "input, output and error through.  Its exit code is the program's (as mpirun\n"
-    "reports it); its own errors use 64 (bad usage), 66 (program not found),\n"
-    "69 (feature not available), 70 (internal error) and 73 (trace not writable).\n"
+    "reports it); its own errors use 64 (bad usage), 65 (damaged checkpoint or\n"
+    "model), 66 (program, checkpoint or model not found), 69 (feature not\n"
+    "available), 70 (internal error), 73 (trace or checkpoint directory not\n"
+    "writable) and 75 (a node lost with no spare left).\n"
     "Every rank is sampled (CPU, memory, faults, I/O, MPI activity, node health) into\n"
     "one HDF5 trace per job; 'ftmpi-trace summary FILE' reads it.\n"
     "Everything after PROGRAM is passed to PROGRAM; use -- before a PROGRAM whose\n"
@@ -149,7 +151,8 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->type_name("SECONDS");
   app.add_option("--ckpt-dir", options.ckpt_dir,
                  "Transparent mode: where checkpoints go (default: "
-                 "PROGRAM-DATE-TIME.ftmpi-ckpt here, made at the first one)")
+                 "PROGRAM-DATE-TIME.ftmpi-ckpt here; made at the start, removed at the end "
+                 "if no checkpoint was taken)")
       ->type_name("DIR");
   app.add_option("--ckpt-keep", options.ckpt_keep, "Complete checkpoints to keep")
       ->check(CLI::Range(1, 1000))
@@ -163,13 +166,14 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->check(CLI::ExistingFile)
       ->type_name("FILE");
   app.add_option("--spares", options.spares,
-                 "Transparent mode with --hostfile: the hostfile's last K hosts are spare nodes "
-                 "(a lost node's ranks restart there; ftmpi-ctl migrate moves ranks there)")
+                 "Transparent mode with --hostfile (or in a Slurm allocation): the last K hosts "
+                 "are spare nodes (a lost node's ranks restart there; ftmpi-ctl migrate moves "
+                 "ranks there)")
       ->check(CLI::Range(1, 100000))
       ->type_name("K");
   app.add_option("--agent", options.agent,
                  "With --spares: the command that runs a command on a host, for the node "
-                 "daemons and mpirun (default: ssh)")
+                 "daemons and mpirun (default: ssh; in a Slurm allocation: srun)")
       ->type_name("COMMAND");
   app.add_flag("--oversubscribe", options.spec.oversubscribe,
                "Allow more ranks than a node has slots (as mpirun)");

@@ -88,6 +88,13 @@ wait "$job" || { cat ctl.out ctl.err; fail "job asked for a checkpoint failed"; 
   fail "checksum after an ftmpi-ctl checkpoint"
 expect_exit 69 "$CTL" checkpoint --job ck-ctl
 expect_in cmd.err "no running job"
+expect_exit 69 "$CTL" migrate --job ck-ctl --node n1
+expect_in cmd.err "no running job"
+for sub in checkpoint "migrate --node n1"; do
+  # shellcheck disable=SC2086 # the subcommand and its options
+  expect_exit 66 "$CTL" $sub --job no-such-dir
+  expect_in cmd.err "no-such-dir is not a job's checkpoint directory"
+done
 
 # Damaged checkpoints are refused, naming what is wrong.
 good=(ck-jacobi2d/ckpt-*)

@@ -74,6 +74,9 @@ for _ in $(seq 50); do
 done
 expect_in rk.out "rank 3 (pid"
 wait "$job" && fail "the job went on after losing a rank"
+# No such rank on the node (the job is gone): nothing to kill, missing input.
+expect_exit 66 "${I[@]}" --node "$name-n2" --fault rank-kill --rank 3
+expect_in cmd.err "no application process of rank 3 on node $name-n2"
 
 # The node's own disk (--disk 32) filled: the node fails, and is taken down with it.
 expect_exit 0 "${I[@]}" --node "$name-n2" --fault disk-fill --rate 64 --duration 5

@@ -96,6 +96,10 @@ compgen -G "tmp/ftmpi-job-*" >/dev/null || fail "the killed launcher's directory
 TMPDIR=$PWD/tmp expect_exit 0 "$L" "${root[@]}" --mode native --no-trace --hostfile hosts -np 2 \
   "$BIN/jacobi2d" -n 32 -i 5
 ! compgen -G "tmp/ftmpi-job-*" >/dev/null || fail "the killed launcher's directory stayed: $(ls tmp)"
+# Nowhere to write the temporary hostfile: exit 73 before anything starts, saying where.
+TMPDIR=$PWD/no-such-tmp expect_exit 73 "$L" "${root[@]}" --mode native --no-trace \
+  --hostfile hosts -np 2 "$BIN/jacobi2d" -n 32 -i 5
+expect_in cmd.err "cannot create a directory in $PWD/no-such-tmp"
 
 # Transparent mode is the default: each rank is a rank proxy; without a working CRIU it
 # stops before anything starts, naming the fixes and --mode native.
