@@ -27,9 +27,8 @@ readonly PACKAGES=(
   libpapi-dev papi-tools
   libgtest-dev libgmock-dev libbenchmark-dev
   libcli11-dev libspdlog-dev libfmt-dev nlohmann-json3-dev
-  libzmq3-dev cppzmq-dev
-  libxgboost-dev libeigen3-dev slurm-wlm munge
-  stress-ng util-linux iproute2 procps
+  libxgboost-dev slurm-wlm munge
+  util-linux iproute2 procps
   netpipe-openmpi
   python3 python3-h5py python3-numpy python3-matplotlib
 )
