@@ -362,7 +362,7 @@ Result<SimCluster> load_cluster(const std::string& name) {
 std::vector<std::string> list_clusters() {
   std::vector<std::string> names;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(cluster_root(), ec)) {
+  for (const auto& entry : ftmpi::directory_entries(cluster_root(), ec)) {
     if (fs::exists(entry.path() / k_state_file, ec)) {
       names.push_back(entry.path().filename().string());
     }

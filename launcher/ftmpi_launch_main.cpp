@@ -151,7 +151,7 @@ void kill_job_processes(const std::string& ckpt_dir) {
   for (int round = 0; round < k_rounds; ++round) {
     bool found = false;
     std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator("/proc", ec)) {
+    for (const auto& entry : ftmpi::directory_entries("/proc", ec)) {
       const long pid = std::atol(entry.path().filename().c_str());
       if (pid <= 0 || pid == ::getpid()) {
         continue;
@@ -758,8 +758,7 @@ int launch(const std::vector<std::string>& args) {
     const auto ranks = std::count(job.rank_nodes.begin(), job.rank_nodes.end(), next.from);
     long over = 0;
     std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(ckpt_root / ftmpi::k_precopy_dir, ec)) {
+    for (const auto& entry : ftmpi::directory_entries(ckpt_root / ftmpi::k_precopy_dir, ec)) {
       const std::string ext = entry.path().extension().string();
       over += ext == ".done" || ext == ".failed" ? 1 : 0;
     }
@@ -770,8 +769,7 @@ int launch(const std::vector<std::string>& args) {
     std::uint64_t copied = 0;
     int done = 0;
     std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(ckpt_root / ftmpi::k_precopy_dir, ec)) {
+    for (const auto& entry : ftmpi::directory_entries(ckpt_root / ftmpi::k_precopy_dir, ec)) {
       const std::string ext = entry.path().extension().string();
       std::ifstream in(entry.path());
       std::string line;
@@ -806,8 +804,7 @@ int launch(const std::vector<std::string>& args) {
   const auto count_ready = [&] {
     int ready = 0;
     std::error_code ec;
-    for (const auto& entry :
-         std::filesystem::directory_iterator(ckpt_root / ftmpi::k_prelaunch_dir, ec)) {
+    for (const auto& entry : ftmpi::directory_entries(ckpt_root / ftmpi::k_prelaunch_dir, ec)) {
       const std::string name = entry.path().filename().string();
       ready += name.find('.') == std::string::npos ? 1 : 0;  // not a file being written
     }

@@ -397,7 +397,7 @@ Status start_node_daemons(const NodePool& pool, const std::string& job_dir,
 
 void stop_node_daemons(const std::string& job_dir) {
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(fs::path(job_dir) / k_nodes_dir, ec)) {
+  for (const auto& entry : ftmpi::directory_entries(fs::path(job_dir) / k_nodes_dir, ec)) {
     if (!entry.is_directory()) {
       continue;
     }

@@ -160,7 +160,7 @@ class Collector {
     // Nodes without ranks whose node daemon samples them: in the trace after the others.
     std::error_code ec;
     std::set<std::string> daemons;
-    for (const auto& entry : std::filesystem::directory_iterator(
+    for (const auto& entry : ftmpi::directory_entries(
              m_config.node_daemons.empty() ? std::filesystem::path()
                                            : std::filesystem::path(m_config.node_daemons),
              ec)) {

@@ -19,6 +19,8 @@
 
 #include <fmt/format.h>
 
+#include "util/files.hpp"
+
 namespace ftmpi {
 namespace {
 
@@ -86,8 +88,7 @@ std::string signal_state_refusal(pid_t pid, int signal, std::uint64_t arena_base
   }
   std::error_code ec;
   int tasks = 0;
-  for (const auto& task :
-       std::filesystem::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+  for (const auto& task : ftmpi::directory_entries(fmt::format("/proc/{}/task", pid), ec)) {
     (void)task;
     ++tasks;
   }

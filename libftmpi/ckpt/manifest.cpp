@@ -11,6 +11,8 @@
 #include <zlib.h>
 #include <nlohmann/json.hpp>
 
+#include "util/files.hpp"
+
 namespace ftmpi {
 namespace {
 
@@ -234,7 +236,7 @@ Status verify_checkpoint(const std::string& dir, const Manifest& manifest) {
 std::vector<CheckpointEntry> list_checkpoints(const std::string& root) {
   std::vector<CheckpointEntry> out;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(root, ec)) {
+  for (const auto& entry : ftmpi::directory_entries(root, ec)) {
     const std::string name = entry.path().filename().string();
     if (!entry.is_directory() || name.rfind("ckpt-", 0) != 0) {
       continue;
@@ -305,7 +307,7 @@ void prune_checkpoints(const std::string& root, int keep, std::uint64_t in_progr
 std::vector<std::string> migration_states(const std::string& root) {
   std::vector<std::string> states;
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(root, ec)) {
+  for (const auto& entry : ftmpi::directory_entries(root, ec)) {
     if (entry.path().filename().string().rfind("migration-", 0) == 0) {
       states.push_back(entry.path().string());
     }

@@ -3,7 +3,10 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <ctime>
+#include <exception>
+#include <utility>
 
 #include "mpi/call_stats.hpp"
 #include "util/clock.hpp"
@@ -50,7 +53,16 @@ void Sampler::run() {
   std::unique_lock lock(m_mutex);
   while (!m_wake.wait_until(lock, next, [this] { return m_stopping; })) {
     lock.unlock();
-    sample_now();
+    // A sample that cannot be taken (no memory for it) is skipped: this thread must not
+    // end the application, as an exception leaving it would.
+    try {
+      sample_now();
+    } catch (const std::exception& e) {
+      if (!std::exchange(m_failed, true)) {
+        std::fprintf(stderr, "ftmpi: rank %d: a sample failed (%s); skipped\n", m_config.rank,
+                     e.what());
+      }
+    }
     lock.lock();
     next += std::chrono::duration_cast<std::chrono::steady_clock::duration>(period);
   }

@@ -52,6 +52,8 @@ class Sampler {
   void run();
   void sample_now();
 
+  bool m_failed = false;  // a sample failed (said once)
+
   SamplerConfig m_config;
   HardwareCounters m_counters;
   NodeProbe m_node;

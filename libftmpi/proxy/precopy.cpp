@@ -53,7 +53,7 @@ bool wait_stopped(pid_t pid) {
   while (monotonic_ns() < give_up) {
     bool all = true;
     std::error_code ec;
-    for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+    for (const auto& task : ftmpi::directory_entries(fmt::format("/proc/{}/task", pid), ec)) {
       const char state = proc_state((task.path() / "stat").string());
       all = all && (state == 'T' || state == 't');
     }
@@ -69,7 +69,7 @@ bool wait_stopped(pid_t pid) {
 // with it: such an application is dumped whole).
 bool has_children(pid_t pid) {
   std::error_code ec;
-  for (const auto& task : fs::directory_iterator(fmt::format("/proc/{}/task", pid), ec)) {
+  for (const auto& task : ftmpi::directory_entries(fmt::format("/proc/{}/task", pid), ec)) {
     std::ifstream in(task.path() / "children");
     std::string child;
     if (in >> child) {

@@ -5,7 +5,9 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
+#include <exception>
 #include <optional>
 #include <system_error>
 #include <thread>
@@ -114,7 +116,17 @@ bool& skip_sends_once() noexcept {
 }
 
 void proxy_poll() noexcept {
-  control().poll(false);
+  // Called from the polling loops of blocking calls, where nothing above could catch: a
+  // checkpoint or migration that fails in a way no status says (no memory) stops the
+  // job with a message, as mpirun would on a rank that died.
+  try {
+    control().poll(false);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "ftmpi-proxy: internal error during a checkpoint or migration: %s\n",
+                 e.what());
+    std::fflush(stderr);
+    PMPI_Abort(MPI_COMM_WORLD, 70);
+  }
 }
 
 int enter_collective(MPI_Comm comm) {

@@ -666,7 +666,7 @@ void writable_files(pid_t pid, std::vector<std::string>& paths, std::vector<std:
   namespace fs = std::filesystem;
   std::error_code ec;
   const fs::path fd_dir = fmt::format("/proc/{}/fd", pid);
-  for (const auto& entry : fs::directory_iterator(fd_dir, ec)) {
+  for (const auto& entry : ftmpi::directory_entries(fd_dir, ec)) {
     const fs::path target = fs::read_symlink(entry.path(), ec);
     if (ec || !target.is_absolute() || !fs::is_regular_file(target, ec)) {
       continue;
@@ -677,7 +677,7 @@ void writable_files(pid_t pid, std::vector<std::string>& paths, std::vector<std:
     unsigned long flags = 0;
     while (info >> key >> value) {
       if (key == "flags:") {
-        flags = std::stoul(value, nullptr, 8);
+        flags = std::strtoul(value.c_str(), nullptr, 8);
       }
     }
     if ((flags & (O_WRONLY | O_RDWR)) == 0) {

@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 
 #include "util/env.hpp"
+#include "util/files.hpp"
 #include "util/job_env.hpp"
 
 namespace ftmpi {
@@ -84,7 +85,7 @@ double pressure_avg10(const fs::path& path, std::string_view which) {
 std::vector<fs::path> children(const fs::path& dir, std::string_view prefix) {
   std::vector<fs::path> out;
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+  for (const auto& entry : ftmpi::directory_entries(dir, ec)) {
     if (entry.path().filename().string().rfind(prefix, 0) == 0) {
       out.push_back(entry.path());
     }

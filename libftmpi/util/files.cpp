@@ -37,6 +37,16 @@ Status beat(const std::string& path, std::string_view text) {
   return write_file_atomically(path, text);
 }
 
+std::vector<std::filesystem::directory_entry> directory_entries(const std::filesystem::path& dir,
+                                                                std::error_code& ec) {
+  std::vector<std::filesystem::directory_entry> out;
+  ec.clear();
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    out.push_back(*it);
+  }
+  return out;
+}
+
 double seconds_since_written(const std::string& path) {
   namespace fs = std::filesystem;
   std::error_code ec;

@@ -1,8 +1,11 @@
 // Small file helpers shared by the tools.
 #pragma once
 
+#include <filesystem>
 #include <string>
 #include <string_view>
+#include <system_error>
+#include <vector>
 
 #include "util/status.hpp"
 
@@ -18,6 +21,13 @@ Status write_file_atomically(const std::string& path, std::string_view text);
 // `discard` on a thin virtual disk) every such free waits for the disk
 // (docs/migration.md, "Pre-copy").
 Status beat(const std::string& path, std::string_view text);
+
+// The entries of `dir`, in the order the directory gives them.  A directory that cannot
+// be opened, or that fails midway (a /proc/PID directory whose process ended), sets `ec`
+// and gives what was read; unlike a range-for over std::filesystem::directory_iterator,
+// whose increment throws, it never throws a filesystem_error.
+std::vector<std::filesystem::directory_entry> directory_entries(const std::filesystem::path& dir,
+                                                                std::error_code& ec);
 
 // Seconds since `path` was last written (a heartbeat's age); -1 if it does not exist.
 double seconds_since_written(const std::string& path);

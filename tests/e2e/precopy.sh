@@ -19,9 +19,27 @@ name=p$$
 use_cluster "$name"
 L=("$BIN/ftmpi-launch" --allow-run-as-root --cluster "$name" --sample-interval 0.2)
 
+# wait_for_memory DIR RANKS MIB: until the RANKS memhog processes of the job whose
+# checkpoints go to DIR each hold MIB MiB.  A migration asked for before, on a loaded
+# machine, finds arenas still growing, which the pre-copy rightly gives up on.
+wait_for_memory() {
+  local pid rss ready
+  for _ in $(seq 600); do
+    ready=0
+    for pid in $(job_pids "$1"); do
+      [[ $(cat "/proc/$pid/comm" 2>/dev/null) == memhog ]] || continue
+      rss=$(awk '/^VmRSS:/ {print $2}' "/proc/$pid/status" 2>/dev/null || true)
+      ((${rss:-0} >= $3 * 1024)) && ready=$((ready + 1))
+    done
+    ((ready >= $2)) && return 0
+    sleep 0.2
+  done
+  fail "the applications of $1 never held $3 MiB each"
+}
+
 # run CASE RANKS "MEMHOG ARGS" [LAUNCH OPTION...]: the job up on RANKS ranks (half on
-# each node), n2's migration asked for after 3 s, the job to its end with the reference
-# checksum.
+# each node), n2's migration asked for 1 s after every rank holds its memory, the job
+# to its end with the reference checksum.
 run() {
   local case=$1 ranks=$2
   local args
@@ -31,7 +49,10 @@ run() {
   FTMPI_LOG_LEVEL=info "${L[@]}" --ckpt-dir "$case.ck" --trace "$case.h5" "$@" -np "$ranks" \
     "$BIN/memhog" "${args[@]}" >"$case.out" 2>"$case.err" &
   local job=$! rc=0
-  sleep 3
+  local mib
+  mib=$(sed -n 's/.*-m \([0-9]*\).*/\1/p' <<<"${args[*]}")
+  wait_for_memory "$case.ck" "$ranks" "$mib"
+  sleep 1
   expect_exit 0 "$BIN/ftmpi-ctl" migrate --job "$case.ck" --node "$name-n2" --to "$name-n3"
   wait "$job" || rc=$?
   [[ $rc -eq 0 ]] || { cat "$case.err"; fail "$case: the job exited $rc"; }

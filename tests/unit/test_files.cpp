@@ -1,10 +1,14 @@
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -52,6 +56,35 @@ TEST(Beat, MovesOnlyTheTimeOfAnExistingFile) {
 
 TEST(Beat, FailsWhereTheFileCannotBe) {
   EXPECT_FALSE(ftmpi::beat("no-such-folder/beat", "1\n").ok());
+}
+
+TEST(DirectoryEntries, ListsADirectoryAndSaysWhereItCannot) {
+  namespace fs = std::filesystem;
+  const fs::path dir = fs::absolute("entries");
+  fs::remove_all(dir);
+  fs::create_directories(dir / "sub");
+  std::ofstream(dir / "a") << "x";
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (const auto& entry : ftmpi::directory_entries(dir, ec)) {
+    names.push_back(entry.path().filename().string());
+  }
+  EXPECT_FALSE(ec);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"a", "sub"}));
+
+  // Gone or never there: the error in `ec`, nothing thrown, nothing listed.
+  EXPECT_TRUE(ftmpi::directory_entries(dir / "no-such", ec).empty());
+  EXPECT_TRUE(ec);
+  // A /proc directory whose process has ended.
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    ::_exit(0);
+  }
+  ::waitpid(child, nullptr, 0);
+  EXPECT_TRUE(ftmpi::directory_entries("/proc/" + std::to_string(child) + "/task", ec).empty());
+  EXPECT_TRUE(ec);
 }
 
 }  // namespace
