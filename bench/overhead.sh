@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
-# overhead.sh [-r REPEATS] [-n RANKS] [-m MODES] [BUILD_DIR]
+# overhead.sh [-r REPEATS] [-n RANKS] [-m MODES] [-a APPS] [BUILD_DIR]
 # Each example application natively (mpirun) and under ftmpi-launch in each of MODES
 # (default "native transparent"; libftmpi interposed, hidden predictor rank, sampling
 # every second, trace written; transparent: each rank beside its rank proxy),
 # alternately, REPEATS times; prints the median wall time of each, its ratio to
 # mpirun's, and the median of the ratios of each run to the mpirun run just before it
 # ("paired": steadier on a shared machine whose speed drifts from one minute to the
-# next).  Sizes are compute-bound runs of about 15 s on two cores.  The checksums of
-# all runs must agree.  Targets: native <= 1.01 (telemetry issue), transparent <= 1.03
-# (checkpoint issue).
+# next) with its distribution-free 95 % confidence interval (from 6 repeats up: the
+# order statistics that bracket the median; with 20, the 6th and 15th ratios).  APPS:
+# some of "jacobi2d cg farm memhog startup" (default all).  Sizes are compute-bound
+# runs of about 15 s on two cores.  The checksums of all runs must agree.  Targets:
+# native <= 1.01 (telemetry issue), transparent <= 1.03 (checkpoint issue).
 set -euo pipefail
-repeats=3 ranks=2 modes="native transparent"
-while getopts "r:n:m:h" opt; do
+repeats=3 ranks=2 modes="native transparent" only=""
+while getopts "r:n:m:a:h" opt; do
   case $opt in
     r) repeats=$OPTARG ;;
     n) ranks=$OPTARG ;;
     m) modes=$OPTARG ;;
-    *) sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    a) only=$OPTARG ;;
+    *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
   esac
 done
 shift $((OPTIND - 1))
@@ -39,6 +42,12 @@ declare -A args=(
   [startup]="-n 64 -i 0"
 )
 declare -A program=([jacobi2d]=jacobi2d [cg]=cg [farm]=farm [memhog]=memhog [startup]=jacobi2d)
+if [[ -n $only ]]; then
+  read -r -a apps <<<"$only"
+  for app in "${apps[@]}"; do
+    [[ -n ${program[$app]:-} ]] || { echo "overhead.sh: no application '$app'" >&2; exit 64; }
+  done
+fi
 
 # seconds CMD...: runs CMD (output in $work/out), prints its wall time in seconds.
 seconds() {
@@ -51,10 +60,22 @@ seconds() {
 
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
 
+# median_ci X...: the distribution-free 95 % confidence interval of the median of the
+# values, "LOW-HIGH": the k-th smallest and the k-th largest, k the largest with
+# P(Binomial(n, 1/2) < k) <= 0.025; "-" below 6 values.
+median_ci() {
+  printf '%s\n' "$@" | sort -g | awk '{ x[NR] = $1 } END {
+    n = NR; term = 1; for (i = 0; i < n; i++) term /= 2
+    k = 0; below = 0
+    for (j = 0; j < n; j++) { below += term; if (below > 0.025) break; k = j + 1; term *= (n - j) / (j + 1) }
+    if (k < 1) { print "-"; exit }
+    printf "%.3f-%.3f\n", x[k], x[n + 1 - k] }'
+}
+
 read -r -a mode_list <<<"$modes"
 header=$(printf '%-10s %-24s %10s' app arguments "mpirun s")
 for m in "${mode_list[@]}"; do
-  header+=$(printf ' %12s %7s %7s' "$m s" ratio paired)
+  header+=$(printf ' %12s %7s %7s %13s' "$m s" ratio paired "paired 95 %")
 done
 echo "$header"
 for app in "${apps[@]}"; do
@@ -81,8 +102,9 @@ for app in "${apps[@]}"; do
     # shellcheck disable=SC2086
     f=$(median ${times[$m]})
     # shellcheck disable=SC2086
-    line+=$(printf ' %12.3f %7.3f %7.3f' "$f" "$(awk -v a="$f" -v b="$n" 'BEGIN { print a / b }')" \
-      "$(median ${pairs[$m]})")
+    # shellcheck disable=SC2086
+    line+=$(printf ' %12.3f %7.3f %7.3f %13s' "$f" "$(awk -v a="$f" -v b="$n" 'BEGIN { print a / b }')" \
+      "$(median ${pairs[$m]})" "$(median_ci ${pairs[$m]})")
   done
   echo "$line"
   unset times pairs
