@@ -65,22 +65,27 @@ void reap_sends(bool wait) {
   }
 }
 
-// Sends the sampler's queue to the predictor (from the application's thread).
-void deliver_samples() {
+// Sends the sampler's queue to the predictor (from the application's thread, at the
+// start of an MPI call, where nothing could catch: a batch there is no memory for is
+// dropped, and the call goes on).
+void deliver_samples() noexcept {
   const std::unique_lock lock(g_send_mutex, std::try_to_lock);
   if (!lock.owns_lock() || !g_sampler) {
     return;
   }
-  SampleBatch batch = g_sampler->take();
-  batch.checkpoints.swap(g_checkpoints);
-  reap_sends(false);
-  if (batch.ranks.empty() && batch.nodes.empty() && batch.checkpoints.empty()) {
-    return;
+  try {
+    SampleBatch batch = g_sampler->take();
+    batch.checkpoints.swap(g_checkpoints);
+    reap_sends(false);
+    if (batch.ranks.empty() && batch.nodes.empty() && batch.checkpoints.empty()) {
+      return;
+    }
+    PendingSend& send = pending_sends().emplace_back();
+    send.bytes = encode_batch(batch);  // until it is sent, the request stays null
+    PMPI_Isend(send.bytes.data(), static_cast<int>(send.bytes.size()), MPI_BYTE,
+               g_world.predictor_rank, k_tag_samples, g_world.control, &send.request);
+  } catch (...) {  // NOLINT(bugprone-empty-catch): the samples are lost, not the job
   }
-  PendingSend& send = pending_sends().emplace_back();
-  send.bytes = encode_batch(batch);
-  PMPI_Isend(send.bytes.data(), static_cast<int>(send.bytes.size()), MPI_BYTE,
-             g_world.predictor_rank, k_tag_samples, g_world.control, &send.request);
 }
 
 // Whether this rank is the lowest one on its host (and so samples the node).
