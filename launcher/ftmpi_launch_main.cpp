@@ -415,9 +415,14 @@ int launch(const std::vector<std::string>& args) {
       env.push_back(fmt::format("{}={}", name, value));
     }
   };
+  // mpirun gives a rank on another host only what it is told to (-x): the predictor's
+  // settings too, wherever its hidden rank runs.
   for (const char* name :
        {"FTMPI_LOG_LEVEL", "FTMPI_SPIN_NS", "FTMPI_ARENA", "FTMPI_ARENA_MIN", "FTMPI_ARENA_RESERVE",
-        "FTMPI_ARENA_SWAP", "FTMPI_MIGRATION_PATIENCE", "FTMPI_CRIU", "FTMPI_CRIU_TIMEOUT"}) {
+        "FTMPI_ARENA_SWAP", "FTMPI_MIGRATION_PATIENCE", "FTMPI_CRIU", "FTMPI_CRIU_TIMEOUT",
+        "FTMPI_CALL_CLOCK", "FTMPI_RISK_HORIZON", "FTMPI_RISK_THRESHOLD", "FTMPI_RISK_WINDOWS",
+        "FTMPI_RISK_WINDOW", "FTMPI_RISK_PATIENCE", "FTMPI_RISK_PATIENCE_MAX",
+        "FTMPI_MIGRATION_COST", "FTMPI_TRIP_CELSIUS"}) {
     pass_on(name);
   }
   if (!options.spec.hostfile) {

@@ -101,6 +101,13 @@ TMPDIR=$PWD/no-such-tmp expect_exit 73 "$L" "${root[@]}" --mode native --no-trac
   --hostfile hosts -np 2 "$BIN/jacobi2d" -n 32 -i 5
 expect_in cmd.err "cannot create a directory in $PWD/no-such-tmp"
 
+# Settings of the whole job reach every rank, also on other hosts (mpirun -x): the
+# predictor's among them.
+FTMPI_RISK_THRESHOLD=0.7 FTMPI_CALL_CLOCK=monotonic expect_exit 0 "$L" --dry-run --mode native \
+  -np 1 /bin/true
+expect_in cmd.out "-x FTMPI_RISK_THRESHOLD=0.7"
+expect_in cmd.out "-x FTMPI_CALL_CLOCK=monotonic"
+
 # Transparent mode is the default: each rank is a rank proxy; without a working CRIU it
 # stops before anything starts, naming the fixes and --mode native.
 expect_exit 0 "$L" --dry-run -np 1 /bin/true
