@@ -54,6 +54,8 @@ int exit_code_of(const ftmpi::Status& status) {
       return k_exit_unavailable;
     case ftmpi::StatusCode::io_error:
       return k_exit_cannot_create;
+    case ftmpi::StatusCode::corrupt:
+      return ftmpi::k_exit_corrupt;
     default:
       return k_exit_software;
   }
@@ -166,10 +168,12 @@ int status(const std::string& only) {
     fmt::print("no simulated cluster is up (ftmpi-cluster up)\n");
     return 0;
   }
+  int rc = 0;
   for (const std::string& name : names) {
     auto cluster = ftmpi::load_cluster(name);
-    if (!cluster.ok()) {
-      return fail(cluster.status());
+    if (!cluster.ok()) {  // the others are still listed
+      rc = fail(cluster.status());
+      continue;
     }
     const ftmpi::SimCluster& c = cluster.value();
     fmt::print("cluster {} ({}): cpus per node {}, memory per node {}, local disk {}, network {}\n",
@@ -189,7 +193,7 @@ int status(const std::string& only) {
                      : "-");
     }
   }
-  return 0;
+  return rc;
 }
 
 int hostfile(const std::string& name, int slots) {

@@ -345,7 +345,19 @@ Status save_cluster(const SimCluster& cluster) {
   return {};
 }
 
+Status check_cluster_name(const std::string& name) {
+  // A directory under the clusters' root and the prefix of host names: nothing that
+  // could reach outside it ("..", "/") or that a host name cannot hold.
+  if (!std::regex_match(name, std::regex("[a-z][a-z0-9]{0,15}"))) {
+    return invalid_argument(fmt::format(
+        "cluster name '{}': use 1 to 16 lower-case letters and digits, starting with a letter",
+        name));
+  }
+  return {};
+}
+
 Result<SimCluster> load_cluster(const std::string& name) {
+  FTMPI_RETURN_IF_ERROR(check_cluster_name(name));
   const fs::path root = fs::path(cluster_root()) / name;
   std::ifstream in(root / k_state_file);
   if (!in) {
@@ -372,11 +384,7 @@ std::vector<std::string> list_clusters() {
 }
 
 Result<SimCluster> create_cluster(const SimClusterSpec& spec) {
-  if (!std::regex_match(spec.name, std::regex("[a-z][a-z0-9]{0,15}"))) {
-    return invalid_argument(fmt::format(
-        "cluster name '{}': use 1 to 16 lower-case letters and digits, starting with a letter",
-        spec.name));
-  }
+  FTMPI_RETURN_IF_ERROR(check_cluster_name(spec.name));
   if (spec.nodes < 1 || spec.spares < 0 || spec.nodes + spec.spares > k_max_nodes) {
     return invalid_argument(
         fmt::format("{} nodes and {} spares: a simulated cluster has 1 to {} nodes in all",

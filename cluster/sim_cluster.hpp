@@ -79,6 +79,9 @@ std::string node_cgroup_relative(const SimCluster& cluster, const SimNode& node)
 
 // Makes a cluster: addresses, host names, cgroups, directories (not the daemons).
 // Refuses a name already in use; on failure removes what it made.
+// Whether `name` can name a cluster (1 to 16 lower-case letters and digits, starting
+// with a letter): invalid_argument if not.  Every function here that takes a name checks.
+Status check_cluster_name(const std::string& name);
 Result<SimCluster> create_cluster(const SimClusterSpec& spec);
 Result<SimCluster> load_cluster(const std::string& name);
 Status save_cluster(const SimCluster& cluster);

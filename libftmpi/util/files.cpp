@@ -12,6 +12,12 @@
 namespace ftmpi {
 
 Status write_file_atomically(const std::string& path, std::string_view text) {
+  // The rename would put a regular file in the place of a device (as root: /dev/null),
+  // a FIFO or a socket; a directory makes it fail after the temporary file was written.
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    return invalid_argument(path + " is not a regular file; name a file to write");
+  }
   const std::string tmp = path + ".tmp";
   {
     std::ofstream out(tmp, std::ios::trunc);

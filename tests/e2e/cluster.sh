@@ -88,6 +88,26 @@ expect_in cmd.err "lower-case letters and digits"
 expect_exit 64 "$C" up --name "$name"
 expect_in cmd.err "is up already"
 expect_exit 66 "$C" exec nosuch-n1 -- true
+# A name that would reach outside the clusters' directory is refused by every command,
+# even with a cluster's state file waiting there.
+mkdir -p "$FTMPI_CLUSTER_ROOT/x"
+cp "$FTMPI_CLUSTER_ROOT/$name/cluster.json" "$FTMPI_CLUSTER_ROOT/x/cluster.json"
+for bad in .. ../x x/.. /x; do
+  for cmd in status hostfile down; do
+    expect_exit 64 "$C" "$cmd" --name "$bad"
+    expect_in cmd.err "lower-case letters and digits"
+  done
+done
+[[ -f $FTMPI_CLUSTER_ROOT/x/cluster.json && -f $FTMPI_CLUSTER_ROOT/$name/cluster.json ]] ||
+  fail "a refused name removed a cluster's state"
+rm -r "$FTMPI_CLUSTER_ROOT/x"
+# A damaged state file: exit 65, and status still lists the others.
+mkdir -p "$FTMPI_CLUSTER_ROOT/broken"
+echo "not json" >"$FTMPI_CLUSTER_ROOT/broken/cluster.json"
+expect_exit 65 "$C" status --name broken
+expect_exit 65 "$C" status
+expect_in cmd.out "cluster $name"
+rm -r "$FTMPI_CLUSTER_ROOT/broken"
 expect_exit 66 "$BIN/ftmpi-launch" --allow-run-as-root --cluster nosuch -np 1 /bin/true
 
 # A node lost under a running job leaves nothing of Open MPI's in the machine's /tmp: a
