@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <stdexcept>
 
 #include <fmt/format.h>
 #include <zlib.h>
@@ -57,8 +58,16 @@ RankCheckpoint rank_of(const json& j) {
   r.rank = j.at("rank").get<int>();
   r.channel = j.at("channel").get<std::string>();
   for (const json& f : j.at("files")) {
-    r.files.push_back({f.at("path").get<std::string>(), f.at("size").get<std::uint64_t>(),
-                       f.at("crc32").get<std::uint32_t>()});
+    std::string path = f.at("path").get<std::string>();
+    // Files of the checkpoint only: a restart restores from them and verify reads them.
+    const fs::path relative(path);
+    if (path.empty() || relative.is_absolute() ||
+        std::any_of(relative.begin(), relative.end(),
+                    [](const fs::path& part) { return part == ".."; })) {
+      throw std::runtime_error("the file '" + path + "' is not inside the checkpoint");
+    }
+    r.files.push_back(
+        {std::move(path), f.at("size").get<std::uint64_t>(), f.at("crc32").get<std::uint32_t>()});
   }
   return r;
 }
@@ -168,6 +177,12 @@ Status write_manifest(const std::string& dir, const Manifest& m) {
 
 Result<Manifest> read_manifest(const std::string& dir) {
   const fs::path path = fs::path(dir) / k_manifest_name;
+  std::error_code ec;
+  if (!fs::is_directory(dir, ec)) {
+    return not_found(fmt::format(
+        "{} {}", dir,
+        fs::exists(dir, ec) ? "is not a checkpoint (not a directory)" : "does not exist"));
+  }
   std::ifstream in(path);
   if (!in) {
     return not_found(

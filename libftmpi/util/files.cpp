@@ -16,7 +16,7 @@ Status write_file_atomically(const std::string& path, std::string_view text) {
   // a FIFO or a socket; a directory makes it fail after the temporary file was written.
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
-    return invalid_argument(path + " is not a regular file; name a file to write");
+    return io_error("cannot write " + path + ": not a regular file; name a file to write");
   }
   const std::string tmp = path + ".tmp";
   {

@@ -12,7 +12,7 @@
 namespace ftmpi {
 
 // Writes `text` to PATH.tmp and renames it over `path`: a reader sees the old file or
-// the whole new one, never a part.  Refuses (invalid_argument) a `path` that exists and
+// the whole new one, never a part.  Refuses (io_error) a `path` that exists and
 // is not a regular file (a device, a directory), which the rename would replace.
 Status write_file_atomically(const std::string& path, std::string_view text);
 

@@ -108,9 +108,22 @@ rm -rf damaged && cp -r "$good" damaged
 printf '\xff' | dd of="$pages" bs=1 seek=100 conv=notrunc status=none
 expect_exit 65 "$CTL" verify damaged
 expect_in cmd.err "checksum"
+# A manifest that names a file outside the checkpoint: nothing outside is read.
+rm -rf damaged && cp -r "$good" damaged
+/usr/bin/python3 - damaged/MANIFEST.json <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["ranks"][0]["files"][0]["path"] = "../../../../etc/hostname"
+json.dump(m, open(sys.argv[1], "w"))
+PY
+expect_exit 65 "$CTL" verify damaged
+expect_in cmd.err "'../../../../etc/hostname' is not inside the checkpoint"
+expect_exit 65 "$BIN/ftmpi-launch" --allow-run-as-root --restart damaged
 rm damaged/MANIFEST.json
 expect_exit 66 "$CTL" verify damaged
 expect_in cmd.err "incomplete"
+expect_exit 66 "$CTL" verify no-such-checkpoint
+expect_in cmd.err "no-such-checkpoint does not exist"
 
 # A full disk: a tmpfs with room for one checkpoint and a half.
 bytes=$(/usr/bin/python3 -c "import json,sys; print(json.load(open(sys.argv[1]))['bytes'])" \

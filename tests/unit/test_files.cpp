@@ -58,6 +58,23 @@ TEST(Beat, FailsWhereTheFileCannotBe) {
   EXPECT_FALSE(ftmpi::beat("no-such-folder/beat", "1\n").ok());
 }
 
+TEST(WriteFileAtomically, LeavesWhatIsNotARegularFileAlone) {
+  namespace fs = std::filesystem;
+  const std::string fifo = fs::absolute("a-fifo").string();
+  fs::remove(fifo);
+  ASSERT_EQ(::mkfifo(fifo.c_str(), 0600), 0);
+  const ftmpi::Status written = ftmpi::write_file_atomically(fifo, "text\n");
+  EXPECT_EQ(written.code(), ftmpi::StatusCode::io_error);
+  EXPECT_NE(written.message().find("not a regular file"), std::string::npos) << written.message();
+  EXPECT_TRUE(fs::is_fifo(fifo)) << "replaced by a regular file";
+  EXPECT_FALSE(fs::exists(fifo + ".tmp"));
+  fs::create_directories("a-dir");
+  EXPECT_FALSE(ftmpi::write_file_atomically("a-dir", "text\n").ok());
+  EXPECT_TRUE(fs::is_directory("a-dir"));
+  EXPECT_TRUE(ftmpi::write_file_atomically("a-file", "text\n").ok());
+  EXPECT_EQ(contents("a-file"), "text\n");
+}
+
 TEST(DirectoryEntries, ListsADirectoryAndSaysWhereItCannot) {
   namespace fs = std::filesystem;
   const fs::path dir = fs::absolute("entries");
