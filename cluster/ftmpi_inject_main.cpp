@@ -29,6 +29,7 @@
 #include "ckpt/job_file.hpp"
 #include "ftmpi/version.h"
 #include "sim_cluster.hpp"
+#include "util/cli_checks.hpp"
 #include "util/clock.hpp"
 #include "util/exit_codes.hpp"
 #include "util/spawn.hpp"
@@ -393,15 +394,21 @@ int run(int argc, char** argv) {
       ->required()
       ->check(CLI::IsMember({"ecc-errors", "nic-errors", "thermal", "cpu-hog", "mem-leak",
                              "disk-fill", "rank-kill", "node-loss"}));
-  app.add_option("--rate", spec.rate, "Errors or MiB per second")->check(CLI::Range(0.0, 1e9));
-  app.add_option("--duration", spec.duration, "Seconds (default 30)")->check(CLI::Range(0.0, 1e7));
+  app.add_option("--rate", spec.rate, "Errors or MiB per second")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.0, 1e9));
+  app.add_option("--duration", spec.duration, "Seconds (default 30)")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.0, 1e7));
   app.add_option("--cpus", spec.cpus, "cpu-hog: threads that burn (default 1)")
       ->check(CLI::Range(1, 1024));
-  app.add_option("--trip", spec.trip, "thermal: the final temperature (default 95)");
+  app.add_option("--trip", spec.trip, "thermal: the final temperature (default 95)")
+      ->check(ftmpi::finite());
   app.add_option("--rank", spec.rank, "rank-kill: the rank to kill");
   app.add_option("--hold", spec.hold,
                  "mem-leak: seconds the memory stays held once the duration is over "
                  "(default 0: freed at once)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 1e7));
   bool no_kill = false;
   app.add_flag("--no-kill", no_kill,

@@ -29,6 +29,7 @@
 #include "ckpt/manifest.hpp"
 #include "ftmpi/version.h"
 #include "node_pool.hpp"
+#include "util/cli_checks.hpp"
 #include "util/exit_codes.hpp"
 #include "util/files.hpp"
 #include "util/tool_main.hpp"
@@ -85,7 +86,7 @@ int wait_for(const std::string& dir, double wait, const char* what,
 }
 
 int checkpoint(const std::string& dir, double wait) {
-  if (!fs::is_directory(dir)) {
+  if (std::error_code ec; !fs::is_directory(dir, ec)) {
     std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
     return k_exit_no_input;
   }
@@ -121,7 +122,7 @@ int checkpoint(const std::string& dir, double wait) {
 // ftmpi-ctl migrate: checked against the job and its cluster here, carried out by the
 // job's proxies and its launcher (docs/migration.md).
 int migrate(const std::string& dir, const std::string& node, const std::string& to, double wait) {
-  if (!fs::is_directory(dir)) {
+  if (std::error_code ec; !fs::is_directory(dir, ec)) {
     std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
     return k_exit_no_input;
   }
@@ -198,8 +199,8 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
 }
 
 int list(const std::string& dir) {
-  if (!fs::is_directory(dir)) {
-    std::fprintf(stderr, "ftmpi-ctl: %s does not exist\n", dir.c_str());
+  if (std::error_code ec; !fs::is_directory(dir, ec)) {
+    std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
     return k_exit_no_input;
   }
   std::printf("%-8s %-10s %12s %10s %10s  %s\n", "epoch", "state", "bytes", "quiesce", "dump",
@@ -344,6 +345,8 @@ int run(int argc, char** argv) {
       ->required()
       ->type_name("DIR");
   ckpt->add_option("--wait", wait, "Wait up to SECONDS for it and print its directory")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.0, 1e9))
       ->type_name("SECONDS");
   auto* mig = app.add_subcommand("migrate", "Move the ranks of a node to a spare node");
   std::string node;
@@ -354,6 +357,8 @@ int run(int argc, char** argv) {
                   "The spare node to go to (default: the healthiest spare, chosen by ftmpi-launch)")
       ->type_name("NODE");
   mig->add_option("--wait", wait, "Wait up to SECONDS until the ranks have moved")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.0, 1e9))
       ->type_name("SECONDS");
   auto* ls = app.add_subcommand("list", "List a job's checkpoints");
   ls->add_option("--job", job, "The job's checkpoint directory")->required()->type_name("DIR");

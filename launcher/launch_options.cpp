@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "util/cli_checks.hpp"
 #include "util/log.hpp"
 
 #ifndef FTMPI_DEFAULT_MPIRUN
@@ -100,7 +101,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
 
   int ranks = 0;
   app.add_option("-n,--np", ranks, "Number of ranks the program runs on (also: -np N)")
-      ->check(CLI::PositiveNumber)
+      ->check(CLI::Range(1, 1000000))
       ->type_name("N");
   app.add_option("--restart", options.restart,
                  "Restart a job from CHECKPOINT (a ckpt-NNNNNN directory, or a checkpoint\n"
@@ -121,6 +122,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   app.add_flag("--no-trace", options.no_trace, "Write no trace");
   app.add_option("--sample-interval", options.sample_interval,
                  "Seconds between samples of each rank and node")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.01, 3600.0))
       ->default_str("1")
       ->type_name("SECONDS");
@@ -147,6 +149,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       "application that rewrites most of its memory between MPI calls)");
   app.add_option("--ckpt-interval", options.ckpt_interval,
                  "Transparent mode: take a checkpoint every SECONDS (default: only on request)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 1e9))
       ->type_name("SECONDS");
   app.add_option("--ckpt-dir", options.ckpt_dir,

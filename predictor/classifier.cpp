@@ -2,6 +2,7 @@
 
 #include <xgboost/c_api.h>
 
+#include <filesystem>
 #include <fstream>
 #include <sstream>
 
@@ -69,6 +70,10 @@ Classifier::~Classifier() {
 }
 
 Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return not_found(fmt::format("the model {} is a directory; name the model file", path));
+  }
   std::ifstream in(path);
   if (!in) {
     return not_found(fmt::format("cannot read the model {}", path));
@@ -76,21 +81,31 @@ Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& path) {
   json doc;
   try {
     doc = json::parse(in);
-  } catch (const json::exception& e) {
+  } catch (const std::exception& e) {
     return corrupt(fmt::format("{} is not a model file (not JSON: {})", path, e.what()));
   }
-  if (!doc.is_object() || doc.value("format", "") != k_format) {
-    return corrupt(fmt::format("{} is not an ftmpi model (no \"format\": \"{}\")", path, k_format));
+  double threshold = 0.5;
+  try {  // a field of the wrong type throws
+    if (!doc.is_object() || doc.value("format", "") != k_format) {
+      return corrupt(
+          fmt::format("{} is not an ftmpi model (no \"format\": \"{}\")", path, k_format));
+    }
+    if (doc.value("version", 0) != k_version) {
+      return unsupported(fmt::format("{}: model version {} (this ftmpi reads version {})", path,
+                                     doc.value("version", 0), k_version));
+    }
+    if (doc.value("features", json()) != feature_names()) {
+      return unsupported(
+          fmt::format("{} was trained on other features than this ftmpi computes: retrain it with "
+                      "ftmpi-train",
+                      path));
+    }
+    threshold = doc.value("threshold", 0.5);
+  } catch (const std::exception& e) {
+    return corrupt(fmt::format("{} is not a valid model: {}", path, e.what()));
   }
-  if (doc.value("version", 0) != k_version) {
-    return unsupported(fmt::format("{}: model version {} (this ftmpi reads version {})", path,
-                                   doc.value("version", 0), k_version));
-  }
-  if (doc.value("features", json()) != feature_names()) {
-    return unsupported(
-        fmt::format("{} was trained on other features than this ftmpi computes: retrain it with "
-                    "ftmpi-train",
-                    path));
+  if (!(threshold >= 0 && threshold <= 1)) {
+    return corrupt(fmt::format("{}: its threshold {} is not from 0 to 1", path, threshold));
   }
   if (!doc.contains("booster") || !doc["booster"].is_object()) {
     return corrupt(fmt::format("{} holds no booster", path));
@@ -99,10 +114,13 @@ Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& path) {
   FTMPI_RETURN_IF_ERROR(xgb_status("create", XGBoosterCreate(nullptr, 0, &c->m_booster)));
   const std::string booster = doc["booster"].dump();
   if (XGBoosterLoadModelFromBuffer(c->m_booster, booster.data(), booster.size()) != 0) {
-    return corrupt(fmt::format("{}: its booster does not load: {}", path, XGBGetLastError()));
+    // XGBoost's message, without the stack trace it appends.
+    std::string why = XGBGetLastError();
+    why = why.substr(0, why.find("\nStack trace"));
+    return corrupt(fmt::format("{}: its booster does not load: {}", path, why));
   }
   FTMPI_RETURN_IF_ERROR(xgb_status("nthread", XGBoosterSetParam(c->m_booster, "nthread", "1")));
-  c->m_threshold = doc.value("threshold", 0.5);
+  c->m_threshold = threshold;
   c->m_provenance = doc.value("provenance", json::object()).dump();
   return c;
 }

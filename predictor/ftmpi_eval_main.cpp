@@ -17,6 +17,7 @@
 #include "classifier.hpp"
 #include "evaluation.hpp"
 #include "ftmpi/version.h"
+#include "util/cli_checks.hpp"
 #include "util/exit_codes.hpp"
 #include "util/tool_main.hpp"
 
@@ -50,23 +51,33 @@ int run(int argc, char** argv) {
   app.add_flag("--rules", rules, "Evaluate the rule-based fallback instead")->excludes(model_opt);
   app.add_option("--threshold", threshold,
                  "Decision threshold (default: the model's, 0.5 for the rules)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--windows", policy.windows, "Consecutive windows over the threshold (default 3)")
       ->check(CLI::Range(1, 1000));
   app.add_option("--window", policy.window, "Seconds per window (default 2)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--patience", policy.patience,
                  "Share of a forecast's lead (beyond the migration cost) the score must hold "
                  "before a decision (default 0.33)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--patience-max", policy.patience_max,
                  "Seconds the patience asks for at most (default 20)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 3600.0));
   app.add_option("--migration-cost", policy.migration_cost,
-                 "Seconds a migration needs: no decision with less lead (default 5)");
-  app.add_option("--horizon", policy.horizon, "Rules: seconds of lead that score 0 (default 120)");
+                 "Seconds a migration needs: no decision with less lead (default 5)")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.0, 3600.0));
+  app.add_option("--horizon", policy.horizon, "Rules: seconds of lead that score 0 (default 120)")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(1.0, 1e6));
   app.add_option("--min-ramp", min_ramp,
-                 "Count failures whose ramp is at least this many seconds (default 30)");
+                 "Count failures whose ramp is at least this many seconds (default 30)")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.0, 1e6));
   app.add_flag("--sweep", sweep, "A table over thresholds 0.1 to 0.9 instead of one report");
   bool decisions = false;
   app.add_flag("--decisions", decisions,

@@ -5,7 +5,9 @@
 //   ftmpi-trace plot TRACE -o FILE.svg             time series of the metrics and events
 //
 // See docs/ftmpi-trace.md.
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
 #include <fstream>
 #include <map>
@@ -32,7 +34,13 @@ int fail_with(const ftmpi::Status& status) {
 
 int write_output(const std::string& path, const std::string& text) {
   if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
+    // A full disk or a closed pipe behind standard output is an output not written too.
+    if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() ||
+        std::fflush(stdout) != 0) {
+      std::fprintf(stderr, "ftmpi-trace: cannot write to standard output: %s\n",
+                   std::strerror(errno));
+      return k_exit_cannot_create;
+    }
     return 0;
   }
   std::ofstream out(path, std::ios::binary);

@@ -20,6 +20,7 @@
 #include "classifier.hpp"
 #include "evaluation.hpp"
 #include "ftmpi/version.h"
+#include "util/cli_checks.hpp"
 #include "util/exit_codes.hpp"
 #include "util/tool_main.hpp"
 
@@ -70,11 +71,14 @@ int run(int argc, char** argv) {
       ->check(CLI::Range(1, 10000));
   app.add_option("--max-depth", params.max_depth, "Depth of each tree (default 4)")
       ->check(CLI::Range(1, 16));
-  app.add_option("--eta", params.eta, "Learning rate (default 0.2)")->check(CLI::Range(0.001, 1.0));
+  app.add_option("--eta", params.eta, "Learning rate (default 0.2)")
+      ->check(ftmpi::finite())
+      ->check(CLI::Range(0.001, 1.0));
   app.add_option("--threshold", params.threshold,
                  "The decision threshold recommended with the model (default 0.5)")
+      ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 1.0));
-  app.add_option("--trip", trip, "The temperature limit in C (default 95)");
+  app.add_option("--trip", trip, "The temperature limit in C (default 95)")->check(ftmpi::finite());
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -55,6 +55,23 @@ expect_exit 65 "$BIN/ftmpi-eval" --rules bogus.h5
 expect_exit 65 "$BIN/ftmpi-train" bogus.h5 -o m.json
 head -c 200 "$shipped" >cut.json
 expect_exit 65 "$BIN/ftmpi-eval" --model cut.json "${held_out[0]}"
+# A field of the wrong type, a threshold outside 0..1, a directory: refused, said so.
+/usr/bin/python3 - "$shipped" <<'PY'
+import json, sys
+m = json.load(open(sys.argv[1]))
+json.dump(dict(m, version="1"), open("typed.json", "w"))
+json.dump(dict(m, threshold=5), open("high.json", "w"))
+PY
+expect_exit 65 "$BIN/ftmpi-eval" --model typed.json "${held_out[0]}"
+expect_in cmd.err "typed.json is not a valid model"
+expect_exit 65 "$BIN/ftmpi-eval" --model high.json "${held_out[0]}"
+expect_in cmd.err "its threshold 5 is not from 0 to 1"
+mkdir -p adir
+expect_exit 66 "$BIN/ftmpi-eval" --model adir "${held_out[0]}"
+expect_in cmd.err "adir is a directory"
+expect_exit 64 "$BIN/ftmpi-eval" --model "$shipped" --window nan "${held_out[0]}"
+expect_in cmd.err "'nan' is not a finite number"
+expect_exit 73 "$BIN/ftmpi-train" "${held_out[0]}" -o adir
 # A trace with no fault in it has nothing to learn from.
 "$BIN/ftmpi-launch" --allow-run-as-root --oversubscribe --mode native --trace quiet.h5 \
   -np 2 "$BIN/jacobi2d" -n 64 -i 20 >quiet.out 2>&1 || { cat quiet.out; fail "a quiet job"; }

@@ -93,4 +93,9 @@ expect_exit 65 "$T" summary foreign.h5
 expect_in cmd.err "not an ftmpi trace"
 expect_exit 64 "$T" frobnicate complete.h5
 expect_exit 73 "$T" plot complete.h5 -o /nonexistent/dir/p.svg
+# Standard output that cannot take it (a full disk) is an output not written.
+rc=0
+"$T" summary complete.h5 >/dev/full 2>full.err || rc=$?
+[[ $rc -eq 73 ]] || fail "summary to a full standard output: exit $rc, not 73"
+expect_in full.err "cannot write to standard output"
 pass "job trace ($mode mode): complete, live, killed, unwritable; ftmpi-trace summary, export, plot"
