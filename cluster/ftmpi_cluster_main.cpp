@@ -30,6 +30,7 @@
 
 #include "ftmpi/version.h"
 #include "sim_cluster.hpp"
+#include "util/cli_checks.hpp"
 #include "util/exit_codes.hpp"
 #include "util/files.hpp"
 #include "util/shell.hpp"
@@ -343,10 +344,8 @@ int run(int argc, char** argv) {
 
   app.add_subcommand("agent", "Open MPI's rsh agent: agent [OPTIONS] HOST COMMAND...");
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : k_exit_usage;
+  if (const auto done = ftmpi::parse_command_line("ftmpi-cluster", app, argc, argv)) {
+    return *done;
   }
   if (up_cmd->parsed()) {
     return up(spec);

@@ -414,10 +414,8 @@ int run(int argc, char** argv) {
   app.add_flag("--no-kill", no_kill,
                "A failure (uncorrected memory error, trip point, link down, disk full) is "
                "recorded but kills nothing (to record training traces)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : ftmpi::k_exit_usage;
+  if (const auto done = ftmpi::parse_command_line("ftmpi-inject", app, argc, argv)) {
+    return *done;
   }
   if (!job.empty()) {
     auto info = ftmpi::read_job_info(job);

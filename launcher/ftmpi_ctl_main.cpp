@@ -367,11 +367,8 @@ int run(int argc, char** argv) {
   std::string target;
   auto* check = app.add_subcommand("verify", "Check a checkpoint against its manifest");
   check->add_option("CHECKPOINT", target, "A checkpoint directory (DIR/ckpt-NNNNNN)")->required();
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : k_exit_usage;
+  if (const auto done = ftmpi::parse_command_line("ftmpi-ctl", app, argc, argv)) {
+    return *done;
   }
   if (ckpt->parsed()) {
     return checkpoint(job, wait);

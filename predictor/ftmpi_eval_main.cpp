@@ -82,10 +82,8 @@ int run(int argc, char** argv) {
   bool decisions = false;
   app.add_flag("--decisions", decisions,
                "List every decision (trace, node, time, true or false, the reason)");
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : ftmpi::k_exit_usage;
+  if (const auto done = ftmpi::parse_command_line("ftmpi-eval", app, argc, argv)) {
+    return *done;
   }
   if (model_path.empty() && !rules) {
     std::fprintf(stderr, "ftmpi-eval: give --model MODEL or --rules\n");

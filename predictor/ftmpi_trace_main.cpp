@@ -19,6 +19,7 @@
 #include "ftmpi/version.h"
 #include "trace_file.hpp"
 #include "trace_views.hpp"
+#include "util/cli_checks.hpp"
 
 namespace {
 
@@ -78,17 +79,8 @@ int run(int argc, char** argv) {
   plot->add_option("TRACE", trace_path, "The job trace")->required();
   plot->add_option("-o,--output", output, "SVG file to write")->required();
 
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp&) {
-    std::fputs(app.help().c_str(), stdout);
-    return 0;
-  } catch (const CLI::CallForVersion&) {
-    std::printf("ftmpi-trace %s\n", FTMPI_VERSION_STRING);
-    return 0;
-  } catch (const CLI::ParseError& e) {
-    std::fprintf(stderr, "ftmpi-trace: %s\nRun 'ftmpi-trace --help' for the usage.\n", e.what());
-    return k_exit_usage;
+  if (const auto done = ftmpi::parse_command_line("ftmpi-trace", app, argc, argv)) {
+    return *done;
   }
 
   auto trace = ftmpi::read_trace(trace_path);

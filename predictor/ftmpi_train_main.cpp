@@ -79,10 +79,8 @@ int run(int argc, char** argv) {
       ->check(ftmpi::finite())
       ->check(CLI::Range(0.0, 1.0));
   app.add_option("--trip", trip, "The temperature limit in C (default 95)")->check(ftmpi::finite());
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : ftmpi::k_exit_usage;
+  if (const auto done = ftmpi::parse_command_line("ftmpi-train", app, argc, argv)) {
+    return *done;
   }
 
   ftmpi::Dataset data;

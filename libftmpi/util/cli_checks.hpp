@@ -3,9 +3,13 @@
 #pragma once
 
 #include <cmath>
+#include <cstdio>
+#include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
+
+#include "util/exit_codes.hpp"
 
 namespace ftmpi {
 
@@ -20,6 +24,31 @@ inline CLI::Validator finite() {
             return {};
           },
           "", "finite"};
+}
+
+// Parses a tool's command line.  --help and --version are printed (0); a command line
+// CLI11 refuses is one line "TOOL: WHAT" (an unknown command named as such) and where
+// the help is (64).  std::nullopt: the tool goes on.
+inline std::optional<int> parse_command_line(const char* tool, CLI::App& app, int argc,
+                                             char** argv) {
+  try {
+    app.parse(argc, argv);
+    return std::nullopt;
+  } catch (const CLI::Success& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
+    if (!commands.empty() && app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
+      what = std::string("unknown command '") + argv[1] + "' (the commands:";
+      for (const CLI::App* command : commands) {
+        what += " " + command->get_name();
+      }
+      what += ")";
+    }
+    std::fprintf(stderr, "%s: %s\nRun '%s --help' for the usage.\n", tool, what.c_str(), tool);
+    return k_exit_usage;
+  }
 }
 
 }  // namespace ftmpi

@@ -92,6 +92,7 @@ expect_in cmd.err "not an HDF5 file"
 expect_exit 65 "$T" summary foreign.h5
 expect_in cmd.err "not an ftmpi trace"
 expect_exit 64 "$T" frobnicate complete.h5
+expect_in cmd.err "ftmpi-trace: unknown command 'frobnicate' (the commands: summary export plot)"
 expect_exit 73 "$T" plot complete.h5 -o /nonexistent/dir/p.svg
 # Standard output that cannot take it (a full disk) is an output not written.
 rc=0
