@@ -581,7 +581,8 @@ int launch(const std::vector<std::string>& args) {
     std::stringstream text;
     if (cluster_hosts.empty()) {
       std::ifstream in(*options.spec.hostfile);
-      if (!(text << in.rdbuf())) {
+      // (An empty file reads as a failure of <<: it goes on to "names no host".)
+      if (!in || (in.peek() != std::ifstream::traits_type::eof() && !(text << in.rdbuf()))) {
         log->error("cannot read the hostfile {}", *options.spec.hostfile);
         return k_exit_usage;
       }

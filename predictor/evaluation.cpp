@@ -113,19 +113,26 @@ double quantile(std::vector<double> values, double q) {
   return values[lo] + (values[hi] - values[lo]) * (at - static_cast<double>(lo));
 }
 
+constexpr double k_nan = std::numeric_limits<double>::quiet_NaN();
+
+// Undefined (NaN, printed "-") where nothing was there to count: no failure for the
+// recall, no decision for the precision, no healthy time for the rate.
 double EvalReport::recall() const noexcept {
-  return failures > 0 ? static_cast<double>(detected) / failures : 0;
+  return failures > 0 ? static_cast<double>(detected) / failures : k_nan;
 }
 double EvalReport::precision() const noexcept {
-  return decisions > 0 ? static_cast<double>(true_decisions) / decisions : 1;
+  return decisions > 0 ? static_cast<double>(true_decisions) / decisions : k_nan;
 }
 double EvalReport::f1() const noexcept {
   const double p = precision();
   const double r = recall();
+  if (std::isnan(p) || std::isnan(r)) {
+    return k_nan;
+  }
   return p + r > 0 ? 2 * p * r / (p + r) : 0;
 }
 double EvalReport::false_alarms_per_node_hour() const noexcept {
-  return healthy_node_hours > 0 ? (decisions - true_decisions) / healthy_node_hours : 0;
+  return healthy_node_hours > 0 ? (decisions - true_decisions) / healthy_node_hours : k_nan;
 }
 
 double EvalReport::false_alarms_upper_bound(double confidence) const noexcept {
@@ -224,6 +231,10 @@ std::string format_seconds(double seconds) {
   return std::isnan(seconds) ? "-" : fmt::format("{:.1f} s", seconds);
 }
 
+std::string format_ratio(double value, int decimals) {
+  return std::isnan(value) ? "-" : fmt::format("{:.{}f}", value, decimals);
+}
+
 std::string format_report(const EvalReport& r) {
   std::string out;
   out +=
@@ -231,11 +242,11 @@ std::string format_report(const EvalReport& r) {
   out += fmt::format("detected                  {}\n", r.detected);
   out += fmt::format("decisions                 {} ({} true, {} false)\n", r.decisions,
                      r.true_decisions, r.decisions - r.true_decisions);
-  out += fmt::format("precision                 {:.3f}\n", r.precision());
-  out += fmt::format("recall                    {:.3f}\n", r.recall());
-  out += fmt::format("F1                        {:.3f}\n", r.f1());
-  out += fmt::format("false alarms / node-hour  {:.4f} ({:.2f} healthy node-hours)\n",
-                     r.false_alarms_per_node_hour(), r.healthy_node_hours);
+  out += fmt::format("precision                 {}\n", format_ratio(r.precision(), 3));
+  out += fmt::format("recall                    {}\n", format_ratio(r.recall(), 3));
+  out += fmt::format("F1                        {}\n", format_ratio(r.f1(), 3));
+  out += fmt::format("false alarms / node-hour  {} ({:.2f} healthy node-hours)\n",
+                     format_ratio(r.false_alarms_per_node_hour(), 4), r.healthy_node_hours);
   out += fmt::format("  95 % upper limit        {:.4f}\n", r.false_alarms_upper_bound());
   out += fmt::format("lead time median          {}\n", format_seconds(quantile(r.leads, 0.5)));
   out += fmt::format("lead time 10th percentile {}\n", format_seconds(quantile(r.leads, 0.1)));
@@ -248,8 +259,10 @@ std::string format_report(const EvalReport& r) {
                      "recall", "lead median", "lead p10");
   for (const auto& [kind, k] : r.kinds) {
     out +=
-        fmt::format("{:<12} {:>8} {:>8} {:>7.3f} {:>11} {:>9}\n", kind, k.failures, k.detected,
-                    k.failures > 0 ? static_cast<double>(k.detected) / k.failures : 0,
+        fmt::format("{:<12} {:>8} {:>8} {:>7} {:>11} {:>9}\n", kind, k.failures, k.detected,
+                    format_ratio(k.failures > 0 ? static_cast<double>(k.detected) / k.failures
+                                                : std::numeric_limits<double>::quiet_NaN(),
+                                 3),
                     format_seconds(quantile(k.leads, 0.5)), format_seconds(quantile(k.leads, 0.1)));
   }
   return out;

@@ -100,4 +100,8 @@ double quantile(std::vector<double> values, double q);
 // A lead time as the reports print it: "12.3 s", "-" when there is none (NaN).
 std::string format_seconds(double seconds);
 
+// A ratio or rate as the reports print it, with `decimals` decimals; "-" when it is
+// undefined (NaN: a recall without failures, a precision without decisions).
+std::string format_ratio(double value, int decimals);
+
 }  // namespace ftmpi

@@ -127,8 +127,10 @@ int run(int argc, char** argv) {
   for (int i = 1; i <= 9; ++i) {
     policy.threshold = i / 10.0;
     const ftmpi::EvalReport r = ftmpi::evaluate(contents, model, policy, min_ramp);
-    std::printf("%-9.1f %9.3f %7.3f %7.3f %16.4f %12s %9s\n", policy.threshold, r.precision(),
-                r.recall(), r.f1(), r.false_alarms_per_node_hour(),
+    std::printf("%-9.1f %9s %7s %7s %16s %12s %9s\n", policy.threshold,
+                ftmpi::format_ratio(r.precision(), 3).c_str(),
+                ftmpi::format_ratio(r.recall(), 3).c_str(), ftmpi::format_ratio(r.f1(), 3).c_str(),
+                ftmpi::format_ratio(r.false_alarms_per_node_hour(), 4).c_str(),
                 ftmpi::format_seconds(ftmpi::quantile(r.leads, 0.5)).c_str(),
                 ftmpi::format_seconds(ftmpi::quantile(r.leads, 0.1)).c_str());
   }
