@@ -107,6 +107,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                  "Restart a job from CHECKPOINT (a ckpt-NNNNNN directory, or a checkpoint\n"
                  "directory: its newest valid checkpoint); implies --mode transparent;\n"
                  "-np and PROGRAM come from the checkpoint")
+      ->check(ftmpi::non_empty())
       ->type_name("CHECKPOINT");
   const std::map<std::string, LaunchMode> modes{{"native", LaunchMode::native},
                                                 {"transparent", LaunchMode::transparent}};
@@ -118,6 +119,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->default_str("transparent");
   app.add_option("--trace", options.trace,
                  "Write the job trace to FILE (default: PROGRAM-DATE-TIME.ftmpi.h5 here)")
+      ->check(ftmpi::non_empty())
       ->type_name("FILE");
   app.add_flag("--no-trace", options.no_trace, "Write no trace");
   app.add_option("--sample-interval", options.sample_interval,
@@ -129,6 +131,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   app.add_option("--predictor-model", options.predictor_model,
                  "The predictor's failure classifier: a model from ftmpi-train, or 'rules'\n"
                  "for the rule-based fallback (default: the model installed with ftmpi)")
+      ->check(ftmpi::non_empty())
       ->type_name("FILE|rules");
   app.add_flag("--no-drain", options.no_drain,
                "Inside a Slurm allocation: do not drain the nodes whose ranks the predictor\n"
@@ -156,6 +159,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
                  "Transparent mode: where checkpoints go (default: "
                  "PROGRAM-DATE-TIME.ftmpi-ckpt here; made at the start, removed at the end "
                  "if no checkpoint was taken)")
+      ->check(ftmpi::non_empty())
       ->type_name("DIR");
   app.add_option("--ckpt-keep", options.ckpt_keep, "Complete checkpoints to keep")
       ->check(CLI::Range(1, 1000))
@@ -163,6 +167,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->type_name("K");
   app.add_option("--cluster", options.cluster,
                  "Run on the active nodes of simulated cluster NAME (ftmpi-cluster up)")
+      ->check(ftmpi::non_empty())
       ->type_name("NAME");
   app.add_option("--hostfile", options.spec.hostfile,
                  "Nodes to run on, in Open MPI hostfile format")
@@ -177,6 +182,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
   app.add_option("--agent", options.agent,
                  "With --spares: the command that runs a command on a host, for the node "
                  "daemons and mpirun (default: ssh; in a Slurm allocation: srun)")
+      ->check(ftmpi::non_empty())
       ->type_name("COMMAND");
   app.add_flag("--oversubscribe", options.spec.oversubscribe,
                "Allow more ranks than a node has slots (as mpirun)");
@@ -187,6 +193,7 @@ std::variant<LaunchOptions, EarlyExit> parse_or_throw(const std::vector<std::str
       ->type_name("ARG")
       ->allow_extra_args(false);
   app.add_option("--mpirun", options.mpirun, "mpirun to use")
+      ->check(ftmpi::non_empty())
       ->type_name("PATH")
       ->default_str(options.mpirun);
   app.add_flag("--dry-run", options.dry_run, "Print the mpirun command and exit");

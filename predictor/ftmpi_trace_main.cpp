@@ -74,7 +74,8 @@ int run(int argc, char** argv) {
   exporter->add_option("--table", table, "ranks, nodes, events, checkpoints or predictions")
       ->check(CLI::IsMember({"ranks", "nodes", "events", "checkpoints", "predictions"}))
       ->default_str("ranks");
-  exporter->add_option("-o,--output", output, "CSV file (default: standard output)");
+  exporter->add_option("-o,--output", output, "CSV file (default: standard output)")
+      ->check(ftmpi::non_empty());
   auto* plot = app.add_subcommand("plot", "SVG time series of rank and node metrics with events");
   plot->add_option("TRACE", trace_path, "The job trace")->required();
   plot->add_option("-o,--output", output, "SVG file to write")->required();

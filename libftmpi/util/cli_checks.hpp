@@ -26,6 +26,15 @@ inline CLI::Validator finite() {
           "", "finite"};
 }
 
+// A value that is not empty: an empty path or name would silently mean the default.
+inline CLI::Validator non_empty() {
+  return {[](std::string& input) -> std::string {
+            return input.empty() ? std::string("an empty value is not allowed here")
+                                 : std::string();
+          },
+          "", "non-empty"};
+}
+
 // Parses a tool's command line.  --help and --version are printed (0); a command line
 // CLI11 refuses is one line "TOOL: WHAT" (an unknown command named as such) and where
 // the help is (64).  std::nullopt: the tool goes on.

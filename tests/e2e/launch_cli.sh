@@ -19,6 +19,11 @@ expect_in cmd.err "np"
 expect_exit 64 "$L" -np 0 /bin/true
 expect_exit 64 "$L" -np 2
 expect_in cmd.err "no PROGRAM"
+# An empty value would silently mean the default (a local run for --cluster).
+for opt in --trace --cluster --ckpt-dir --predictor-model; do
+  expect_exit 64 "$L" "$opt" "" -np 1 /bin/true
+  expect_in cmd.err "$opt: an empty value is not allowed here"
+done
 
 # A missing program: exit 66 before anything starts.
 expect_exit 66 "$L" -np 2 ./no-such-program
