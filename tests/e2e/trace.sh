@@ -91,6 +91,9 @@ expect_in cmd.err "not an HDF5 file"
 /usr/bin/python3 -c "import h5py; h5py.File('foreign.h5','w').create_dataset('x', data=[1, 2])"
 expect_exit 65 "$T" summary foreign.h5
 expect_in cmd.err "not an ftmpi trace"
+mkfifo a.fifo
+expect_exit 65 timeout 10 "$T" summary a.fifo
+expect_in cmd.err "is not a trace file (not a regular file)"
 expect_exit 64 "$T" frobnicate complete.h5
 expect_in cmd.err "ftmpi-trace: unknown command 'frobnicate' (the commands: summary export plot)"
 expect_exit 73 "$T" plot complete.h5 -o /nonexistent/dir/p.svg
