@@ -284,8 +284,6 @@ int launch(const std::vector<std::string>& args) {
   // hostfile's with --spares (made below, in the job's directory).
   std::unique_ptr<ftmpi::NodePool> pool;
   std::string rerun_hint;  // how to restart the job on the same nodes
-  // Inside a Slurm allocation, with no --hostfile or --cluster: the allocation's nodes
-  // are the hostfile, and node daemons are job steps (docs/slurm.md).
   // The launcher's temporary files (the hostfiles it gives mpirun) go in a directory of
   // its own under $TMPDIR, made when first needed, held while it runs and removed at its
   // end; what a launcher killed with SIGKILL left there goes in the next one's sweep.  A
@@ -313,6 +311,8 @@ int launch(const std::vector<std::string>& args) {
     temp_hold = std::move(held).value();
     return temp_dir_made = temp_hold.dir();
   };
+  // Inside a Slurm allocation, with no --hostfile or --cluster: the allocation's nodes
+  // are the hostfile, and node daemons are job steps (docs/slurm.md).
   std::string slurm_hostfile;
   ftmpi::ScopeGuard remove_slurm_hostfile([&] {
     if (!slurm_hostfile.empty()) {

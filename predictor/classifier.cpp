@@ -74,8 +74,8 @@ Result<std::unique_ptr<Classifier>> Classifier::load(const std::string& path) {
   if (std::filesystem::is_directory(path, ec)) {
     return not_found(fmt::format("the model {} is a directory; name the model file", path));
   }
-  if (std::filesystem::exists(path, ec) && !std::filesystem::is_regular_file(path, ec)) {
-    return corrupt(fmt::format("the model {} is not a regular file", path));  // a FIFO waits
+  if (exists_but_not_regular(path)) {
+    return corrupt(fmt::format("the model {} is not a regular file", path));
   }
   std::ifstream in(path);
   if (!in) {

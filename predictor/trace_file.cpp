@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "util/files.hpp"
 #include "util/scope_guard.hpp"
 
 namespace ftmpi {
@@ -383,8 +384,7 @@ Result<TraceContents> read_trace(const std::string& path) {
   if (!std::filesystem::exists(path, ec)) {
     return not_found(fmt::format("{} does not exist", path));
   }
-  // Not a directory, FIFO or device (reading a FIFO would wait for a writer for ever).
-  if (!std::filesystem::is_regular_file(path, ec)) {
+  if (exists_but_not_regular(path)) {
     return corrupt(fmt::format("{} is not a trace file (not a regular file)", path));
   }
   if (H5Fis_hdf5(path.c_str()) <= 0) {

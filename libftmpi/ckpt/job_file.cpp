@@ -43,10 +43,8 @@ Status write_job_info(const std::string& dir, const JobInfo& info) {
 }
 
 Result<JobInfo> read_job_info(const std::string& dir) {
-  std::error_code ec;
-  if (const fs::path file = fs::path(dir) / k_job_file;
-      fs::exists(file, ec) && !fs::is_regular_file(file, ec)) {
-    return corrupt(fmt::format("{} is not a regular file", file.string()));  // a FIFO waits
+  if (const fs::path file = fs::path(dir) / k_job_file; exists_but_not_regular(file.string())) {
+    return corrupt(fmt::format("{} is not a regular file", file.string()));
   }
   std::ifstream in(fs::path(dir) / k_job_file);
   if (!in) {

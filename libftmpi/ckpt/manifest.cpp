@@ -183,8 +183,8 @@ Result<Manifest> read_manifest(const std::string& dir) {
         "{} {}", dir,
         fs::exists(dir, ec) ? "is not a checkpoint (not a directory)" : "does not exist"));
   }
-  if (fs::exists(path, ec) && !fs::is_regular_file(path, ec)) {
-    return corrupt(fmt::format("{} is not a regular file", path.string()));  // a FIFO waits
+  if (exists_but_not_regular(path.string())) {
+    return corrupt(fmt::format("{} is not a regular file", path.string()));
   }
   std::ifstream in(path);
   if (!in) {

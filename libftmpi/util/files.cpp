@@ -11,11 +11,15 @@
 
 namespace ftmpi {
 
+bool exists_but_not_regular(const std::string& path) noexcept {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode);
+}
+
 Status write_file_atomically(const std::string& path, std::string_view text) {
   // The rename would put a regular file in the place of a device (as root: /dev/null),
   // a FIFO or a socket; a directory makes it fail after the temporary file was written.
-  struct stat st {};
-  if (::stat(path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+  if (exists_but_not_regular(path)) {
     return io_error("cannot write " + path + ": not a regular file; name a file to write");
   }
   const std::string tmp = path + ".tmp";

@@ -23,6 +23,11 @@ Status write_file_atomically(const std::string& path, std::string_view text);
 // (docs/migration.md, "Pre-copy").
 Status beat(const std::string& path, std::string_view text);
 
+// Whether `path` exists and is not a regular file (a directory, a FIFO, a device; links
+// followed): what must not be read as a file's contents (a FIFO waits for a writer for
+// ever) nor replaced by one.
+bool exists_but_not_regular(const std::string& path) noexcept;
+
 // The entries of `dir`, in the order the directory gives them.  A directory that cannot
 // be opened, or that fails midway (a /proc/PID directory whose process ended), sets `ec`
 // and gives what was read; unlike a range-for over std::filesystem::directory_iterator,
