@@ -22,6 +22,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "util/cgroup_memory.hpp"
 #include "util/env.hpp"
 #include "util/files.hpp"
 
@@ -598,10 +599,9 @@ NodeUsage node_usage(const SimCluster& cluster, const SimNode& node) {
   NodeUsage usage;
   usage.processes = static_cast<int>(node_processes(cluster, node).size());
   const fs::path memory = node_cgroup("memory", cluster, node);
-  const std::string used = read_file(memory / "memory.usage_in_bytes");
-  if (!used.empty()) {
-    usage.memory_bytes = std::atoll(used.c_str());
-  }
+  // What counts towards the node's OOM: its working set, less the file cache the
+  // kernel reclaims first (util/cgroup_memory.hpp).
+  usage.memory_bytes = read_cgroup_memory(memory.string()).working_set();
   const std::string oom = read_file(memory / "memory.oom_control");
   if (const auto at = oom.find("oom_kill "); at != std::string::npos) {
     usage.oom_kills = std::atol(oom.c_str() + at + 9);

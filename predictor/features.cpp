@@ -5,6 +5,8 @@
 
 #include <fmt/format.h>
 
+#include "util/cgroup_memory.hpp"
+
 namespace ftmpi {
 
 void HoltForecast::add(double time, double value) {
@@ -116,8 +118,12 @@ const FeatureVector& NodeFeatures::update(const NodeSample& s) {
   m_lead = std::numeric_limits<double>::infinity();
   m_lead_reason.clear();
   m_lead_counter = nullptr;
+  // The cgroup's working set: its usage less the file cache the kernel reclaims first
+  // (a node writing a trace or a checkpoint comes no closer to an OOM).
   if (s.cgroup_memory_limit > 0 && s.cgroup_memory_usage >= 0) {
-    forecast(m_memory, &Counters::memory, static_cast<double>(s.cgroup_memory_usage),
+    forecast(m_memory, &Counters::memory,
+             static_cast<double>(
+                 memory_working_set(s.cgroup_memory_usage, s.cgroup_memory_inactive_file)),
              static_cast<double>(s.cgroup_memory_limit), Feature::memory_used,
              Feature::memory_slope, Feature::memory_lead, "memory", "MiB", k_mib);
   } else if (s.mem_total > 0 && s.mem_available >= 0) {

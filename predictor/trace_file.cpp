@@ -410,7 +410,8 @@ Result<TraceContents> read_trace(const std::string& path) {
     return corrupt(fmt::format("{} is not an ftmpi trace (no schema version)", path));
   }
   // Version 1 is version 2 without /checkpoints; version 2 is 3 without the migration
-  // phases of /checkpoints (read as 0); version 3 is 4 without /predictions.
+  // phases of /checkpoints (read as 0); version 3 is 4 without /predictions; version 4
+  // is 5 without the nodes' cgroup_memory_inactive_file (read as -1, not known).
   if (version.value() < 1 || version.value() > k_trace_schema_version) {
     return unsupported(
         fmt::format("{} has trace schema version {}; this ftmpi reads versions 1 to {}", path,

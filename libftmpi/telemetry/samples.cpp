@@ -92,6 +92,7 @@ std::span<const Field> node_sample_fields() {
       FTMPI_FIELD(NodeSample, psi_io_full),
       FTMPI_FIELD(NodeSample, cgroup_memory_usage),
       FTMPI_FIELD(NodeSample, cgroup_memory_limit),
+      FTMPI_FIELD(NodeSample, cgroup_memory_inactive_file),
       FTMPI_FIELD(NodeSample, edac_corrected),
       FTMPI_FIELD(NodeSample, edac_uncorrected),
       FTMPI_FIELD(NodeSample, net_errors),

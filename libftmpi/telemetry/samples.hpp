@@ -14,7 +14,7 @@
 
 namespace ftmpi {
 
-inline constexpr int k_trace_schema_version = 4;
+inline constexpr int k_trace_schema_version = 5;
 
 // MPI call classes in samples, in CallClass order.
 inline constexpr std::size_t k_mpi_classes = 7;
@@ -68,6 +68,9 @@ struct NodeSample {
   std::int64_t disk_total = -1;  // the node-local directory's file system
   std::int64_t disk_free = -1;
   double temperature_max = -1;  // hottest thermal zone, deg C; -1: none
+  // Schema version 5: the file cache in the cgroup's usage that the kernel reclaims
+  // first (util/cgroup_memory.hpp); -1: none or not known (and in older traces).
+  std::int64_t cgroup_memory_inactive_file = -1;
 };
 
 struct Event {

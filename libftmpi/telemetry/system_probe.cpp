@@ -13,6 +13,7 @@
 
 #include <fmt/format.h>
 
+#include "util/cgroup_memory.hpp"
 #include "util/env.hpp"
 #include "util/files.hpp"
 #include "util/job_env.hpp"
@@ -197,10 +198,11 @@ NodeSample NodeProbe::sample() {
   s.psi_io_some = pressure_avg10(root / "proc/pressure/io", "some");
   s.psi_io_full = pressure_avg10(root / "proc/pressure/io", "full");
   if (!m_config.memory_cgroup.empty()) {
-    const fs::path cg = root / "sys/fs/cgroup/memory" / m_config.memory_cgroup;
-    s.cgroup_memory_usage = read_int(cg / "memory.usage_in_bytes");
-    const std::int64_t limit = read_int(cg / "memory.limit_in_bytes");
-    s.cgroup_memory_limit = limit >= (std::int64_t{1} << 62) ? -1 : limit;
+    const CgroupMemory cg =
+        read_cgroup_memory((root / "sys/fs/cgroup/memory" / m_config.memory_cgroup).string());
+    s.cgroup_memory_usage = cg.usage;
+    s.cgroup_memory_limit = cg.limit;
+    s.cgroup_memory_inactive_file = cg.inactive_file;
   }
   const auto controllers = children(root / "sys/devices/system/edac/mc", "mc");
   s.edac_corrected = sum_over(controllers, "ce_count");

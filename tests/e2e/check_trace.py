@@ -47,7 +47,7 @@ def main():
 
     with h5py.File(a.trace, "r", libver="latest", swmr=True) as f:
         job = f["job"].attrs
-        check(int(job["schema_version"]) == 4, f"schema_version {job['schema_version']}")
+        check(int(job["schema_version"]) == 5, f"schema_version {job['schema_version']}")
         if a.mode:
             mode = job["mode"].decode() if isinstance(job["mode"], bytes) else str(job["mode"])
             check(mode == a.mode, f"/job mode {mode}, expected {a.mode}")
@@ -93,6 +93,11 @@ def main():
             busy = nrows["cpu_busy"]
             check(np.all((busy == -1) | ((busy >= 0) & (busy <= 1))), "cpu_busy out of range")
             check(np.all(nrows["disk_total"] > 0), "disk_total")
+            # Version 5: the inactive file cache, known where the node has a memory cgroup.
+            cached = nrows["cgroup_memory_inactive_file"]
+            usage = nrows["cgroup_memory_usage"]
+            check(np.all((cached >= 0) == (usage >= 0)), "inactive file cache without a cgroup")
+            check(np.all((cached <= usage) | (usage < 0)), "more inactive file cache than usage")
         # Version 4: the predictor's assessment of each node sample it received.
         p = f["predictions"]
         p.refresh()

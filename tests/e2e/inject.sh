@@ -48,6 +48,12 @@ assert of("n1", "temperature_max").max() >= 80 and of("n2", "temperature_max").m
 assert of("n1", "net_errors").max() >= 150 and of("n2", "net_errors").max() == 0, "nic"
 leak = of("n2", "cgroup_memory_usage")
 assert leak.max() - leak.min() >= 100 << 20, f"leak {leak.min()} {leak.max()}"
+# The leak is anonymous memory: all of it in the working set (usage less the inactive
+# file cache, which the kernel reports for every node's cgroup).
+cached = of("n2", "cgroup_memory_inactive_file")
+assert (cached >= 0).all() and (of("n1", "cgroup_memory_inactive_file") >= 0).all(), "no cache"
+working = leak - cached
+assert working.max() - working.min() >= 100 << 20, f"working set {working.min()} {working.max()}"
 # The injections themselves, as events of their node: ground truth in the trace.
 with h5py.File(sys.argv[1], "r", libver="latest", swmr=True) as f:
     events = f["events"][:]

@@ -86,6 +86,38 @@ TEST(RiskModel, DecidesOnceWhenALeakWillFillTheNodeInTime) {
   EXPECT_GT(patient.lead, 25);
 }
 
+// A node that writes (a trace, a checkpoint) fills its cgroup's usage with file cache,
+// which the kernel reclaims before any OOM (here: once the usage reaches the limit).
+// 20 MiB/s of growth that is all inactive file cache is no risk; the same growth, half of
+// it anonymous memory, is a leak of 10 MiB/s and decides, long before the OOM.
+TEST(RiskModel, FileCacheFillingTheCgroupIsNoRisk) {
+  for (const double leak : {0.0, 10.0}) {
+    RiskModel model(RiskPolicy{});
+    Decided d;
+    double worst = 0;
+    for (int i = 0; i <= 160; ++i) {
+      const double t = 0.5 * i;
+      const double anonymous = 100 + leak * t;
+      const double cache = std::min((20 - leak) * t, 1000 - anonymous);
+      NodeSample s = memory_sample(t, anonymous + cache, 1000);
+      s.cgroup_memory_inactive_file = static_cast<std::int64_t>(cache * k_mib);
+      const Assessment a = model.observe("n2", s);
+      if (a.decide) {
+        ++d.decisions;
+        d.lead = a.lead;
+      }
+      worst = std::max(worst, a.score);
+    }
+    if (leak == 0) {
+      EXPECT_EQ(d.decisions, 0);
+      EXPECT_EQ(worst, 0.0);
+    } else {
+      EXPECT_EQ(d.decisions, 1);
+      EXPECT_GT(d.lead, 25);
+    }
+  }
+}
+
 TEST(RiskModel, ThePatienceGrowsWithTheLeadUpToItsMaximum) {
   const RiskPolicy policy;  // 3 windows of 2 s, a third of the lead, at most 20 s
   EXPECT_DOUBLE_EQ(hold_needed(policy, std::numeric_limits<double>::infinity()), 6);

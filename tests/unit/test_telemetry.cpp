@@ -15,6 +15,7 @@
 #include "telemetry/hardware_counters.hpp"
 #include "telemetry/samples.hpp"
 #include "telemetry/system_probe.hpp"
+#include "util/cgroup_memory.hpp"
 
 namespace ftmpi {
 namespace {
@@ -96,6 +97,10 @@ class NodeProbeFixture : public testing::Test {
           "some avg10=0.50 avg60=0 avg300=0 total=1\nfull avg10=0.25 avg60=0 avg300=0 total=1\n");
     write(m_root / "sys/fs/cgroup/memory/node1/memory.usage_in_bytes", "5000\n");
     write(m_root / "sys/fs/cgroup/memory/node1/memory.limit_in_bytes", "8000\n");
+    // A child's own counters first, then the hierarchy's totals: only the total counts.
+    write(m_root / "sys/fs/cgroup/memory/node1/memory.stat",
+          "cache 100\nrss 900\ninactive_file 50\ntotal_cache 3200\ntotal_rss 1800\n"
+          "total_inactive_file 3000\ntotal_active_file 200\n");
     write(m_root / "sys/devices/system/edac/mc/mc0/ce_count", "2\n");
     write(m_root / "sys/devices/system/edac/mc/mc0/ue_count", "0\n");
     write(m_root / "sys/devices/system/edac/mc/mc1/ce_count", "5\n");
@@ -129,6 +134,7 @@ TEST_F(NodeProbeFixture, ReadsEveryCounterUnderItsRoot) {
   EXPECT_DOUBLE_EQ(s.psi_io_full, 0.25);
   EXPECT_EQ(s.cgroup_memory_usage, 5000);
   EXPECT_EQ(s.cgroup_memory_limit, 8000);
+  EXPECT_EQ(s.cgroup_memory_inactive_file, 3000);
   EXPECT_EQ(s.edac_corrected, 7);
   EXPECT_EQ(s.edac_uncorrected, 1);
   EXPECT_EQ(s.net_errors, 2 * (1 + 2));  // eth0 and ib0, not lo
@@ -144,6 +150,19 @@ TEST_F(NodeProbeFixture, ReadsEveryCounterUnderItsRoot) {
   EXPECT_DOUBLE_EQ(s.cpu_busy, 0.3);
 }
 
+TEST(CgroupMemory, TheWorkingSetLeavesOutTheInactiveFileCache) {
+  EXPECT_EQ(memory_working_set(5000, 3000), 2000);
+  EXPECT_EQ(memory_working_set(5000, -1), 5000);  // not known: all of it counts
+  EXPECT_EQ(memory_working_set(5000, 0), 5000);
+  EXPECT_EQ(memory_working_set(3000, 5000), 0);  // read at different moments
+  EXPECT_EQ(memory_working_set(-1, 3000), -1);
+  const CgroupMemory none = read_cgroup_memory((fs::current_path() / "no-such-cgroup").string());
+  EXPECT_EQ(none.usage, -1);
+  EXPECT_EQ(none.limit, -1);
+  EXPECT_EQ(none.inactive_file, -1);
+  EXPECT_EQ(none.working_set(), -1);
+}
+
 TEST_F(NodeProbeFixture, MissingSourcesReadAsUnavailable) {
   NodeProbe probe({(m_root / "empty").string(), "", fs::current_path().string()});
   const NodeSample s = probe.sample();
@@ -151,6 +170,7 @@ TEST_F(NodeProbeFixture, MissingSourcesReadAsUnavailable) {
   EXPECT_EQ(s.load1, -1);
   EXPECT_EQ(s.psi_memory_some, -1);
   EXPECT_EQ(s.cgroup_memory_usage, -1);
+  EXPECT_EQ(s.cgroup_memory_inactive_file, -1);
   EXPECT_EQ(s.edac_corrected, -1);
   EXPECT_EQ(s.net_errors, -1);
   EXPECT_EQ(s.temperature_max, -1);

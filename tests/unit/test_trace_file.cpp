@@ -57,6 +57,7 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
     NodeSample n;
     n.node = 1;
     n.psi_memory_some = 42.5;
+    n.cgroup_memory_inactive_file = 7 << 20;
     ASSERT_TRUE(writer.value()->append(std::span<const NodeSample>(&n, 1)).ok());
     Event e;
     e.time = 3;
@@ -98,6 +99,7 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
   EXPECT_EQ(t.rank_samples[599].papi[0], -1);
   ASSERT_EQ(t.node_samples.size(), 1U);
   EXPECT_EQ(t.node_samples[0].psi_memory_some, 42.5);
+  EXPECT_EQ(t.node_samples[0].cgroup_memory_inactive_file, 7 << 20);
   ASSERT_EQ(t.events.size(), 1U);
   EXPECT_STREQ(t.events[0].kind, "job_start");
   EXPECT_STREQ(t.events[0].detail, "hello");
@@ -115,13 +117,18 @@ TEST(TraceFile, WhatIsWrittenReadsBack) {
 }
 
 TEST(TraceFile, ReadsTheCorpusOfSchemaVersion3) {
-  // The shipped corpus was written with version 3: no /predictions, read all the same.
+  // The shipped corpus was written with version 3: no /predictions and no inactive file
+  // cache of the nodes' cgroups (read as not known, -1), read all the same.
   const char* source = std::getenv("FTMPI_SOURCE_DIR");  // NOLINT(concurrency-mt-unsafe)
   ASSERT_NE(source, nullptr) << "run through ctest (it sets FTMPI_SOURCE_DIR)";
   auto trace = read_trace(std::string(source) + "/predictor/corpus/scenario-000.h5");
   ASSERT_TRUE(trace.ok()) << trace.status().to_string();
   EXPECT_TRUE(trace.value().predictions.empty());
   EXPECT_GT(trace.value().node_samples.size(), 1000U);
+  for (const NodeSample& s : trace.value().node_samples) {
+    ASSERT_EQ(s.cgroup_memory_inactive_file, -1);
+    ASSERT_GT(s.cgroup_memory_usage, 0);
+  }
 }
 
 TEST(TraceFile, ReadersSeeFlushedRowsWhileTheWriterRuns) {
