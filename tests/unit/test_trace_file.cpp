@@ -11,6 +11,7 @@
 
 #include <cstdlib>
 
+#include "telemetry/system_probe.hpp"
 #include "trace_file.hpp"
 
 namespace ftmpi {
@@ -147,6 +148,52 @@ TEST(TraceFile, ReadersSeeFlushedRowsWhileTheWriterRuns) {
   seen = read_trace(path);
   ASSERT_TRUE(seen.ok());
   EXPECT_EQ(seen.value().rank_samples.size(), 15U);
+}
+
+// The resident memory of this process, in KiB.
+long resident_kib() {
+  auto counters = read_process_counters("/proc/self");
+  return counters.ok() ? static_cast<long>(counters.value().rss_bytes / 1024) : -1;
+}
+
+// The predictor writes the trace for as long as a job runs, a week or more: its memory
+// must not grow with the rows.  Two hours of a job of 24 ranks on 24 nodes sampled every
+// second, appended row by row as the ranks' messages come, flushed every 2 s.
+TEST(TraceFile, TheWritersMemoryDoesNotGrowWithTheRows) {
+  const std::string path = (fs::current_path() / "long.h5").string();
+  TraceHeader header = sample_header();
+  auto writer = TraceWriter::create(path, header);
+  ASSERT_TRUE(writer.ok()) << writer.status().to_string();
+  long warm = 0;
+  for (int second = 0; second < 7200; ++second) {
+    for (int rank = 0; rank < 24; ++rank) {
+      RankSample r;
+      r.time = second;
+      r.rank = rank;
+      NodeSample n;
+      n.time = second;
+      n.node = rank;
+      Prediction p;
+      p.time = second;
+      p.node = rank;
+      ASSERT_TRUE(writer.value()->append(std::span<const RankSample>(&r, 1)).ok());
+      ASSERT_TRUE(writer.value()->append(std::span<const NodeSample>(&n, 1)).ok());
+      ASSERT_TRUE(writer.value()->append(std::span<const Prediction>(&p, 1)).ok());
+    }
+    if (second % 2 == 0) {
+      ASSERT_TRUE(writer.value()->flush().ok());
+    }
+    if (second == 600) {  // HDF5's caches are full by now
+      warm = resident_kib();
+    }
+  }
+  const long grown = resident_kib() - warm;
+  ASSERT_TRUE(writer.value()->close().ok());
+  EXPECT_LT(grown, 1024) << "KiB more after 6600 s of rows (" << 6600 * 24 * 3 << " rows)";
+  auto trace = read_trace(path);
+  ASSERT_TRUE(trace.ok()) << trace.status().to_string();
+  EXPECT_EQ(trace.value().node_samples.size(), 7200U * 24U);
+  fs::remove(path);
 }
 
 TEST(TraceFile, CannotCreateInAMissingFolder) {
