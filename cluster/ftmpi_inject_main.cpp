@@ -420,7 +420,9 @@ int run(int argc, char** argv) {
   if (!job.empty()) {
     auto info = ftmpi::read_job_info(job);
     if (!info.ok()) {
-      return fail(info.status(), ftmpi::k_exit_no_input);
+      return fail(info.status(), info.status().code() == ftmpi::StatusCode::corrupt
+                                     ? ftmpi::k_exit_corrupt
+                                     : ftmpi::k_exit_no_input);
     }
     cluster_name = info.value().cluster;
     if (cluster_name.empty()) {

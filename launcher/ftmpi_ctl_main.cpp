@@ -127,6 +127,10 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     return k_exit_no_input;
   }
   auto job = ftmpi::read_job_info(dir);
+  if (!job.ok() && job.status().code() == ftmpi::StatusCode::corrupt) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", job.status().message().c_str());
+    return k_exit_corrupt;
+  }
   if (!job.ok() || !job_running(dir)) {
     std::fprintf(stderr, "ftmpi-ctl: no running job writes checkpoints to %s\n", dir.c_str());
     return k_exit_unavailable;
@@ -260,7 +264,7 @@ int status(const std::string& dir) {
   auto info = ftmpi::read_job_info(dir);
   if (!info.ok()) {
     std::fprintf(stderr, "ftmpi-ctl: %s\n", info.status().message().c_str());
-    return k_exit_no_input;
+    return info.status().code() == ftmpi::StatusCode::corrupt ? k_exit_corrupt : k_exit_no_input;
   }
   const ftmpi::JobInfo& job = info.value();
   std::string state = job.state;

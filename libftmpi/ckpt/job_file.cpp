@@ -51,36 +51,61 @@ Result<JobInfo> read_job_info(const std::string& dir) {
     return not_found(
         fmt::format("{} has no {}: no job was started with it as --ckpt-dir", dir, k_job_file));
   }
+  // Known keys must hold what they say (ftmpi-ctl acts on the launcher's pid); unknown
+  // keys are left for newer versions.
   JobInfo info;
   std::string line;
-  while (std::getline(in, line)) {
+  int number = 0;
+  bool has_pid = false;
+  bool has_ranks = false;
+  bool has_state = false;
+  std::string damage;
+  auto take = [&](std::istringstream& words, auto& value) {
+    if (!(words >> value)) {
+      damage = fmt::format("line {}: \"{}\"", number, line.substr(0, 60));
+    }
+  };
+  while (std::getline(in, line) && damage.empty()) {
+    ++number;
     std::istringstream words(line);
     std::string key;
     words >> key;
     if (key == "launcher_pid") {
-      words >> info.launcher_pid;
+      take(words, info.launcher_pid);
+      has_pid = info.launcher_pid > 0;
     } else if (key == "ranks") {
-      words >> info.ranks;
+      take(words, info.ranks);
+      has_ranks = info.ranks > 0;
     } else if (key == "state") {
-      words >> info.state;
+      take(words, info.state);
+      has_state = info.state == "running" || info.state == "finished" || info.state == "stopped";
     } else if (key == "exit_code") {
-      words >> info.exit_code;
+      take(words, info.exit_code);
     } else if (key == "cluster") {
-      words >> info.cluster;
+      take(words, info.cluster);
     } else if (key == "rank_nodes") {
       std::string node;
       while (words >> node) {
         info.rank_nodes.push_back(node == "-" ? "" : node);
       }
     } else if (key == "rollbacks") {
-      words >> info.rollbacks;
+      take(words, info.rollbacks);
     } else if (key == "pool") {
       info.pool = true;
     } else if (key == "migrations") {
-      words >> info.migrations;
+      take(words, info.migrations);
     } else if (key == "event") {
       info.events.push_back(line.size() > 6 ? line.substr(6) : "");
     }
+  }
+  if (damage.empty() && !(has_pid && has_ranks && has_state)) {
+    damage = !has_pid     ? "no launcher_pid"
+             : !has_ranks ? "no count of ranks"
+                          : "no state (running, finished or stopped)";
+  }
+  if (!damage.empty()) {
+    return corrupt(fmt::format("{} is damaged ({}): it is not a job file this ftmpi wrote",
+                               (fs::path(dir) / k_job_file).string(), damage));
   }
   return info;
 }

@@ -95,6 +95,22 @@ for sub in checkpoint "migrate --node n1"; do
   expect_exit 66 "$CTL" $sub --job no-such-dir
   expect_in cmd.err "no-such-dir is not a job's checkpoint directory"
 done
+# A job file that ftmpi did not write (random bytes, a pid that is no number): damaged,
+# named, and nothing acted on; the job's status is still there once it is whole again.
+expect_exit 0 "$CTL" status --job ck-ctl
+cp ck-ctl/job.txt job.txt.good
+head -c 300 /dev/urandom >ck-ctl/job.txt
+expect_exit 65 "$CTL" status --job ck-ctl
+expect_in cmd.err "ck-ctl/job.txt is damaged"
+sed 's/^launcher_pid .*/launcher_pid x1/' job.txt.good >ck-ctl/job.txt
+for sub in status "migrate --node n1"; do
+  # shellcheck disable=SC2086 # the subcommand and its options
+  expect_exit 65 "$CTL" $sub --job ck-ctl
+  expect_in cmd.err "ck-ctl/job.txt is damaged (line 1: \"launcher_pid x1\")"
+done
+cp job.txt.good ck-ctl/job.txt
+expect_exit 0 "$CTL" status --job ck-ctl
+expect_in cmd.out "finished (exit 0)"
 
 # Damaged checkpoints are refused, naming what is wrong.
 good=(ck-jacobi2d/ckpt-*)
