@@ -2,6 +2,7 @@
 // tools' mains, not for the libraries).
 #pragma once
 
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <optional>
@@ -35,6 +36,34 @@ inline CLI::Validator non_empty() {
           "", "non-empty"};
 }
 
+// The first option on the command line that neither the tool nor the command chosen
+// knows ("--bogus" of "--bogus=1"), or "".  CLI11 checks for missing arguments before
+// it names unexpected ones, and "TRACE is required" is no answer to a mistyped option.
+inline std::string unknown_option(const CLI::App& app, int argc, char** argv) {
+  const CLI::App* scope = &app;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--") {
+      break;
+    }
+    bool command = false;
+    for (const CLI::App* sub : scope->get_subcommands([](const CLI::App*) { return true; })) {
+      if (sub->check_name(arg)) {
+        scope = sub;
+        command = true;
+      }
+    }
+    if (command || arg.size() < 2 || arg[0] != '-' || std::isdigit(arg[1]) != 0 || arg[1] == '.') {
+      continue;  // a command, a value or a negative number
+    }
+    std::string name = arg[1] == '-' ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
+    if (scope->get_option_no_throw(name) == nullptr && app.get_option_no_throw(name) == nullptr) {
+      return name;
+    }
+  }
+  return {};
+}
+
 // Parses a tool's command line.  --help and --version are printed (0); a command line
 // CLI11 refuses is one line "TOOL: WHAT" (an unknown command named as such) and where
 // the help is (64).  std::nullopt: the tool goes on.
@@ -47,6 +76,11 @@ inline std::optional<int> parse_command_line(const char* tool, CLI::App& app, in
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
     std::string what = e.what();
+    if (dynamic_cast<const CLI::RequiredError*>(&e) != nullptr) {
+      if (const std::string unknown = unknown_option(app, argc, argv); !unknown.empty()) {
+        what = "The following argument was not expected: " + unknown;
+      }
+    }
     const auto commands = app.get_subcommands([](const CLI::App*) { return true; });
     if (!commands.empty() && app.get_subcommands().empty() && argc > 1 && argv[1][0] != '-') {
       what = std::string("unknown command '") + argv[1] + "' (the commands:";

@@ -50,6 +50,13 @@ expect_in cmd.out "threshold precision  recall      F1"
 expect_exit 64 "$BIN/ftmpi-eval" "${held_out[0]}"
 expect_in cmd.err "give --model MODEL or --rules"
 expect_exit 66 "$BIN/ftmpi-eval" --rules no-such.h5
+# A mistyped option is named, also where a required argument is missing as well.
+for tool in ftmpi-eval ftmpi-train; do
+  expect_exit 64 "$BIN/$tool" --bogus
+  expect_in cmd.err "not expected: --bogus"
+done
+expect_exit 64 "$BIN/ftmpi-trace" summary --nope=1
+expect_in cmd.err "not expected: --nope"
 echo "not a trace" >bogus.h5
 expect_exit 65 "$BIN/ftmpi-eval" --rules bogus.h5
 expect_exit 65 "$BIN/ftmpi-train" bogus.h5 -o m.json
