@@ -16,7 +16,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <filesystem>
-#include <fstream>
 #include <functional>
 #include <map>
 #include <string>
@@ -56,15 +55,8 @@ std::uint64_t newest_complete(const std::string& dir) {
 
 // The launcher that runs the job writing into `dir`, if it is still running.
 bool job_running(const std::string& dir) {
-  std::ifstream in(fs::path(dir) / ftmpi::k_job_file);
-  std::string key;
-  long pid = 0;
-  while (in >> key) {
-    if (key == "launcher_pid") {
-      in >> pid;
-    }
-  }
-  return pid > 0 && ::kill(static_cast<pid_t>(pid), 0) == 0;
+  auto job = ftmpi::read_job_info(dir);
+  return job.ok() && ::kill(static_cast<pid_t>(job.value().launcher_pid), 0) == 0;
 }
 
 // Up to `wait` seconds until `done()` (which prints the result) while the job runs.
@@ -89,6 +81,11 @@ int checkpoint(const std::string& dir, double wait) {
   if (std::error_code ec; !fs::is_directory(dir, ec)) {
     std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
     return k_exit_no_input;
+  }
+  if (auto job = ftmpi::read_job_info(dir);
+      !job.ok() && job.status().code() == ftmpi::StatusCode::corrupt) {
+    std::fprintf(stderr, "ftmpi-ctl: %s\n", job.status().message().c_str());
+    return k_exit_corrupt;
   }
   if (!job_running(dir)) {
     std::fprintf(stderr,

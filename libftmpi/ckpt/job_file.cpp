@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <type_traits>
 
 #include <fmt/format.h>
 
@@ -13,6 +14,29 @@
 namespace ftmpi {
 
 namespace fs = std::filesystem;
+
+namespace {
+
+template <class T>
+bool negative(const T& value) {
+  if constexpr (std::is_arithmetic_v<T>) {
+    return value < 0;
+  } else {
+    return false;
+  }
+}
+
+// A damaged line as it can be shown on a terminal: other bytes as '?'.
+std::string printable(std::string text) {
+  for (char& c : text) {
+    if (c < ' ' || c > '~') {
+      c = '?';
+    }
+  }
+  return text;
+}
+
+}  // namespace
 
 Status write_job_info(const std::string& dir, const JobInfo& info) {
   std::ostringstream out;
@@ -52,17 +76,17 @@ Result<JobInfo> read_job_info(const std::string& dir) {
         fmt::format("{} has no {}: no job was started with it as --ckpt-dir", dir, k_job_file));
   }
   // Known keys must hold what they say (ftmpi-ctl acts on the launcher's pid); unknown
-  // keys are left for newer versions.
+  // keys, and states, are left for newer versions; older launchers wrote no state.
   JobInfo info;
   std::string line;
   int number = 0;
   bool has_pid = false;
   bool has_ranks = false;
-  bool has_state = false;
   std::string damage;
+  // One value, all of the rest of the line; numbers not negative.
   auto take = [&](std::istringstream& words, auto& value) {
-    if (!(words >> value)) {
-      damage = fmt::format("line {}: \"{}\"", number, line.substr(0, 60));
+    if (!(words >> value) || !(words >> std::ws).eof() || negative(value)) {
+      damage = fmt::format("line {}: \"{}\"", number, printable(line.substr(0, 60)));
     }
   };
   while (std::getline(in, line) && damage.empty()) {
@@ -78,7 +102,6 @@ Result<JobInfo> read_job_info(const std::string& dir) {
       has_ranks = info.ranks > 0;
     } else if (key == "state") {
       take(words, info.state);
-      has_state = info.state == "running" || info.state == "finished" || info.state == "stopped";
     } else if (key == "exit_code") {
       take(words, info.exit_code);
     } else if (key == "cluster") {
@@ -98,10 +121,8 @@ Result<JobInfo> read_job_info(const std::string& dir) {
       info.events.push_back(line.size() > 6 ? line.substr(6) : "");
     }
   }
-  if (damage.empty() && !(has_pid && has_ranks && has_state)) {
-    damage = !has_pid     ? "no launcher_pid"
-             : !has_ranks ? "no count of ranks"
-                          : "no state (running, finished or stopped)";
+  if (damage.empty() && !(has_pid && has_ranks)) {
+    damage = !has_pid ? "no launcher_pid" : "no count of ranks";
   }
   if (!damage.empty()) {
     return corrupt(fmt::format("{} is damaged ({}): it is not a job file this ftmpi wrote",

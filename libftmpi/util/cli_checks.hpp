@@ -53,12 +53,19 @@ inline std::string unknown_option(const CLI::App& app, int argc, char** argv) {
         command = true;
       }
     }
-    if (command || arg.size() < 2 || arg[0] != '-' || std::isdigit(arg[1]) != 0 || arg[1] == '.') {
+    if (command || arg.size() < 2 || arg[0] != '-' ||
+        std::isdigit(static_cast<unsigned char>(arg[1])) != 0 || arg[1] == '.') {
       continue;  // a command, a value or a negative number
     }
+    const bool joined = arg[1] == '-' ? arg.find('=') != std::string::npos : arg.size() > 2;
     std::string name = arg[1] == '-' ? arg.substr(0, arg.find('=')) : arg.substr(0, 2);
-    if (scope->get_option_no_throw(name) == nullptr && app.get_option_no_throw(name) == nullptr) {
+    const CLI::Option* known = scope->get_option_no_throw(name);
+    known = known != nullptr ? known : app.get_option_no_throw(name);
+    if (known == nullptr) {
       return name;
+    }
+    if (!joined && known->get_expected_min() > 0) {
+      i += known->get_expected_min();  // its values, whatever they look like
     }
   }
   return {};

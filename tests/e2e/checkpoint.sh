@@ -108,6 +108,13 @@ for sub in status "migrate --node n1"; do
   expect_exit 65 "$CTL" $sub --job ck-ctl
   expect_in cmd.err "ck-ctl/job.txt is damaged (line 1: \"launcher_pid x1\")"
 done
+sed 's/^launcher_pid .*/launcher_pid 12abc/' job.txt.good >ck-ctl/job.txt
+expect_exit 65 "$CTL" checkpoint --job ck-ctl
+expect_in cmd.err "(line 1: \"launcher_pid 12abc\")"
+# Older versions wrote no state: a job whose launcher is gone.
+grep -v '^state' job.txt.good >ck-ctl/job.txt
+expect_exit 0 "$CTL" status --job ck-ctl
+expect_in cmd.out "ended without a word"
 cp job.txt.good ck-ctl/job.txt
 expect_exit 0 "$CTL" status --job ck-ctl
 expect_in cmd.out "finished (exit 0)"
