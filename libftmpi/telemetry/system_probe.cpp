@@ -23,45 +23,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-bool read_text(const fs::path& path, std::string& out) {
-  std::ifstream in(path);
-  if (!in) {
-    return false;
-  }
-  std::ostringstream buffer;
-  buffer << in.rdbuf();
-  out = buffer.str();
-  return true;
-}
-
-std::optional<std::int64_t> read_number(const fs::path& path) {
-  std::ifstream in(path);
-  long long value = 0;
-  if (!(in >> value)) {
-    return std::nullopt;
-  }
-  return value;
-}
-
 // A counter that cannot be negative; -1 when absent.
 std::int64_t read_int(const fs::path& path) {
   return read_number(path).value_or(-1);
-}
-
-// The number after "key" on the line starting with it ("MemTotal:   1234 kB").
-std::int64_t keyed_value(const std::string& text, std::string_view key) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(key, 0) == 0) {
-      std::istringstream fields(line.substr(key.size()));
-      long long value = -1;
-      if (fields >> value) {
-        return value;
-      }
-    }
-  }
-  return -1;
 }
 
 // avg10 of the "some" or "full" line of a /proc/pressure file; -1 if absent.

@@ -8,8 +8,44 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 namespace ftmpi {
+
+bool read_text(const std::filesystem::path& path, std::string& out) {
+  std::ifstream in(path);
+  if (!in) {
+    return false;
+  }
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  out = buffer.str();
+  return true;
+}
+
+std::optional<std::int64_t> read_number(const std::filesystem::path& path) {
+  std::ifstream in(path);
+  long long value = 0;
+  if (!(in >> value)) {
+    return std::nullopt;
+  }
+  return value;
+}
+
+std::int64_t keyed_value(const std::string& text, std::string_view key) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(key, 0) == 0) {
+      std::istringstream fields(line.substr(key.size()));
+      long long value = -1;
+      if (fields >> value) {
+        return value;
+      }
+    }
+  }
+  return -1;
+}
 
 bool exists_but_not_regular(const std::string& path) noexcept {
   struct stat st {};

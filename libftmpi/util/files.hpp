@@ -1,7 +1,9 @@
 // Small file helpers shared by the tools.
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -10,6 +12,16 @@
 #include "util/status.hpp"
 
 namespace ftmpi {
+
+// The whole of a small file (a /proc or /sys counter file); false when it cannot be read.
+bool read_text(const std::filesystem::path& path, std::string& out);
+
+// The number a file starts with ("1234\n"), or nothing.
+std::optional<std::int64_t> read_number(const std::filesystem::path& path);
+
+// The number after `key` on the first line of `text` starting with it ("MemTotal:   1234
+// kB" for "MemTotal:"); -1 when there is none.
+std::int64_t keyed_value(const std::string& text, std::string_view key);
 
 // Writes `text` to PATH.tmp and renames it over `path`: a reader sees the old file or
 // the whole new one, never a part.  Refuses (io_error) a `path` that exists and
