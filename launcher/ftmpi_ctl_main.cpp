@@ -53,10 +53,15 @@ std::uint64_t newest_complete(const std::string& dir) {
   return newest;
 }
 
+// Whether the job's launcher still runs.
+bool launcher_alive(const ftmpi::JobInfo& job) {
+  return ::kill(static_cast<pid_t>(job.launcher_pid), 0) == 0;
+}
+
 // The launcher that runs the job writing into `dir`, if it is still running.
 bool job_running(const std::string& dir) {
   auto job = ftmpi::read_job_info(dir);
-  return job.ok() && ::kill(static_cast<pid_t>(job.value().launcher_pid), 0) == 0;
+  return job.ok() && launcher_alive(job.value());
 }
 
 // Up to `wait` seconds until `done()` (which prints the result) while the job runs.
@@ -82,12 +87,12 @@ int checkpoint(const std::string& dir, double wait) {
     std::fprintf(stderr, "ftmpi-ctl: %s is not a job's checkpoint directory\n", dir.c_str());
     return k_exit_no_input;
   }
-  if (auto job = ftmpi::read_job_info(dir);
-      !job.ok() && job.status().code() == ftmpi::StatusCode::corrupt) {
+  auto job = ftmpi::read_job_info(dir);
+  if (!job.ok() && job.status().code() == ftmpi::StatusCode::corrupt) {
     std::fprintf(stderr, "ftmpi-ctl: %s\n", job.status().message().c_str());
     return k_exit_corrupt;
   }
-  if (!job_running(dir)) {
+  if (!job.ok() || !launcher_alive(job.value())) {
     std::fprintf(stderr,
                  "ftmpi-ctl: no running job writes checkpoints to %s (it has ended, or it "
                  "was not started with --mode transparent)\n",
@@ -128,7 +133,7 @@ int migrate(const std::string& dir, const std::string& node, const std::string& 
     std::fprintf(stderr, "ftmpi-ctl: %s\n", job.status().message().c_str());
     return k_exit_corrupt;
   }
-  if (!job.ok() || !job_running(dir)) {
+  if (!job.ok() || !launcher_alive(job.value())) {
     std::fprintf(stderr, "ftmpi-ctl: no running job writes checkpoints to %s\n", dir.c_str());
     return k_exit_unavailable;
   }
@@ -265,7 +270,7 @@ int status(const std::string& dir) {
   }
   const ftmpi::JobInfo& job = info.value();
   std::string state = job.state;
-  if (job.state == "running" && !job_running(dir)) {
+  if (job.state == "running" && !launcher_alive(job)) {
     state = "ended without a word (its launcher is gone)";
   } else if (job.state == "running") {
     state = fmt::format("running (ftmpi-launch pid {})", job.launcher_pid);
