@@ -10,6 +10,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -59,21 +60,36 @@ using ftmpi::remove_migration_states;
 // Roll-backs after lost nodes before a job gives up.
 constexpr int k_max_rollbacks = 8;
 
+// Whether one of `args` (passed to mpirun) is one of `options` or starts with one.
+bool any_option(const std::vector<std::string>& args,
+                std::initializer_list<std::string_view> options) {
+  return std::any_of(args.begin(), args.end(), [&](const std::string& arg) {
+    return std::any_of(options.begin(), options.end(),
+                       [&](std::string_view o) { return arg.rfind(o, 0) == 0; });
+  });
+}
+
+// Whether the user placed the job on hosts through mpirun's own options.
+bool user_names_hosts(const std::vector<std::string>& args) {
+  return any_option(
+      args, {"--host", "-host", "-H", "--hostfile", "-hostfile", "--machinefile", "-machinefile",
+             "--default-hostfile", "-default-hostfile", "--rankfile", "-rf"});
+}
+
+// The slots mpirun gives this node: its cores, or its hardware threads if asked.
+int local_slots(const ftmpi::LaunchSpec& spec) {
+  return ftmpi::local_slots(
+      any_option(spec.launcher_args, {"--use-hwthread-cpus", "-use-hwthread-cpus"}));
+}
+
 // Bind each rank to a core as mpirun does for a job that fits the node, unless the user
 // chose a placement: the job runs on this node (no hostfile), fits its cores, and no
 // mapping or binding option was passed to mpirun.
 bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
-  if (spec.hostfile || spec.ranks > static_cast<int>(std::thread::hardware_concurrency())) {
-    return false;
-  }
-  constexpr std::string_view k_placement[] = {"--bind-to",  "-bind-to", "--map-by",  "-map-by",
-                                              "--rankfile", "-rf",      "--cpu-set", "-cpu-set",
-                                              "--cpu-list", "-cpu-list"};
-  return std::none_of(
-      spec.launcher_args.begin(), spec.launcher_args.end(), [&](const std::string& arg) {
-        return std::any_of(std::begin(k_placement), std::end(k_placement),
-                           [&](std::string_view p) { return arg.rfind(p, 0) == 0; });
-      });
+  return !spec.hostfile && spec.ranks <= local_slots(spec) &&
+         !any_option(spec.launcher_args,
+                     {"--bind-to", "-bind-to", "--map-by", "-map-by", "--rankfile", "-rf",
+                      "--cpu-set", "-cpu-set", "--cpu-list", "-cpu-list"});
 }
 
 // `text` in a temporary file in `dir`.
@@ -599,6 +615,21 @@ int launch(const std::vector<std::string>& args) {
     }
     derived_hostfile = derived.value();
     options.spec.hostfile = derived_hostfile;
+  } else if (!user_names_hosts(options.spec.launcher_args)) {
+    // This node alone: mpirun counts its cores as slots, and the predictor is one process
+    // more than the ranks.  A job of a rank per core would be refused, and every rank
+    // would wait for messages as on an oversubscribed node (yielding the core at each
+    // poll: three times the latency of a small message).  The predictor gets a slot of
+    // its own, as in a hostfile.
+    const int slots = local_slots(options.spec);
+    if (options.spec.ranks > slots && !options.spec.oversubscribe) {
+      log->error(
+          "-np {}: this node has {} slot{} (mpirun counts a slot per core); give "
+          "--oversubscribe to run more ranks than that here, or --hostfile",
+          options.spec.ranks, slots, slots == 1 ? "" : "s");
+      return k_exit_usage;
+    }
+    options.spec.hosts = fmt::format("localhost:{}", slots + 1);
   }
   ftmpi::ScopeGuard remove_hostfile([&] {
     if (!derived_hostfile.empty() && !options.dry_run) {

@@ -1,9 +1,16 @@
 #include "hostfile.hpp"
 
+#include <sched.h>
+
 #include <charconv>
+#include <cstdint>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include <fmt/format.h>
+
+#include "util/files.hpp"
 
 namespace ftmpi {
 namespace {
@@ -103,6 +110,41 @@ Result<std::string> hostfile_with_hidden_slot(std::string_view text) {
     }
   }
   return out;
+}
+
+int count_cores(const std::vector<int>& cpus, const std::string& cpu_dir) {
+  std::set<std::pair<std::int64_t, std::int64_t>> cores;
+  int unknown = 0;
+  for (const int cpu : cpus) {
+    const std::string topology = fmt::format("{}/cpu{}/topology/", cpu_dir, cpu);
+    const auto package = read_number(topology + "physical_package_id");
+    const auto core = read_number(topology + "core_id");
+    if (package && core) {
+      cores.emplace(*package, *core);
+    } else {
+      ++unknown;
+    }
+  }
+  return static_cast<int>(cores.size()) + unknown;
+}
+
+int local_slots(bool hardware_threads) {
+  cpu_set_t allowed;
+  CPU_ZERO(&allowed);
+  if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
+    return 1;
+  }
+  std::vector<int> cpus;
+  for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &allowed)) {  // NOLINT(hicpp-signed-bitwise)
+      cpus.push_back(cpu);
+    }
+  }
+  if (cpus.empty()) {
+    return 1;
+  }
+  return hardware_threads ? static_cast<int>(cpus.size())
+                          : count_cores(cpus, "/sys/devices/system/cpu");
 }
 
 }  // namespace ftmpi

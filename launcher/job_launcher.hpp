@@ -16,6 +16,7 @@ namespace ftmpi {
 struct LaunchSpec {
   int ranks = 0;                        // processes the application sees
   std::optional<std::string> hostfile;  // node list; none = the local node
+  std::string hosts;                    // or mpirun's --host list ("localhost:3"); "": none
   bool oversubscribe = false;           // allow more ranks than slots
   bool allow_run_as_root = false;       // the launcher refuses root without it
   bool bind_to_cores = false;           // one core per rank; the hidden rank may share

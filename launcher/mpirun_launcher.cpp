@@ -23,6 +23,9 @@ class MpirunLauncher final : public JobLauncher {
     if (spec.hostfile && !spec.sequential) {
       argv.insert(argv.end(), {"--hostfile", *spec.hostfile});
     }
+    if (!spec.hosts.empty()) {
+      argv.insert(argv.end(), {"--host", spec.hosts});
+    }
     if (spec.sequential) {
       argv.insert(argv.end(), {"--mca", "rmaps", "seq"});
     }

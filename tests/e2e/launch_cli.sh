@@ -54,7 +54,7 @@ echo "line from stdin" | "$L" "${root[@]}" --mode transparent -np 1 /bin/cat \
 expect_in stdin.out "line from stdin"
 
 # --dry-run shows the mpirun command.
-expect_exit 0 "$L" --dry-run --mpirun-arg=--bind-to --mpirun-arg=none -np 3 /bin/echo a 'b c'
+expect_exit 0 "$L" --dry-run --oversubscribe --mpirun-arg=--bind-to --mpirun-arg=none -np 3 /bin/echo a 'b c'
 expect_in cmd.out "--bind-to none -np 3 -x FTMPI_APP_RANKS=3"
 expect_in cmd.out "/bin/echo a 'b c' : -np 1 -x FTMPI_APP_RANKS=3"
 expect_in cmd.out "/ftmpi-predictor"
@@ -63,6 +63,26 @@ expect_exit 0 "$L" --dry-run -np 1 /bin/true
 expect_in cmd.out "--bind-to core:overload-allowed -np 1"
 expect_exit 0 "$L" --dry-run --mpirun-arg=--map-by --mpirun-arg=node -np 1 /bin/true
 grep -q "overload-allowed" cmd.out && fail "bound ranks although the user mapped them"
+
+# A job of a rank per core runs without --oversubscribe, as under mpirun: the predictor
+# gets a slot of its own on this node (else mpirun refuses the job, or runs every rank
+# as on an oversubscribed node).  One rank more is refused before anything starts.
+expect_exit 0 "$L" --dry-run --mode native -np 1 /bin/true
+slots=$(grep -o -- "--host localhost:[0-9]*" cmd.out | cut -d: -f2)
+[[ -n $slots ]] || fail "no slot of its own for the predictor: $(cat cmd.out)"
+cores=$((slots - 1))
+((cores >= 1 && cores <= $(nproc))) || fail "$cores slots counted on a node of $(nproc) CPUs"
+expect_exit 0 "$L" "${root[@]}" --mode native --no-trace -np "$cores" "$BIN/jacobi2d" -n 32 -i 5
+[[ $(checksum_of cmd.out) == "$(reference_checksum jacobi2d "$cores" -n 32 -i 5)" ]] ||
+  fail "a rank per core: wrong checksum"
+expect_exit 64 "$L" "${root[@]}" --mode native --no-trace -np $((cores + 1)) /bin/true
+expect_in cmd.err "-np $((cores + 1)): this node has $cores slot"
+expect_in cmd.err "--oversubscribe"
+expect_exit 0 "$L" --dry-run --oversubscribe --mode native -np $((cores + 1)) /bin/true
+expect_in cmd.out "--host localhost:$slots --oversubscribe"
+# Hosts the user names to mpirun are left alone.
+expect_exit 0 "$L" --dry-run --mpirun-arg=--host --mpirun-arg=localhost:8 -np 1 /bin/true
+grep -q -- "--host localhost:$slots" cmd.out && fail "added a host to the user's --host"
 
 # The program's exit code comes back; so do its stdout and stdin.
 expect_exit 0 "$L" "${root[@]}" --oversubscribe -np 2 /bin/true
