@@ -103,6 +103,31 @@ static inline int app_parse_options(int argc, char** argv, const char* app, cons
   return 0;
 }
 
+/* With --time 1, the seconds of the main loop, between a barrier before it and one
+ * after it, reported by rank 0 on stderr as "loop seconds: S": what a run costs without
+ * its start and its end (bench/overhead.sh compares it between launchers).  Without it,
+ * no barrier and nothing printed. */
+static inline double app_loop_start(long timing) {
+  if (timing == 0) {
+    return 0.0;
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  return MPI_Wtime();
+}
+
+static inline void app_loop_end(long timing, double start, int rank) {
+  if (timing == 0) {
+    return;
+  }
+  MPI_Barrier(MPI_COMM_WORLD);
+  if (rank == 0) {
+    fprintf(stderr, "loop seconds: %.6f\n", MPI_Wtime() - start);
+  }
+}
+
+#define APP_TIME_OPTION(timing) \
+  { "time", 'T', &(timing), 0, 1, "1: report the main loop's seconds on stderr" }
+
 /* Sleeps `ms` milliseconds (0: no sleep), resuming after signals. */
 static inline void app_sleep_ms(long ms) {
   struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};

@@ -73,13 +73,15 @@ int main(int argc, char** argv) {
   long n = 128;
   long iters = 50;
   long sleep_ms = 0;
+  long timing = 0;
   app_option opts[] = {
       {"size", 'n', &n, APP_TILE, 1L << 14, "grid points per side (a multiple of 8)"},
       {"iters", 'i', &iters, 0, LONG_MAX / 2, "CG iterations"},
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each iteration (milliseconds)"},
+      APP_TIME_OPTION(timing),
   };
   const int parsed = app_parse_options(
-      argc, argv, "cg", "Conjugate gradient on a distributed 2-D Poisson matrix.", opts, 3, rank);
+      argc, argv, "cg", "Conjugate gradient on a distributed 2-D Poisson matrix.", opts, 4, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
@@ -147,6 +149,7 @@ int main(int argc, char** argv) {
   double rr = dot(&g, r, r);
   const double rr0 = rr;
   long done = 0;
+  const double loop_start = app_loop_start(timing);
   for (; done < iters && rr > 0.0; ++done) {
     apply_laplacian(&g, p, q);
     const double alpha = rr / dot(&g, p, q);
@@ -166,6 +169,7 @@ int main(int argc, char** argv) {
     rr = rr_new;
     app_sleep_ms(sleep_ms);
   }
+  app_loop_end(timing, loop_start, rank);
 
   const double checksum = dot(&g, x, NULL);
   if (rank == 0) {

@@ -62,14 +62,16 @@ int main(int argc, char** argv) {
   long work = 20000;
   long rounds = 5;
   long sleep_ms = 0;
+  long timing = 0;
   app_option opts[] = {
       {"tasks", 't', &tasks, 1, 1L << 20, "tasks per round"},
       {"size", 'n', &work, 1, 1L << 30, "work per task value (logistic-map steps)"},
       {"iters", 'i', &rounds, 0, LONG_MAX / 2, "rounds"},
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each round (milliseconds)"},
+      APP_TIME_OPTION(timing),
   };
   const int parsed =
-      app_parse_options(argc, argv, "farm", "Master/worker task farm.", opts, 4, rank);
+      app_parse_options(argc, argv, "farm", "Master/worker task farm.", opts, 5, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
@@ -88,6 +90,7 @@ int main(int argc, char** argv) {
 
   double checksum = 0.0;
   double seed = 0.25;
+  const double loop_start = app_loop_start(timing);
   for (long round = 0; round < rounds; ++round) {
     MPI_Bcast(&seed, 1, MPI_DOUBLE, 0, MPI_COMM_WORLD);
     int done = 0;
@@ -178,6 +181,7 @@ int main(int argc, char** argv) {
     }
     app_sleep_ms(sleep_ms);
   }
+  app_loop_end(timing, loop_start, rank);
   if (rank == 0) {
     printf("farm: tasks=%ld work=%ld rounds=%ld ranks=%d\n", tasks, work, rounds, size);
     app_print_checksum(checksum);

@@ -24,13 +24,15 @@ int main(int argc, char** argv) {
   long n = 256;
   long iters = 100;
   long sleep_ms = 0;
+  long timing = 0;
   app_option opts[] = {
       {"size", 'n', &n, APP_TILE, 1L << 15, "grid points per side (a multiple of 8)"},
       {"iters", 'i', &iters, 0, LONG_MAX / 2, "Jacobi iterations"},
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each iteration (milliseconds)"},
+      APP_TIME_OPTION(timing),
   };
   const int parsed = app_parse_options(
-      argc, argv, "jacobi2d", "2-D heat stencil on a Cartesian process grid.", opts, 3, rank);
+      argc, argv, "jacobi2d", "2-D heat stencil on a Cartesian process grid.", opts, 4, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
@@ -112,6 +114,7 @@ int main(int argc, char** argv) {
   MPI_Type_commit(&column);
 
   double max_change = 0.0;
+  const double loop_start = app_loop_start(timing);
   for (long it = 0; it < iters; ++it) {
     /* Halo exchange: rows up and down, then columns left and right. */
     MPI_Sendrecv(&AT(u, 1, 1), (int)cols, MPI_DOUBLE, up, 0, &AT(u, rows + 1, 1), (int)cols,
@@ -140,6 +143,7 @@ int main(int argc, char** argv) {
     MPI_Allreduce(&local_change, &max_change, 1, MPI_DOUBLE, MPI_MAX, cart);
     app_sleep_ms(sleep_ms);
   }
+  app_loop_end(timing, loop_start, rank);
 
   const double checksum = app_repro_sum(&AT(u, 1, 1), NULL, ld, rows, row0, n, tile0, tile1 - tile0,
                                         ntiles, row_comm, col_comm);

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   long mib = 64;
   long iters = 10;
   long sleep_ms = 0;
+  long timing = 0;
   long write_mib = 0;
   app_option opts[] = {
       {"mib", 'm', &mib, 1, 1L << 20, "MiB of memory per rank"},
@@ -35,9 +36,10 @@ int main(int argc, char** argv) {
       {"sleep-ms", 's', &sleep_ms, 0, 3600000, "sleep after each iteration (milliseconds)"},
       {"write-mib", 'w', &write_mib, 0, 1L << 20,
        "MiB rewritten each iteration, the first ones (0: all); the rest is only read"},
+      APP_TIME_OPTION(timing),
   };
   const int parsed = app_parse_options(argc, argv, "memhog",
-                                       "Holds and rewrites memory on every rank.", opts, 4, rank);
+                                       "Holds and rewrites memory on every rank.", opts, 5, rank);
   if (parsed != 0) {
     MPI_Finalize();
     return parsed == 1 ? 0 : 2;
@@ -55,6 +57,7 @@ int main(int argc, char** argv) {
     mem[w] = mix(((uint64_t)rank << 40) ^ (uint64_t)w);
   }
   uint64_t checksum = 0;
+  const double loop_start = app_loop_start(timing);
   for (long it = 0; it < iters; ++it) {
     const uint64_t salt = mix((uint64_t)it + 1);
     uint64_t local = 0;
@@ -71,6 +74,7 @@ int main(int argc, char** argv) {
     checksum = checksum * 31 + total;
     app_sleep_ms(sleep_ms);
   }
+  app_loop_end(timing, loop_start, rank);
   if (rank == 0) {
     printf("memhog: mib_per_rank=%ld iters=%ld ranks=%d\n", mib, iters, size);
     printf("checksum: %llu\n", (unsigned long long)checksum);

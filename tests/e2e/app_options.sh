@@ -10,6 +10,14 @@ for app in jacobi2d cg farm memhog; do
   expect_in cmd.err "--iters must be an integer"
   expect_exit 2 "${MPIRUN[@]}" -np 1 "$BIN/$app" --no-such-option
   expect_exit 2 "${MPIRUN[@]}" -np 1 "$BIN/$app" stray
+  # --time 1 reports the main loop's seconds on stderr; the checksum is the same.
+  expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN/$app" -i 2
+  plain=$(checksum_of cmd.out)
+  grep -q "loop seconds" cmd.err && fail "$app reported its loop without --time 1"
+  expect_exit 0 "${MPIRUN[@]}" -np 2 "$BIN/$app" -i 2 --time 1
+  grep -Eq "^loop seconds: [0-9]+\.[0-9]{6}$" cmd.err || fail "$app --time 1: $(cat cmd.err)"
+  [[ $(checksum_of cmd.out) == "$plain" ]] || fail "$app --time 1 changed the checksum"
+  expect_exit 2 "${MPIRUN[@]}" -np 1 "$BIN/$app" --time 2
 done
 # Grid sizes that cannot be decomposed are refused with the reason.
 expect_exit 2 "${MPIRUN[@]}" -np 1 "$BIN/jacobi2d" -n 60
