@@ -28,6 +28,8 @@ while getopts "r:n:m:a:x:h" opt; do
   esac
 done
 shift $((OPTIND - 1))
+[[ $factor =~ ^[0-9]*\.?[0-9]+$ && ! $factor =~ ^[0.]+$ ]] ||
+  { echo "overhead.sh: -x takes a positive number, not '$factor'" >&2; exit 64; }
 build=${1:-$(cd "$(dirname "$0")/.." && pwd)/build}
 bin=$build/bin
 work=$(mktemp -d)
@@ -86,8 +88,6 @@ for m in "${mode_list[@]}"; do
   header+=$(printf ' %12s %7s %7s %13s %7s %13s' "$m s" ratio paired "paired 95 %" loop "loop 95 %")
 done
 echo "$header"
-[[ $factor =~ ^[0-9]*\.?[0-9]+$ && ! $factor =~ ^[0.]+$ ]] ||
-  { echo "overhead.sh: -x takes a positive number, not '$factor'" >&2; exit 64; }
 for app in "${!args[@]}"; do
   args[$app]=$(awk -v f="$factor" '{ for (i = 1; i < NF; i++) if ($i == "-i" && $(i + 1) > 0) {
     $(i + 1) = int($(i + 1) * f + 0.5); if ($(i + 1) < 1) $(i + 1) = 1 }; print }' <<<"${args[$app]}")
@@ -107,7 +107,7 @@ for app in "${apps[@]}"; do
       times[$m]+=" $t"
       pairs[$m]+=" $(awk -v a="$t" -v b="$base" 'BEGIN { print a / b }')"
       # (none for an empty loop, as in "startup")
-      loops[$m]+=" $(awk -v a="$(loop_seconds)" -v b="$base_loop" 'BEGIN { if (b >= 0.01) print a / b }')"
+      loops[$m]+=" $(awk -v a="$(loop_seconds)" -v b="$base_loop" 'BEGIN { if (a != "" && b >= 0.01) print a / b }')"
       got=$(tail -n 1 "$work/out")
       [[ $got == "$want" ]] || { echo "overhead.sh: $app checksums differ ($m): $got vs $want" >&2; exit 1; }
     done

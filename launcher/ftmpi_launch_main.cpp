@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
@@ -69,11 +70,60 @@ bool any_option(const std::vector<std::string>& args,
   });
 }
 
-// Whether the user placed the job on hosts through mpirun's own options.
-bool user_names_hosts(const std::vector<std::string>& args) {
-  return any_option(
-      args, {"--host", "-host", "-H", "--hostfile", "-hostfile", "--machinefile", "-machinefile",
-             "--default-hostfile", "-default-hostfile", "--rankfile", "-rf"});
+// Whether `text` is set and not a "no" (0, false, no, off): an Open MPI boolean.
+bool truthy(const char* text) {
+  if (text == nullptr || *text == '\0') {
+    return false;
+  }
+  std::string v(text);
+  std::transform(v.begin(), v.end(), v.begin(), [](unsigned char c) { return std::tolower(c); });
+  return v != "0" && v != "false" && v != "no" && v != "n" && v != "f" && v != "off";
+}
+
+// Whether mpirun finds the job's hosts without ftmpi-launch saying: hosts named through
+// its own options, a default hostfile that lists nodes, or the allocation of a resource
+// manager that Open MPI reads itself (PBS/Torque, LSF, Grid Engine; Slurm's ftmpi-launch
+// reads).
+bool hosts_come_from_elsewhere(const std::vector<std::string>& args) {
+  if (any_option(
+          args, {"--host", "-host", "-H", "--hostfile", "-hostfile", "--machinefile",
+                 "-machinefile", "--default-hostfile", "-default-hostfile", "--rankfile", "-rf"}) ||
+      std::any_of(args.begin(), args.end(), [](const std::string& arg) {
+        return arg.find("orte_default_hostfile") != std::string::npos;
+      })) {
+    return true;
+  }
+  // NOLINTBEGIN(concurrency-mt-unsafe): the launcher reads its environment on one thread
+  for (const char* name : {"PBS_NODEFILE", "LSB_JOBID", "PE_HOSTFILE"}) {
+    if (const char* value = std::getenv(name); value != nullptr && *value != '\0') {
+      return true;
+    }
+  }
+  const char* set = std::getenv("OMPI_MCA_orte_default_hostfile");
+  // NOLINTEND(concurrency-mt-unsafe)
+  std::ifstream in(set != nullptr && *set != '\0' ? set : "/etc/openmpi/openmpi-default-hostfile");
+  for (std::string line; std::getline(in, line);) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first != std::string::npos && line[first] != '#') {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Whether the user allows more ranks than slots: ftmpi-launch's --oversubscribe, or
+// mpirun's own (an option, a mapping modifier, an MCA setting).
+bool allows_oversubscription(const ftmpi::LaunchSpec& spec) {
+  return spec.oversubscribe ||
+         any_option(spec.launcher_args, {"--oversubscribe", "-oversubscribe"}) ||
+         std::any_of(spec.launcher_args.begin(), spec.launcher_args.end(),
+                     [](const std::string& arg) {
+                       std::string upper(arg);
+                       std::transform(upper.begin(), upper.end(), upper.begin(),
+                                      [](unsigned char c) { return std::toupper(c); });
+                       return upper.find("OVERSUBSCRIBE") != std::string::npos;
+                     }) ||
+         truthy(std::getenv("OMPI_MCA_rmaps_base_oversubscribe"));  // NOLINT(concurrency-mt-unsafe)
 }
 
 // The slots mpirun gives this node: its cores, or its hardware threads if asked.
@@ -615,17 +665,18 @@ int launch(const std::vector<std::string>& args) {
     }
     derived_hostfile = derived.value();
     options.spec.hostfile = derived_hostfile;
-  } else if (!user_names_hosts(options.spec.launcher_args)) {
+  } else if (!hosts_come_from_elsewhere(options.spec.launcher_args)) {
     // This node alone: mpirun counts its cores as slots, and the predictor is one process
     // more than the ranks.  A job of a rank per core would be refused, and every rank
     // would wait for messages as on an oversubscribed node (yielding the core at each
     // poll: three times the latency of a small message).  The predictor gets a slot of
     // its own, as in a hostfile.
     const int slots = local_slots(options.spec);
-    if (options.spec.ranks > slots && !options.spec.oversubscribe) {
+    if (options.spec.ranks > slots && !allows_oversubscription(options.spec)) {
       log->error(
-          "-np {}: this node has {} slot{} (mpirun counts a slot per core); give "
-          "--oversubscribe to run more ranks than that here, or --hostfile",
+          "-np {}: this node has {} slot{} (mpirun counts a slot per core, or per hardware "
+          "thread with --use-hwthread-cpus); give --oversubscribe to run more ranks than "
+          "that here, or --hostfile",
           options.spec.ranks, slots, slots == 1 ? "" : "s");
       return k_exit_usage;
     }

@@ -2,9 +2,11 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <charconv>
 #include <cstdint>
 #include <set>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -129,10 +131,11 @@ int count_cores(const std::vector<int>& cpus, const std::string& cpu_dir) {
 }
 
 int local_slots(bool hardware_threads) {
+  const int online = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
   cpu_set_t allowed;
   CPU_ZERO(&allowed);
   if (::sched_getaffinity(0, sizeof allowed, &allowed) != 0) {
-    return 1;
+    return online;  // more CPUs than a cpu_set_t holds: count them all
   }
   std::vector<int> cpus;
   for (int cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
@@ -141,7 +144,7 @@ int local_slots(bool hardware_threads) {
     }
   }
   if (cpus.empty()) {
-    return 1;
+    return online;
   }
   return hardware_threads ? static_cast<int>(cpus.size())
                           : count_cores(cpus, "/sys/devices/system/cpu");

@@ -43,8 +43,9 @@ class MpirunLauncher final : public JobLauncher {
       argv.emplace_back("--allow-run-as-root");
     }
     if (spec.bind_to_cores) {
-      // The hidden rank makes mpirun count the node as oversubscribed, and it then binds
-      // nothing; bind explicitly, letting the (mostly idle) hidden rank share a core.
+      // N ranks and the hidden rank are one process more than the cores of a full node,
+      // and mpirun binds to cores by default only for up to two processes; bind
+      // explicitly, letting the (mostly idle) hidden rank share a core.
       argv.insert(argv.end(), {"--bind-to", "core:overload-allowed"});
     }
     argv.insert(argv.end(), spec.launcher_args.begin(), spec.launcher_args.end());

@@ -67,22 +67,36 @@ grep -q "overload-allowed" cmd.out && fail "bound ranks although the user mapped
 # A job of a rank per core runs without --oversubscribe, as under mpirun: the predictor
 # gets a slot of its own on this node (else mpirun refuses the job, or runs every rank
 # as on an oversubscribed node).  One rank more is refused before anything starts.
+# (Without the test environment's OMPI_MCA_rmaps_base_oversubscribe, which allows it.)
+L_strict=(env -u OMPI_MCA_rmaps_base_oversubscribe "$L")
 expect_exit 0 "$L" --dry-run --mode native -np 1 /bin/true
 slots=$(grep -o -- "--host localhost:[0-9]*" cmd.out | cut -d: -f2)
 [[ -n $slots ]] || fail "no slot of its own for the predictor: $(cat cmd.out)"
 cores=$((slots - 1))
 ((cores >= 1 && cores <= $(nproc))) || fail "$cores slots counted on a node of $(nproc) CPUs"
-expect_exit 0 "$L" "${root[@]}" --mode native --no-trace -np "$cores" "$BIN/jacobi2d" -n 32 -i 5
-[[ $(checksum_of cmd.out) == "$(reference_checksum jacobi2d "$cores" -n 32 -i 5)" ]] ||
+grid=$((8 * cores))
+expect_exit 0 "${L_strict[@]}" "${root[@]}" --mode native --no-trace -np "$cores" "$BIN/jacobi2d" \
+  -n "$grid" -i 5
+[[ $(checksum_of cmd.out) == "$(reference_checksum jacobi2d "$cores" -n "$grid" -i 5)" ]] ||
   fail "a rank per core: wrong checksum"
-expect_exit 64 "$L" "${root[@]}" --mode native --no-trace -np $((cores + 1)) /bin/true
+expect_exit 64 "${L_strict[@]}" "${root[@]}" --mode native --no-trace -np $((cores + 1)) /bin/true
 expect_in cmd.err "-np $((cores + 1)): this node has $cores slot"
 expect_in cmd.err "--oversubscribe"
-expect_exit 0 "$L" --dry-run --oversubscribe --mode native -np $((cores + 1)) /bin/true
+expect_exit 0 "${L_strict[@]}" --dry-run --oversubscribe --mode native -np $((cores + 1)) /bin/true
 expect_in cmd.out "--host localhost:$slots --oversubscribe"
-# Hosts the user names to mpirun are left alone.
-expect_exit 0 "$L" --dry-run --mpirun-arg=--host --mpirun-arg=localhost:8 -np 1 /bin/true
-grep -q -- "--host localhost:$slots" cmd.out && fail "added a host to the user's --host"
+# mpirun's own ways of allowing it count too.
+expect_exit 0 "${L_strict[@]}" --dry-run --mpirun-arg=--oversubscribe --mode native \
+  -np $((cores + 1)) /bin/true
+expect_exit 0 "${L_strict[@]}" --dry-run --mpirun-arg=--map-by --mpirun-arg=core:OVERSUBSCRIBE \
+  --mode native -np $((cores + 1)) /bin/true
+OMPI_MCA_rmaps_base_oversubscribe=1 expect_exit 0 "$L" --dry-run --mode native \
+  -np $((cores + 1)) /bin/true
+# Hosts the user names to mpirun, or that mpirun finds itself (another resource
+# manager's allocation), are left alone.
+expect_exit 0 "$L" --dry-run --mpirun-arg=--host --mpirun-arg=localhost:1 -np 1 /bin/true
+[[ $(grep -o -- "--host" cmd.out | wc -l) -eq 1 ]] || fail "added a host to the user's --host"
+PBS_NODEFILE=$PWD/hosts expect_exit 0 "$L" --dry-run -np 1 /bin/true
+grep -q -- "--host" cmd.out && fail "named this node inside a PBS allocation"
 
 # The program's exit code comes back; so do its stdout and stdin.
 expect_exit 0 "$L" "${root[@]}" --oversubscribe -np 2 /bin/true
