@@ -115,7 +115,6 @@ bool hosts_come_from_elsewhere(const std::vector<std::string>& args) {
 // mpirun's own (an option, a mapping modifier, an MCA setting).
 bool allows_oversubscription(const ftmpi::LaunchSpec& spec) {
   return spec.oversubscribe ||
-         any_option(spec.launcher_args, {"--oversubscribe", "-oversubscribe"}) ||
          std::any_of(spec.launcher_args.begin(), spec.launcher_args.end(),
                      [](const std::string& arg) {
                        std::string upper(arg);
@@ -133,10 +132,10 @@ int local_slots(const ftmpi::LaunchSpec& spec) {
 }
 
 // Bind each rank to a core as mpirun does for a job that fits the node, unless the user
-// chose a placement: the job runs on this node (no hostfile), fits its cores, and no
+// chose a placement: the job runs on this node (no hostfile), fits its `slots`, and no
 // mapping or binding option was passed to mpirun.
-bool should_bind_to_cores(const ftmpi::LaunchSpec& spec) {
-  return !spec.hostfile && spec.ranks <= local_slots(spec) &&
+bool should_bind_to_cores(const ftmpi::LaunchSpec& spec, int slots) {
+  return !spec.hostfile && spec.ranks <= slots &&
          !any_option(spec.launcher_args,
                      {"--bind-to", "-bind-to", "--map-by", "-map-by", "--rankfile", "-rf",
                       "--cpu-set", "-cpu-set", "--cpu-list", "-cpu-list"});
@@ -339,7 +338,8 @@ int launch(const std::vector<std::string>& args) {
 
   // N application ranks, each in ftmpi-rank with libftmpi preloaded, and the hidden
   // predictor as rank N; the job's settings travel in the environment.
-  options.spec.bind_to_cores = should_bind_to_cores(options.spec);
+  const int slots = local_slots(options.spec);
+  options.spec.bind_to_cores = should_bind_to_cores(options.spec, slots);
   // A simulated cluster: its active nodes, reached through its own rsh agent, MPI's
   // traffic between them over loopback.
   std::string cluster_hosts;
@@ -671,7 +671,6 @@ int launch(const std::vector<std::string>& args) {
     // would wait for messages as on an oversubscribed node (yielding the core at each
     // poll: three times the latency of a small message).  The predictor gets a slot of
     // its own, as in a hostfile.
-    const int slots = local_slots(options.spec);
     if (options.spec.ranks > slots && !allows_oversubscription(options.spec)) {
       log->error(
           "-np {}: this node has {} slot{} (mpirun counts a slot per core, or per hardware "
